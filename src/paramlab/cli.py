@@ -1,0 +1,171 @@
+"""The ``paramlab`` command. Argument parsing is stdlib-only so ``paramlab count`` starts fast;
+every subcommand imports what it needs when it runs.
+
+Errors a user can cause (:class:`~paramlab.errors.ParamlabError`) print one line (plus a caret
+line for spec text) and exit with status 2; anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from paramlab.errors import ParamlabError
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _positive_number(text: str) -> int:
+    """``1.2e6`` and ``1,200,000`` as well as ``1200000``."""
+    try:
+        value = float(text.replace(",", "").replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, received {text!r}") from None
+    if value <= 0 or not value.is_integer():
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, received {text!r}")
+    return int(value)
+
+
+def _data_shape(text: str) -> tuple[int, int]:
+    parts = text.replace("x", ",").replace("×", ",").split(",")
+    if len(parts) != 2:
+        raise argparse.ArgumentTypeError(
+            f"expected ROWS,FEATURES such as 13000,40; received {text!r}"
+        )
+    return _positive_number(parts[0]), _positive_number(parts[1])
+
+
+def add_count_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = subparsers.add_parser(
+        "count",
+        help="exact parameter count of an architecture, with the formula behind every number",
+        description="Count parameters by arithmetic, allocating no weights. SPEC is an MLP "
+        "shorthand (784-10-10-3), a one-line DSL "
+        "('input(28,28,1) > conv2d(10, 3, padding=\"same\") > flatten > dense(3)'), a zoo "
+        "name (alexnet), or a file (.json, .yaml, .keras).",
+    )
+    p.add_argument("spec", metavar="SPEC_OR_FILE")
+    p.add_argument("--convention", choices=["keras", "torch"], default=None,
+                   help="how to count where frameworks differ (default: keras; torch for "
+                   "PyTorch modules)")
+    p.add_argument("--explain", action="store_true", help="walk through the arithmetic in words")
+    p.add_argument("--dtype", default="float32",
+                   choices=["float64", "float32", "float16", "bfloat16", "int8", "int4"],
+                   help="bytes per parameter for the sizes shown (default float32)")
+    p.add_argument("--observations", type=_positive_number, metavar="N",
+                   help="training observations: prints parameters per observation")
+    p.add_argument("--data", type=_data_shape, metavar="N,F",
+                   help="training data shape, rows and features (e.g. 13000,40)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--format", choices=["text", "markdown", "json", "html"], default="text")
+    p.add_argument("--no-other", action="store_true",
+                   help="do not count under the other convention")
+    _add_extension_options(p)
+    p.set_defaults(handler=run_count)
+
+
+def _add_extension_options(p: argparse.ArgumentParser) -> None:
+    """Options for models rather than specs (PyTorch, Hugging Face, memory/FLOPs)."""
+    p.add_argument("--args", default=None, metavar="JSON",
+                   help="keyword arguments for a PyTorch factory or class, as JSON")
+    p.add_argument("--input-size", default=None, metavar="DIMS",
+                   help="input size for a PyTorch forward pass on the meta device, e.g. 1,3,224,224")
+    p.add_argument("--depth", type=int, default=None, help="rows nested this deep (modules, blocks)")
+    p.add_argument("--base", action="store_true",
+                   help="Hugging Face configs: count the base model, not the head class")
+    p.add_argument("--memory", action="store_true",
+                   help="training and serving memory: weights, gradients, optimizer state")
+    p.add_argument("--flops", action="store_true", help="MACs and FLOPs per layer and in total")
+    p.add_argument("--batch-size", type=_positive_number, default=1, metavar="B",
+                   help="batch size for --memory activation totals")
+
+
+def run_count(ns: argparse.Namespace) -> int:
+    from paramlab.counting import count_any
+
+    observations = ns.observations
+    features = None
+    if ns.data is not None:
+        observations, features = ns.data
+    summary = count_any(
+        ns.spec,
+        convention=ns.convention,
+        dtype=ns.dtype,
+        observations=observations,
+        features=features,
+        other_convention=not ns.no_other,
+        options=ns,
+    )
+    fmt = "json" if ns.json else ns.format
+    if fmt == "json":
+        import json
+
+        print(json.dumps(summary.to_dict(), indent=2))
+    elif fmt == "markdown":
+        print(summary.to_markdown(), end="")
+    elif fmt == "html":
+        print(summary._repr_html_())
+    else:
+        print(summary)
+        if ns.explain:
+            from paramlab.render.explain import render_explain
+
+            print()
+            print(render_explain(summary))
+    for extra in getattr(summary, "extra_sections", []):
+        print()
+        print(extra)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from paramlab import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="paramlab",
+        description="How many parameters does this network have, exactly, and where does each "
+        "number come from? And how can it fit, and still generalize, with more parameters "
+        "than observations?",
+    )
+    parser.add_argument("--version", action="version", version=f"paramlab {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    add_count_parser(subparsers)
+    _add_lab_parsers(subparsers)
+    return parser
+
+
+def _add_lab_parsers(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """The lab's subcommands (run, report, demo), when the lab package is present."""
+    try:
+        from paramlab.lab.cli import add_lab_parsers
+    except ImportError:
+        return
+    add_lab_parsers(subparsers)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    ns = parser.parse_args(argv)
+    handler: Handler | None = getattr(ns, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return 2
+    try:
+        return handler(ns)
+    except ParamlabError as exc:
+        message = " ".join(str(exc).split())
+        print(f"paramlab: error: {message}", file=sys.stderr)
+        caret = exc.caret()
+        if caret:
+            print(caret, file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("paramlab: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,68 @@
+"""``--json``: one object with totals and per-layer rows (the shape every input kind shares)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from paramlab.summary import Summary
+
+
+def _shape(shape: Any) -> Any:
+    if shape and isinstance(shape[0], tuple):
+        return [_shape(s) for s in shape]
+    return [None, *shape]
+
+
+def summary_to_dict(summary: Summary) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "name": summary.name,
+        "origin": summary.origin,
+        "convention": summary.convention,
+        "total": summary.total,
+        "trainable": summary.trainable,
+        "non_trainable": summary.non_trainable,
+        "buffers": summary.buffers,
+        "dtype": summary.dtype,
+        "bytes_per_param": summary.bytes_per_param,
+        "memory_bytes": summary.memory_bytes(summary.total),
+        "macs": summary.macs,
+        "flops": summary.flops,
+        "layers": [
+            {
+                "name": row.name,
+                "type": row.type,
+                "output_shape": _shape(row.output_shape),
+                "params": row.params,
+                "trainable": row.trainable,
+                "non_trainable": row.non_trainable,
+                "buffers": row.buffers,
+                "formula": row.formula,
+                "macs": row.macs,
+                "share": summary.share(row),
+                "connected_to": row.connected_to,
+                "shared": row.shared,
+                "weights": [
+                    {"name": w.name, "shape": list(w.shape), "trainable": w.trainable,
+                     "statistic": w.statistic}
+                    for w in row.weights
+                ],
+            }
+            for row in summary.layers
+        ],
+    }
+    if summary.observations:
+        data["observations"] = summary.observations
+        data["params_per_observation"] = summary.trainable / summary.observations
+        if summary.targets:
+            data["target_values"] = summary.observations * summary.targets
+            data["params_per_target_value"] = summary.trainable / data["target_values"]
+    if summary.other is not None:
+        other = summary.other
+        data["other_convention"] = {
+            "convention": other.convention,
+            "total": other.total,
+            "trainable": other.trainable,
+            "non_trainable": other.non_trainable,
+            "buffers": other.buffers,
+        }
+    return data

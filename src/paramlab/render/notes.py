@@ -1,0 +1,64 @@
+"""Plain-language sentences shared by the renderers: convention and data-ratio notes."""
+
+from __future__ import annotations
+
+from paramlab.render import human_count
+from paramlab.summary import Summary
+
+CONVENTION_NOTES = {
+    "keras": (
+        "Keras convention: BatchNormalization/Normalization statistics are non-trainable "
+        "parameters; recurrent layers have one bias per gate."
+    ),
+    "torch": (
+        "PyTorch convention: BatchNorm running statistics are buffers, not parameters; "
+        "recurrent layers have two bias vectors (input and hidden) per gate."
+    ),
+}
+
+
+def convention_line(summary: Summary) -> str:
+    line = CONVENTION_NOTES[summary.convention]
+    other = summary.other
+    if other is not None and (other.total, other.trainable) != (summary.total, summary.trainable):
+        line += (
+            f" Under the {other.convention} convention: total {other.total:,}, "
+            f"trainable {other.trainable:,}, non-trainable {other.non_trainable:,}"
+            + (f", buffers {other.buffers:,}" if other.buffers else "")
+            + "."
+        )
+    elif other is not None:
+        line += f" The {other.convention} convention gives the same counts."
+    return line
+
+
+def data_ratio_lines(summary: Summary) -> list[str]:
+    """What parameters-per-observation is, and what it is not (the seeds' question)."""
+    n = summary.observations
+    if not n:
+        return []
+    params = summary.trainable
+    lines = [f"Observations: {n:,}; trainable parameters per observation: {params / n:,.2f}"]
+    if summary.targets:
+        values = n * summary.targets
+        lines.append(
+            f"Target values: {values:,} ({summary.targets:,} per observation); "
+            f"parameters per target value: {params / values:,.2f}"
+        )
+    if summary.features:
+        lines.append(f"Input values: {n * summary.features:,} ({summary.features:,} features each)")
+    if params > n:
+        lines.append(
+            f"There are {human_count(params)} parameters for {human_count(n)} observations, so the "
+            "data cannot pin every weight down: many different weight settings fit the training "
+            "set equally well, and refits from other seeds land on different weights. That does "
+            "not by itself mean overfitting — validation loss, not this ratio, tells you whether "
+            "the network generalizes (`paramlab run refit` shows it)."
+        )
+    else:
+        lines.append(
+            "There are fewer parameters than observations, as in classical regression: the data "
+            "can in principle determine the weights, though a network's weights still are not "
+            "unique (hidden units can be permuted)."
+        )
+    return lines

@@ -1,0 +1,46 @@
+"""Every way to describe an architecture, turned into a :class:`~paramlab.graph.ModelSpec`.
+
+:func:`parse` decides what a string is: a file (by extension and content), a zoo name, the
+MLP shorthand, or the one-line DSL.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from paramlab.errors import SpecError
+from paramlab.graph import ModelSpec
+from paramlab.spec.dsl import parse_dsl
+from paramlab.spec.mlp import looks_like_mlp, parse_mlp
+
+__all__ = ["parse", "parse_dsl", "parse_mlp"]
+
+_FILE_SUFFIXES = (".json", ".yaml", ".yml", ".keras", ".onnx")
+
+
+def parse(source: str) -> ModelSpec:
+    """Parse a spec string or a path to a spec file."""
+    text = source.strip()
+    if not text:
+        raise SpecError("the spec is empty; try 784-10-10-3 or input(784) > dense(10)")
+    if text.lower().endswith(_FILE_SUFFIXES) or (
+        "\n" not in text and len(text) < 4096 and _is_file(text)
+    ):
+        from paramlab.spec.files import parse_file
+
+        return parse_file(Path(text))
+    if looks_like_mlp(text):
+        return parse_mlp(text)
+    from paramlab.zoo import find_model
+
+    zoo_model = find_model(text)
+    if zoo_model is not None:
+        return zoo_model
+    return parse_dsl(source)
+
+
+def _is_file(text: str) -> bool:
+    try:
+        return Path(text).is_file()
+    except OSError:
+        return False

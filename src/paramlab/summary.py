@@ -1,0 +1,174 @@
+"""Statistics: per-layer rows and totals from a built graph, under one convention.
+
+Renderers never count and this module never formats: :class:`Summary` holds numbers, and
+``str()``, :meth:`Summary.to_dict`, :meth:`Summary.to_markdown` and ``_repr_html_`` hand it
+to :mod:`paramlab.render`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from paramlab.graph import Graph, Node
+from paramlab.layers.base import Shape, Weight
+
+DTYPE_BYTES: dict[str, float] = {
+    "float64": 8,
+    "float32": 4,
+    "float16": 2,
+    "bfloat16": 2,
+    "int8": 1,
+    "int4": 0.5,
+}
+
+
+@dataclass
+class LayerRow:
+    """One printed row: a layer call with its parameter split and the formula behind it."""
+
+    name: str
+    type: str
+    output_shape: Shape | tuple[Shape, ...]
+    params: int
+    trainable: int
+    non_trainable: int
+    buffers: int  # PyTorch convention: statistics kept as buffers, not parameters
+    formula: str
+    macs: int
+    connected_to: list[str] = field(default_factory=list)
+    shared: bool = False  # a second call of a layer whose weights were counted already
+    note: str = ""
+    weights: list[Weight] = field(default_factory=list)
+    depth: int = 0  # nesting depth, for module trees (PyTorch adapters)
+
+
+@dataclass
+class Summary:
+    """The result of :func:`paramlab.count`: rows, totals and the convention used."""
+
+    name: str
+    layers: list[LayerRow]
+    convention: str = "keras"
+    dtype: str = "float32"
+    origin: str = ""
+    show_connections: bool = False
+    observations: int | None = None
+    features: int | None = None
+    targets: int | None = None  # target values per observation (outputs)
+    other: Summary | None = None  # the same model counted under the other convention
+
+    @property
+    def total(self) -> int:
+        return sum(row.params for row in self.layers)
+
+    @property
+    def trainable(self) -> int:
+        return sum(row.trainable for row in self.layers)
+
+    @property
+    def non_trainable(self) -> int:
+        return sum(row.non_trainable for row in self.layers)
+
+    @property
+    def buffers(self) -> int:
+        return sum(row.buffers for row in self.layers)
+
+    @property
+    def macs(self) -> int:
+        return sum(row.macs for row in self.layers)
+
+    @property
+    def flops(self) -> int:
+        """FLOPs per example, forward: 2 per multiply-accumulate."""
+        return 2 * self.macs
+
+    @property
+    def bytes_per_param(self) -> float:
+        return DTYPE_BYTES[self.dtype]
+
+    def memory_bytes(self, count: int) -> float:
+        return count * self.bytes_per_param
+
+    def share(self, row: LayerRow) -> float:
+        """The fraction of all parameters held by ``row``: where the parameters concentrate."""
+        return row.params / self.total if self.total else 0.0
+
+    # --- rendering, delegated
+    def __str__(self) -> str:
+        from paramlab.render.text import render_text
+
+        return render_text(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        from paramlab.render.json import summary_to_dict
+
+        return summary_to_dict(self)
+
+    def to_markdown(self) -> str:
+        from paramlab.render.markdown import render_markdown
+
+        return render_markdown(self)
+
+    def _repr_html_(self) -> str:
+        from paramlab.render.html import render_html
+
+        return render_html(self)
+
+
+def row_counts(weights: list[Weight], convention: str) -> tuple[int, int, int]:
+    """(trainable, non-trainable, buffers) of a weight list under ``convention``.
+
+    Keras reports statistics (BatchNorm moving mean/variance) as non-trainable parameters;
+    PyTorch keeps them as buffers, which are not parameters at all.
+    """
+    trainable = non_trainable = buffers = 0
+    for weight in weights:
+        if weight.statistic and convention == "torch":
+            buffers += weight.size
+        elif weight.trainable and not weight.statistic:
+            trainable += weight.size
+        else:
+            non_trainable += weight.size
+    return trainable, non_trainable, buffers
+
+
+def summarize(graph: Graph, origin: str = "") -> Summary:
+    """One row per node (inputs hidden for plain chains, as Keras does)."""
+    chain = graph.is_chain
+    rows: list[LayerRow] = []
+    for node in graph.nodes:
+        if chain and node.type == "InputLayer":
+            continue
+        rows.append(_row(node, graph.ctx.convention))
+    return Summary(
+        graph.name, rows, graph.ctx.convention, origin=origin, show_connections=not chain
+    )
+
+
+def _row(node: Node, convention: str) -> LayerRow:
+    weights = node.weights
+    trainable, non_trainable, buffers = row_counts(weights, convention)
+    formula = node.result.formula
+    if node.call > 0:
+        formula = f"shared with call 0 of {node.name!r}: counted once"
+    elif weights and not node.trainable:
+        formula = f"{formula} (frozen: trainable=False)"
+    connected = [
+        f"{ref.layer}[{ref.call}][{ref.index}]" for ref in node.inputs
+    ]
+    return LayerRow(
+        name=node.name,
+        type=node.type,
+        output_shape=node.result.output_shape,
+        params=trainable + non_trainable,
+        trainable=trainable,
+        non_trainable=non_trainable,
+        buffers=buffers,
+        formula=formula,
+        macs=node.result.macs,
+        connected_to=connected,
+        shared=node.call > 0,
+        note=node.result.note,
+        weights=weights,
+    )
