@@ -106,14 +106,15 @@ class HFConfig:
             return value, value
         raise self.error(name, "a positive integer or a [height, width] pair", value)
 
-    def num_labels(self) -> int:
-        """transformers' rule: ``len(id2label)`` when given, else ``num_labels``, else 2."""
+    def num_labels(self, default: int = 2) -> int:
+        """transformers' rule: ``len(id2label)`` when given, else ``num_labels``, else the
+        class default (2; BartConfig says 3)."""
         id2label = self.data.get("id2label")
         if id2label is not None:
             if not isinstance(id2label, dict):
                 raise self.error("id2label", "a mapping of label ids to names", id2label)
             return len(id2label)
-        return self.integer("num_labels", 2, minimum=0)
+        return self.integer("num_labels", default, minimum=0)
 
 
 # ----------------------------------------------------------------------------- building blocks
@@ -369,11 +370,12 @@ LLAMA_LIKE: dict[str, dict[str, Any]] = {
                              "tie_word_embeddings": False}},
     "qwen2": {"prefix": "Qwen2", "qkv_bias": True,
               "defaults": {"hidden_size": 4096, "num_hidden_layers": 32,
-                           "num_attention_heads": 32, "intermediate_size": 22016,
+                           "num_attention_heads": 32, "num_key_value_heads": 32,
+                           "intermediate_size": 22016,
                            "vocab_size": 151936, "tie_word_embeddings": False}},
     "gemma": {"prefix": "Gemma", "attention_bias_field": True,
               "defaults": {"hidden_size": 3072, "num_hidden_layers": 28,
-                           "num_attention_heads": 16, "head_dim": 256,
+                           "num_attention_heads": 16, "num_key_value_heads": 16, "head_dim": 256,
                            "intermediate_size": 24576, "vocab_size": 256000,
                            "tie_word_embeddings": True}},
     "phi3": {"prefix": "Phi3", "qkv_bias": False, "fused": True,
@@ -742,7 +744,7 @@ def _bart(c: HFConfig, kind: str) -> Model:
     elif kind == "ForSequenceClassification":
         model.sections += [linear("classification_head.dense", d_model, d_model, out=(d_model,)),
                            _labels_head("classification_head.out_proj", d_model,
-                                        c.num_labels())]
+                                        c.num_labels(default=3))]
     elif kind == "ForQuestionAnswering":
         model.sections.append(_labels_head("qa_outputs", d_model, 2))
     model.notes.append("BART's learned positions have 2 extra rows (offset 2).")
