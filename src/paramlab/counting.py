@@ -62,6 +62,8 @@ count_any = count
 
 def _count_spec(spec: ModelSpec, convention: str) -> Summary:
     graph = build_graph(spec, Context(convention=convention))  # type: ignore[arg-type]
+    if graph.name == "model":  # unnamed: Keras' default names for the two model kinds
+        graph.name = "sequential" if graph.is_chain else "functional"
     return summarize(graph, origin=spec.origin)
 
 

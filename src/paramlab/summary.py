@@ -154,9 +154,7 @@ def _row(node: Node, convention: str) -> LayerRow:
         formula = f"shared with call 0 of {node.name!r}: counted once"
     elif weights and not node.trainable:
         formula = f"{formula} (frozen: trainable=False)"
-    connected = [
-        f"{ref.layer}[{ref.call}][{ref.index}]" for ref in node.inputs
-    ]
+    connected = [f"{ref.layer}[{ref.call}][{ref.index}]" for ref in node.inputs]
     return LayerRow(
         name=node.name,
         type=node.type,

@@ -17,20 +17,30 @@ class ZooEntry:
 
 SEEDS = {
     "seed-weather": ZooEntry(
-        "seed-weather", "5-8-4-3", "tutorial ML-001 (seeds/003): 99 trainable parameters",
-        "5 features, hidden 8 and 4, 3 classes"),
+        "seed-weather",
+        "5-8-4-3",
+        "tutorial ML-001 (seeds/003): 99 trainable parameters",
+        "5 features, hidden 8 and 4, 3 classes",
+    ),
     "seed-exercise": ZooEntry(
-        "seed-exercise", "4-16-8-4-2", "tutorial ML-001 exercise (seeds/003): 262",
-        "4 inputs, hidden 16, 8, 4, 2 outputs"),
+        "seed-exercise",
+        "4-16-8-4-2",
+        "tutorial ML-001 exercise (seeds/003): 262",
+        "4 inputs, hidden 16, 8, 4, 2 outputs",
+    ),
     "seed-mnist-dense": ZooEntry(
-        "seed-mnist-dense", "784-10-10-3", "Keras summary in seeds/004: 7,993",
-        "28×28 pixels flattened, two Dense(10), Dense(3)"),
+        "seed-mnist-dense",
+        "784-10-10-3",
+        "Keras summary in seeds/004: 7,993",
+        "28×28 pixels flattened, two Dense(10), Dense(3)",
+    ),
     "seed-mnist-cnn": ZooEntry(
         "seed-mnist-cnn",
         'input(28, 28, 1) > conv2d(10, 3, padding="same") > conv2d(10, 3, padding="same") '
         "> flatten > dense(3)",
         "Keras summary in seeds/004: 24,533",
-        "two same-padded 3×3 Conv2D of 10 filters, Flatten, Dense(3)"),
+        "two same-padded 3×3 Conv2D of 10 filters, Flatten, Dense(3)",
+    ),
 }
 
 ZOO: dict[str, ZooEntry] = dict(SEEDS)

@@ -89,11 +89,21 @@ def parse_mapping(data: Any, filename: str) -> ModelSpec:
 def _parse_layer_file(data: dict[str, Any], filename: str) -> ModelSpec:
     calls: list[Call] = []
     if "input" in data:
-        calls.append(Call(LayerSpec("InputLayer", (_shape(data["input"], filename, "input"),),
-                                    name="input_layer")))
+        calls.append(
+            Call(
+                LayerSpec(
+                    "InputLayer", (_shape(data["input"], filename, "input"),), name="input_layer"
+                )
+            )
+        )
     for name, shape in (data.get("inputs") or {}).items():
-        calls.append(Call(LayerSpec("InputLayer", (_shape(shape, filename, f"inputs.{name}"),),
-                                    name=str(name))))
+        calls.append(
+            Call(
+                LayerSpec(
+                    "InputLayer", (_shape(shape, filename, f"inputs.{name}"),), name=str(name)
+                )
+            )
+        )
     layers = data["layers"]
     if not isinstance(layers, list) or not layers:
         raise ConfigError(f"{filename}: 'layers' must be a non-empty list")
@@ -161,7 +171,7 @@ def _value(value: Any) -> Any:
     if isinstance(value, list):
         return tuple(_value(v) for v in value)
     if isinstance(value, dict) and len(value) == 1:
-        (key, raw), = value.items()
+        ((key, raw),) = value.items()
         if isinstance(key, str) and key[:1].isalpha():
             from paramlab.layers.base import get_layer_type
 
