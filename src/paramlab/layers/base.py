@@ -255,7 +255,9 @@ class LayerType:
             if param.name not in raw:
                 if param.default is REQUIRED:
                     raise SpecError(f"{label} is missing its required argument {param.name!r}")
-                args[param.name] = param.default
+                # Defaults go through the converter too: strides=1 becomes (1, 1).
+                default = param.default
+                args[param.name] = None if default is None else param.convert(default)
                 continue
             value = raw[param.name]
             try:
