@@ -59,7 +59,7 @@ def test_repetition_makes_distinct_layers() -> None:
 def test_residual_summary_shows_connections() -> None:
     summary = paramlab.count(RESIDUAL)
     add = next(row for row in summary.layers if row.type == "Add")
-    assert add.connected_to == ["x[0][0]", "batch_normalization_1[0][0]"]
+    assert add.connected_to == ["input_layer[0][0]", "batch_normalization_1[0][0]"]
     assert "Connected to" in str(summary)
 
 

@@ -235,7 +235,9 @@ class _Parser:
             return
         spec = self.layer()
         call = Call(spec, inputs)
-        if inputs is None and self.last is not None:
+        if lookup_key(spec.type) in ("input", "inputlayer"):
+            call = Call(spec, [])  # an input starts a new tensor; it never chains
+        elif inputs is None and self.last is not None:
             call = Call(spec, [self.last])
         self.calls.append(call)
         self.last = TensorRef(self._name_placeholder(spec), 0, 0)
