@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from paramlab.graph import ModelSpec, TensorRef
+from paramlab.graph import ModelSpec, TensorRef, build_graph
 from paramlab.layers.base import LayerSpec, get_layer_type
 
 
-def keras_layer(spec: LayerSpec) -> Any:
+def keras_layer(spec: LayerSpec, layer_name: str | None = None) -> Any:
     import keras
 
     name = get_layer_type(spec.type).name
@@ -21,8 +21,8 @@ def keras_layer(spec: LayerSpec) -> Any:
     kwargs = {k: keras_value(v) for k, v in spec.kwargs.items()}
     if name == "InputLayer":
         shape = args[0] if args else kwargs.pop("shape")
-        return ("input", tuple(shape), spec.name)
-    layer = getattr(keras.layers, name)(*args, name=spec.name, **kwargs)
+        return ("input", tuple(shape), layer_name)
+    layer = getattr(keras.layers, name)(*args, name=layer_name or spec.name, **kwargs)
     layer.trainable = spec.trainable
     return layer
 
@@ -41,24 +41,26 @@ def build_keras(model: ModelSpec) -> tuple[Any, dict[str, Any]]:
     layers: dict[str, Any] = {}
     inputs = []
     last: TensorRef | None = None
-    for call in model.calls:
+    names = [node.name for node in build_graph(model).nodes]  # our automatic names
+    for call, name in zip(model.calls, names, strict=True):
         spec = call.layer
-        built = keras_layer(spec)
-        assert spec.name is not None
+        built = keras_layer(spec, name)
         if isinstance(built, tuple):
-            tensor = keras.Input(shape=built[1], name=spec.name)
+            tensor = keras.Input(shape=built[1], name=name)
             inputs.append(tensor)
             outs = [tensor]
         else:
             refs = call.inputs if call.inputs is not None else [last]
             args = [tensors[r] for r in refs]  # type: ignore[index]
-            result = built(args if len(args) > 1 else args[0])
+            if isinstance(built, keras.layers.MultiHeadAttention):
+                # query, value[, key]; our one-input form is self-attention
+                result = built(*args) if len(args) > 1 else built(args[0], args[0])
+            else:
+                result = built(args if len(args) > 1 else args[0])
             outs = list(result) if isinstance(result, (list, tuple)) else [result]
-            layers[spec.name] = built
+            layers[name] = built
         for i, out in enumerate(outs):
-            tensors[TensorRef(spec.name, 0, i)] = out
-        last = TensorRef(spec.name, 0, 0)
-    consumed = {r for c in model.calls for r in (c.inputs or [])}
-    outputs = [t for ref, t in tensors.items() if ref not in consumed and ref.index == 0]
-    outputs = [tensors[last]] if last is not None else outputs  # type: ignore[index]
-    return keras.Model(inputs, outputs), layers
+            tensors[TensorRef(name, 0, i)] = out
+        last = TensorRef(name, 0, 0)
+    assert last is not None
+    return keras.Model(inputs, tensors[last]), layers

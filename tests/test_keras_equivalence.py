@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from paramlab.counting import count
@@ -163,7 +163,7 @@ def vector_layer(draw: st.DrawFn, shape: tuple[int, ...]) -> LayerSpec:
     (f,) = shape
     units = draw(st.integers(1, 12))
     choice = draw(st.sampled_from(["dense", "dense_nobias", "bn", "drop", "repeat",
-                                   "reshape", "prelu", "frozen", "ln", "alpha"]))
+                                   "reshape", "prelu", "frozen", "ln", "alpha", "norm"]))
     if choice == "dense":
         return L("Dense", units)
     if choice == "dense_nobias":
@@ -184,12 +184,14 @@ def vector_layer(draw: st.DrawFn, shape: tuple[int, ...]) -> LayerSpec:
         return spec
     if choice == "ln":
         return L("LayerNormalization")
+    if choice == "norm":
+        return L("Normalization")
     return L("AlphaDropout", 0.1)
 
 
 def volume_layer(draw: st.DrawFn, shape: tuple[int, ...]) -> LayerSpec:
     choice = draw(st.sampled_from(["conv", "transpose", "pool", "zeropad", "crop",
-                                   "upsample", "spatialdrop", "bn"]))
+                                   "upsample", "spatialdrop", "bn", "convlstm"]))
     filters = draw(st.integers(1, 3))
     small = min(shape[:3])
     if choice == "conv":
@@ -207,6 +209,10 @@ def volume_layer(draw: st.DrawFn, shape: tuple[int, ...]) -> LayerSpec:
         return L("UpSampling3D", 2)
     if choice == "spatialdrop":
         return L("SpatialDropout3D", 0.1)
+    if choice == "convlstm":  # read as (time, height, width, channels)
+        return L("ConvLSTM2D", filters, draw(st.integers(1, min(2, *shape[1:3]))),
+                 padding=draw(st.sampled_from(["valid", "same"])),
+                 return_sequences=draw(st.booleans()))
     return L("BatchNormalization")
 
 
@@ -283,7 +289,7 @@ def _grow(draw: st.DrawFn, calls: list[Call], steps: int) -> ModelSpec:
 @st.composite
 def graph_models(draw: st.DrawFn) -> ModelSpec:
     """Residual merges, two-branch concatenations, Dot products and two inputs."""
-    kind = draw(st.sampled_from(["residual", "concat", "dot", "two_inputs"]))
+    kind = draw(st.sampled_from(["residual", "concat", "dot", "two_inputs", "attention"]))
     c = draw(st.integers(1, 4))
     x = LayerSpec("InputLayer", ((draw(st.integers(3, 8)), draw(st.integers(3, 8)), c),),
                   name="x")
@@ -299,7 +305,7 @@ def graph_models(draw: st.DrawFn) -> ModelSpec:
                  Call(merge, [TensorRef("x"), TensorRef("y2")]),
                  Call(LayerSpec("Flatten", name="flat"))]
     elif kind == "concat":
-        a = L("Conv2D", draw(st.integers(1, 4)), 1, name=None)
+        a = L("Conv2D", draw(st.integers(1, 4)), 1)
         a.name = "a"
         b = L("Conv2D", draw(st.integers(1, 4)), 3, padding="same")
         b.name = "b"
@@ -318,6 +324,19 @@ def graph_models(draw: st.DrawFn) -> ModelSpec:
         dot.name = "dot"
         calls = [Call(v), Call(d1, [TensorRef("v")]), Call(d2, [TensorRef("v")]),
                  Call(dot, [TensorRef("d1"), TensorRef("d2")])]
+    elif kind == "attention":
+        f = draw(st.integers(1, 6))
+        q = LayerSpec("InputLayer", ((draw(st.integers(1, 6)), f),), name="q")
+        v = LayerSpec("InputLayer", ((draw(st.integers(1, 6)), f),), name="v")
+        att = draw(st.sampled_from([
+            L("Attention", use_scale=draw(st.booleans()),
+              score_mode=draw(st.sampled_from(["dot", "concat"]))),
+            L("AdditiveAttention", use_scale=draw(st.booleans())),
+            L("MultiHeadAttention", num_heads=draw(st.integers(1, 3)),
+              key_dim=draw(st.integers(1, 4)), use_bias=draw(st.booleans())),
+        ]))
+        att.name = "att"
+        calls = [Call(q), Call(v), Call(att, [TensorRef("q"), TensorRef("v")])]
     else:
         a = LayerSpec("InputLayer", ((draw(st.integers(1, 9)),),), name="a")
         b = LayerSpec("InputLayer", ((draw(st.integers(1, 9)),),), name="b")
@@ -339,6 +358,8 @@ def _keras_shape(tensor: Any) -> tuple[Any, ...]:
 
 def check_against_keras(model: ModelSpec) -> None:
     ours = count(model, other_convention=False)
+    for row in ours.layers:
+        event(row.type)  # --hypothesis-show-statistics shows how often each family is drawn
     kmodel, klayers = build_keras(model)
     trainable = sum(int(w.numpy().size) for w in kmodel.trainable_weights)
     non_trainable = sum(int(w.numpy().size) for w in kmodel.non_trainable_weights)

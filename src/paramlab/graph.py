@@ -21,6 +21,7 @@ from paramlab.layers.base import (
     Shape,
     Weight,
     apply_layer,
+    lookup_key,
 )
 
 
@@ -147,8 +148,8 @@ class Graph:
     ) -> list[TensorRef]:
         if inputs is not None:
             return list(inputs)
-        if not self.nodes:
-            return []
+        if not self.nodes or lookup_key(spec.type) in ("input", "inputlayer"):
+            return []  # an input starts a new tensor; it never chains
         last = self.nodes[-1]
         if len(last.outputs) != 1:
             raise ShapeError(
