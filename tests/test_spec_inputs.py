@@ -13,7 +13,7 @@ from paramlab.errors import ConfigError, SpecError
 from paramlab.spec import parse
 
 pytest.importorskip("keras")
-from keras_builder import build_keras  # noqa: E402
+from keras_builder import build_keras
 
 RESIDUAL = """
 x = input(8, 8, 4)

@@ -50,6 +50,7 @@ class ModelSpec:
     name: str = "model"
     source: str | None = None  # the spec text, so errors can point at a column
     origin: str = ""  # "mlp", "dsl", "json", "keras", "zoo: …" — shown in the summary
+    filename: str | None = None  # the file it came from, named in every error
 
 
 @dataclass
@@ -192,7 +193,12 @@ def build_graph(model: ModelSpec, ctx: Context | None = None) -> Graph:
     """Run every call of ``model`` through its rule; raise at the first impossible layer."""
     graph = Graph(model.name, ctx or Context(), model.source)
     for call in model.calls:
-        graph.add(call.layer, call.inputs)
+        try:
+            graph.add(call.layer, call.inputs)
+        except ParamlabError as exc:
+            if model.filename is None or model.filename in str(exc):
+                raise
+            raise type(exc)(f"{model.filename}: {exc}", exc.text, exc.column) from None
     if not graph.nodes:
         raise SpecError("the model has no layers")
     return graph

@@ -96,7 +96,10 @@ def _parse_layer_file(data: dict[str, Any], filename: str) -> ModelSpec:
                 )
             )
         )
-    for name, shape in (data.get("inputs") or {}).items():
+    named_inputs = data.get("inputs") or {}
+    if not isinstance(named_inputs, dict):
+        raise ConfigError(f"{filename}: 'inputs' must map names to shapes, e.g. {{x: [8]}}")
+    for name, shape in named_inputs.items():
         calls.append(
             Call(
                 LayerSpec(
@@ -109,7 +112,8 @@ def _parse_layer_file(data: dict[str, Any], filename: str) -> ModelSpec:
         raise ConfigError(f"{filename}: 'layers' must be a non-empty list")
     for index, entry in enumerate(layers):
         calls += _entry_calls(entry, f"{filename}: layers[{index}]")
-    return ModelSpec(calls, name=str(data.get("name", "model")), origin=f"file {filename}")
+    return ModelSpec(calls, name=str(data.get("name", "model")), origin=f"file {filename}",
+                     filename=filename)
 
 
 def _shape(value: Any, filename: str, where: str) -> tuple[Any, ...]:
