@@ -111,3 +111,23 @@ def test_count_imports_no_framework() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert "HEAVY []" in out
+
+
+@pytest.mark.parametrize(
+    ("spec", "fragment"),
+    [
+        ("input(4, 4, 1) > conv2d(2, 5)", "does not fit input (None, 4, 4, 1)"),
+        ("a = input(4); b = input(5); [a, b] > add", "(None, 4) and (None, 5)"),
+        ("input(10) > conv2d(3, 3)", "expects inputs of rank 4"),
+        ("input(4, 4, 6) > group_normalization(groups=4)", "must divide the 6 channels"),
+        ("input(6) > reshape((4, 2))", "holds 8 values but the input (None, 6) has 6"),
+        ("input(3, 3, 1) > cropping2d(2)", "removes every value"),
+        ("input(5) > lstm(3)", "expects inputs of rank 3"),
+    ],
+)
+def test_impossible_shapes_exit_2(
+    capsys: pytest.CaptureFixture[str], spec: str, fragment: str
+) -> None:
+    code, _, err = run(capsys, "count", spec)
+    assert code == 2
+    assert fragment in err.splitlines()[0]

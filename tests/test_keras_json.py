@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 
 import paramlab
-from paramlab.errors import ConfigError
 
 keras = pytest.importorskip("keras")
 

@@ -104,7 +104,8 @@ class _Builder:
                                  name=f"{prefix}input_layer")
                 current = self.add(spec, [])
             if cls in MODEL_CLASSES:
-                (current,) = self.model(layer, f"{prefix}{cfg.get('name', 'model')}/", [current])[:1]
+                inner = f"{prefix}{cfg.get('name', 'model')}/"
+                current = self.model(layer, inner, [current])[0]
                 continue
             current = self.add(self.layer_spec(layer, prefix), [current])
         if current is None:
