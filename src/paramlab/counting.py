@@ -49,7 +49,7 @@ def count(
         summary = _count_spec(spec, convention)
         if other_convention:
             other = "torch" if convention == "keras" else "keras"
-            summary.other = _count_spec(spec, other)
+            summary.other_factory = lambda: _count_spec(spec, other)
     summary.dtype = dtype
     summary.observations = observations
     summary.features = features

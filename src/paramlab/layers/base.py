@@ -311,6 +311,9 @@ def register(
 
 def get_layer_type(name: str) -> LayerType:
     """The registered layer type for a user-written name; suggests the closest on a miss."""
+    canonical = _CANONICAL.get(name) or _CANONICAL.get(lookup_key(name))
+    if canonical is not None:
+        return _REGISTRY[canonical]
     from paramlab import layers  # noqa: F401  (importing the package registers every rule)
 
     key = lookup_key(name)
