@@ -23,7 +23,9 @@ from collections.abc import Callable
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
 
-import paramlab  # noqa: E402
+import itertools
+
+import paramlab
 
 ARCHITECTURES: dict[str, tuple[str, list[int] | None]] = {
     # name: (paramlab spec, MLP widths for the framework builds; None = not an MLP)
@@ -88,12 +90,12 @@ def torch_meta_count(name: str, widths: list[int] | None) -> int:
         else:
             assert widths is not None
             model = nn.Sequential(
-                *(nn.Linear(a, b) for a, b in zip(widths, widths[1:], strict=False))
+                *(nn.Linear(a, b) for a, b in itertools.pairwise(widths))
             )
     return sum(p.numel() for p in model.parameters())
 
 
-def _torch_vgg16():  # noqa: ANN202 - torch is imported lazily
+def _torch_vgg16():
     """torchvision's ``vgg16`` layout (configuration "D"), without torchvision."""
     from torch import nn
 
