@@ -345,7 +345,7 @@ def _train_group(
                 saved.copy_(torch.where(mask, p.detach(), saved))
             waited = torch.where(improved.cpu(), 0, waited + live.long())
             newly = (waited >= config.patience) & live
-            for i in torch.flatnonzero(newly).tolist():
+            for i in torch.nonzero(newly).flatten().tolist():
                 stopped_at[i] = epoch
             active[newly.to(device)] = 0
             if not active.any():
