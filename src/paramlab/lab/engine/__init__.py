@@ -166,19 +166,46 @@ class _Group:
                 w, b = init_weights(arch, seed)[2 * layer: 2 * layer + 2]
                 weight[k, : w.shape[0], : w.shape[1]] = w
                 bias[k, 0, : b.shape[0]] = b
-            params += [weight.to(device).requires_grad_(), bias.to(device).requires_grad_()]
+            params += [weight.to(device), bias.to(device)]
         return cls(archs, params)
 
-    def forward(self, x: torch.Tensor, config: TrainConfig, training: bool) -> torch.Tensor:
-        """(rows, features) → (K, rows, outputs)."""
+    @torch.no_grad()
+    def forward(self, x: torch.Tensor, config: TrainConfig) -> torch.Tensor:
+        """(rows, features) → (K, rows, outputs), evaluation mode (no dropout)."""
         act = torch.relu if config.activation == "relu" else torch.tanh
         h = torch.matmul(x, self.params[0]) + self.params[1]
         for layer in range(1, len(self.params) // 2):
-            h = act(h)
-            if training and config.dropout > 0:
-                h = F.dropout(h, config.dropout, training=True)
-            h = torch.baddbmm(self.params[2 * layer + 1], h, self.params[2 * layer])
+            h = torch.baddbmm(self.params[2 * layer + 1], act(h), self.params[2 * layer])
         return h
+
+    @torch.no_grad()
+    def gradients(self, x: torch.Tensor, y: torch.Tensor, config: TrainConfig,
+                  loss: str) -> torch.Tensor:
+        """One forward and a hand-written backward pass; sets ``.grad``; returns (K,) losses.
+
+        Backpropagation through an MLP is a few batched products per layer; writing it out
+        skips autograd's per-operation bookkeeping, which dominates for small models.
+        """
+        layers = len(self.params) // 2
+        inputs, derivatives = [x], []
+        h = torch.matmul(x, self.params[0]) + self.params[1]
+        for layer in range(1, layers):
+            h, derivative = _activate(h, config)
+            inputs.append(h)
+            derivatives.append(derivative)
+            h = torch.baddbmm(self.params[2 * layer + 1], h, self.params[2 * layer])
+        losses, g = _loss_and_gradient(h, y, loss)
+        for layer in range(layers - 1, -1, -1):
+            source = inputs[layer]
+            if layer == 0:  # x is shared by every model: (in, rows) @ (K, rows, out)
+                self.params[0].grad = torch.matmul(source.T, g)
+            else:
+                self.params[2 * layer].grad = torch.bmm(source.transpose(1, 2), g)
+            self.params[2 * layer + 1].grad = g.sum(dim=1, keepdim=True)
+            if layer:
+                g = torch.bmm(g, self.params[2 * layer].transpose(1, 2)).mul_(
+                    derivatives[layer - 1])
+        return losses
 
     def unstack(self, k: int) -> list[np.ndarray]:
         """Model k's own (unpadded) weights as numpy arrays, (fan_in, fan_out) layout."""
@@ -189,6 +216,36 @@ class _Group:
             b = self.params[2 * layer + 1][k, 0, : widths[layer + 1]]
             out += [w.detach().cpu().numpy().copy(), b.detach().cpu().numpy().copy()]
         return out
+
+
+def _activate(a: torch.Tensor, config: TrainConfig) -> tuple[torch.Tensor, torch.Tensor]:
+    """Activation (and inverted dropout) with its derivative, for the backward pass."""
+    if config.activation == "relu":
+        derivative = (a > 0).to(a.dtype)
+        h = a * derivative
+    else:
+        h = torch.tanh(a)
+        derivative = 1 - h * h
+    if config.dropout > 0:
+        keep = (torch.rand_like(a) >= config.dropout).to(a.dtype) / (1 - config.dropout)
+        h = h * keep
+        derivative = derivative * keep
+    return h, derivative
+
+
+def _loss_and_gradient(pred: torch.Tensor, target: torch.Tensor,
+                       loss: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each model's mean loss and d(sum of losses)/d(pred)."""
+    k, rows, outputs = pred.shape
+    if loss == "mse":
+        diff = pred - target
+        return diff.pow(2).mean(dim=(1, 2)), diff * (2.0 / (rows * outputs))
+    log_probs = torch.log_softmax(pred, dim=-1)
+    picked = log_probs.gather(-1, target.view(1, rows, 1).expand(k, rows, 1))
+    g = log_probs.exp()
+    g.scatter_add_(-1, target.view(1, rows, 1).expand(k, rows, 1),
+                   torch.full((k, rows, 1), -1.0, dtype=pred.dtype, device=pred.device))
+    return -picked.squeeze(-1).mean(dim=1), g / rows
 
 
 def per_model_loss(pred: torch.Tensor, target: torch.Tensor, loss: str) -> torch.Tensor:
@@ -214,17 +271,40 @@ def make_optimizer(params: list[torch.Tensor], config: TrainConfig) -> torch.opt
         return cls(params, foreach=True, **kwargs)
 
 
-def group_archs(archs: list[MLPArch], max_group: int = 64) -> list[list[int]]:
-    """Indices grouped by depth, then by width scale (log₂ of the widest layer), so padding
-    wastes little; groups are capped at ``max_group`` models."""
-    buckets: dict[tuple[int, int], list[int]] = {}
+def _cost(widths: tuple[int, ...] | list[int]) -> int:
+    """Multiply-adds per row of an MLP with these layer widths."""
+    return sum(a * b for a, b in zip(widths, widths[1:], strict=False))
+
+
+def group_archs(archs: list[MLPArch], max_group: int = 64, waste: float = 1.3,
+                small: int = 64 * 64) -> list[list[int]]:
+    """Indices of models to train together.
+
+    Only models of one depth can share stacked weights. Within a depth, models are taken
+    from cheapest to most expensive and join the current group while the padded work stays
+    within ``waste`` × the work the models really need — or while every layer is small
+    (``small`` multiply-adds), where per-step overhead, not arithmetic, is the cost.
+    """
+    by_depth: dict[int, list[int]] = {}
     for index, arch in enumerate(archs):
-        widest = max(arch.hidden, default=1)
-        buckets.setdefault((len(arch.hidden), math.ceil(math.log2(widest))), []).append(index)
-    groups = []
-    for key in sorted(buckets):
-        members = buckets[key]
-        groups += [members[i: i + max_group] for i in range(0, len(members), max_group)]
+        by_depth.setdefault(len(arch.hidden), []).append(index)
+    groups: list[list[int]] = []
+    for depth in sorted(by_depth):
+        members = sorted(by_depth[depth], key=lambda i: _cost(archs[i].widths))
+        current: list[int] = []
+        for index in members:
+            trial = [*current, index]
+            widest = [max(archs[i].widths[layer] for i in trial)
+                      for layer in range(depth + 2)]
+            padded = len(trial) * _cost(widest)
+            needed = sum(_cost(archs[i].widths) for i in trial)
+            fits = padded <= waste * needed or _cost(widest) <= small
+            if current and (not fits or len(current) >= max_group):
+                groups.append(current)
+                current = [index]
+            else:
+                current = trial
+        groups.append(current)
     return groups
 
 
@@ -282,7 +362,7 @@ def _evaluate(group: _Group, X: torch.Tensor, y: torch.Tensor, config: TrainConf
     k = len(group.archs)
     widest = max(p.shape[-1] for p in group.params)
     chunk = max(256, 2**24 // max(1, k * widest))
-    preds = torch.cat([group.forward(X[i: i + chunk], config, training=False)
+    preds = torch.cat([group.forward(X[i: i + chunk], config)
                        for i in range(0, X.shape[0], chunk)], dim=1)
     losses = per_model_loss(preds, y, loss)
     accuracy = (preds.argmax(-1) == y).float().mean(dim=1) if loss == "cross_entropy" else None
@@ -319,12 +399,10 @@ def _train_group(
         batches = 0
         for begin in range(0, rows, config.batch_size):
             index = order[begin: begin + config.batch_size]
-            pred = group.forward(t["X_train"][index], config, training=True)
-            losses = per_model_loss(pred, t["y_train"][index], loss_name)
-            optimizer.zero_grad(set_to_none=True)
-            losses.sum().backward()
+            losses = group.gradients(t["X_train"][index], t["y_train"][index], config,
+                                     loss_name)
             optimizer.step()
-            total += losses.detach()
+            total += losses
             batches += 1
         val, _, _ = _evaluate(group, t["X_val"], t["y_val"], config, loss_name)
         test, _, _ = _evaluate(group, t["X_test"], t["y_test"], config, loss_name)

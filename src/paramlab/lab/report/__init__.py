@@ -30,6 +30,7 @@ def find_runs(run_dir: Path) -> list[RunStore]:
     if (run_dir / "store.sqlite").exists():
         return [RunStore.open(run_dir)]
     runs = [RunStore.open(p.parent) for p in sorted(run_dir.glob("*/store.sqlite"))]
+    runs.sort(key=lambda store: store.config().get("experiment") != "sweep")  # sweep first
     if not runs:
         raise DataError(f"{run_dir}: no paramlab run here (no store.sqlite in it or its "
                         "subfolders); make one with `paramlab run sweep --out DIR`")
