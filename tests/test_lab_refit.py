@@ -1,5 +1,7 @@
 """Refit analysis: permutation alignment and distances, checked on constructed cases."""
 
+import itertools
+
 import numpy as np
 
 from paramlab.lab.experiments.refit import align, analyze, cosine, flat, relative_distance
@@ -7,7 +9,7 @@ from paramlab.lab.experiments.refit import align, analyze, cosine, flat, relativ
 
 def random_mlp(rng: np.random.Generator, widths: list[int]) -> list[np.ndarray]:
     out = []
-    for a, b in zip(widths, widths[1:], strict=False):
+    for a, b in itertools.pairwise(widths):
         out += [rng.standard_normal((a, b)), rng.standard_normal(b)]
     return out
 

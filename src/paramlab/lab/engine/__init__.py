@@ -23,6 +23,7 @@ U(−1/√fan_in, 1/√fan_in) for weights and biases); the batch order depends 
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 from collections.abc import Callable
@@ -273,7 +274,7 @@ def make_optimizer(params: list[torch.Tensor], config: TrainConfig) -> torch.opt
 
 def _cost(widths: tuple[int, ...] | list[int]) -> int:
     """Multiply-adds per row of an MLP with these layer widths."""
-    return sum(a * b for a, b in zip(widths, widths[1:], strict=False))
+    return sum(a * b for a, b in itertools.pairwise(widths))
 
 
 def group_archs(archs: list[MLPArch], max_group: int = 64, waste: float = 1.3,
