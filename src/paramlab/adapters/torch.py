@@ -208,7 +208,7 @@ def _trace(module: Any, nodes: dict[str, _Node], size: tuple[int, ...]) -> None:
     meta = {name: torch.empty_like(t, device="meta")
             for name, t in [*module.named_parameters(), *module.named_buffers()]}
     handles = []
-    for name, node in nodes.items():
+    for node in nodes.values():
         def hook(_: Any, __: Any, output: Any, node: _Node = node) -> None:
             if node.output_shape == ():
                 node.output_shape = _shape_of(output)
