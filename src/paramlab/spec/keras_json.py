@@ -3,10 +3,19 @@
 
 Handles Sequential and Functional models in the Keras 3 format (``inbound_nodes`` as
 ``{"args": [...__keras_tensor__...], "kwargs": {...}}``) and the Keras 2 format (nested
-``[name, node_index, tensor_index, kwargs]`` lists); shared layers (several inbound nodes of
-one layer → several calls of one LayerSpec, counted once); nested models, inlined with their
-name as a prefix (``encoder/dense``) so each inner layer keeps its row; ``trainable: false``;
-wrapper layers whose config holds another layer.
+``[name, node_index, tensor_index, kwargs]`` lists); ``trainable: false`` on a layer or on a
+whole (nested) model; wrapper layers whose config holds another layer.
+
+Shared layers: a layer with several inbound nodes becomes several calls of one LayerSpec,
+counted once. Keras renumbers a layer's nodes within the serialized model, so node ``k`` of
+``inbound_nodes`` is the ``k``-th call; calls are added node by node in that order, which is
+exactly how :class:`~paramlab.graph.Graph` numbers calls (``TensorRef.call == node_index``).
+
+Nested models are inlined with their name as a prefix (``encoder/dense``) so every inner
+layer keeps its row; a nested model called twice reuses its inner LayerSpecs, so its weights
+count once. A layer object used both inside a nested model and outside it is written twice in
+the JSON and cannot be told apart from two layers; like ``keras.models.model_from_json``,
+it is then counted twice.
 """
 
 from __future__ import annotations
@@ -56,6 +65,7 @@ class _Builder:
     filename: str
     calls: list[Call] = field(default_factory=list)
     specs: dict[str, LayerSpec] = field(default_factory=dict)  # our name → spec (shared)
+    frozen: set[str] = field(default_factory=set)  # prefixes of models with trainable: false
 
     def fail(self, message: str) -> ConfigError:
         return ConfigError(f"{self.filename}: {message}")
@@ -73,6 +83,8 @@ class _Builder:
         layers = config.get("layers")
         if not isinstance(layers, list):
             raise self.fail(f"model {config.get('name', '?')!r} has no 'layers' list")
+        if config.get("trainable") is False:  # Keras freezes every layer of a frozen model
+            self.frozen.add(prefix)
         if kind == "Sequential":
             return self.sequential(layers, prefix, inputs, config)
         return self.functional(layers, config, prefix, inputs)
@@ -202,6 +214,8 @@ class _Builder:
             return self.specs[full]
         spec = to_layer_spec(layer, self.filename)
         spec.name = full
+        if any(full.startswith(frozen) for frozen in self.frozen):
+            spec.trainable = False
         self.specs[full] = spec
         return spec
 
@@ -267,22 +281,41 @@ def _refs(value: Any) -> list[KerasRef]:
     return [(v[0], int(v[1]), int(v[2])) for v in value]
 
 
+# Keyword arguments whose tensors are layer inputs, in the order the layer's rule takes them
+# (MultiHeadAttention's call(query, value, key)); other tensor keywords — mask,
+# attention_mask, initial_state — never change a count and are not inputs of our rules.
+_INPUT_KWARGS = ("inputs", "query", "value", "key")
+
+
 def _node_refs(node: Any) -> list[KerasRef]:
     """Input tensors of one inbound node, in call order, in either Keras format."""
-    if isinstance(node, dict):  # Keras 3
-        found: list[KerasRef] = []
+    found: list[KerasRef] = []
+    if isinstance(node, dict):  # Keras 3: {"args": [...], "kwargs": {...}}
         _collect(node.get("args", []), found)
-        _collect(node.get("kwargs", {}), found)
+        kwargs = node.get("kwargs") or {}
+        for key in _INPUT_KWARGS:
+            _collect(kwargs.get(key), found)
         return found
-    refs: list[KerasRef] = []  # Keras 2: [[name, node_index, tensor_index, kwargs], ...]
-    for entry in node:
-        refs.append((entry[0], int(entry[1]), int(entry[2])))
-        if len(entry) > 3 and isinstance(entry[3], dict):
-            _collect(entry[3], refs)
-    return refs
+    for entry in node:  # Keras 2: [[name, node_index, tensor_index, kwargs], ...]
+        found.append((entry[0], int(entry[1]), int(entry[2])))
+        kwargs = entry[3] if len(entry) > 3 and isinstance(entry[3], dict) else {}
+        for key in _INPUT_KWARGS:
+            value = kwargs.get(key)
+            if _is_keras2_ref(value):
+                found.append((value[0], int(value[1]), int(value[2])))
+            else:
+                _collect(value, found)
+    return found
+
+
+def _is_keras2_ref(value: Any) -> bool:
+    """tf.keras writes a tensor inside call kwargs as ``[layer_name, node_index, tensor_index]``."""
+    return (isinstance(value, list) and len(value) == 3 and isinstance(value[0], str)
+            and all(isinstance(v, int) for v in value[1:]))
 
 
 def _collect(value: Any, found: list[KerasRef]) -> None:
+    """Every ``__keras_tensor__`` in ``value``, depth first (merge layers nest a list)."""
     if isinstance(value, dict):
         if value.get("class_name") == "__keras_tensor__":
             history = value["config"]["keras_history"]
