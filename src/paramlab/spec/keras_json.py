@@ -3,8 +3,9 @@
 
 Handles Sequential and Functional models in the Keras 3 format (``inbound_nodes`` as
 ``{"args": [...__keras_tensor__...], "kwargs": {...}}``) and the Keras 2 format (nested
-``[name, node_index, tensor_index, kwargs]`` lists); ``trainable: false`` on a layer or on a
-whole (nested) model; wrapper layers whose config holds another layer.
+``[name, node_index, tensor_index, kwargs]`` lists); wrapper layers whose config holds
+another layer. ``trainable: false`` is read per layer: Keras writes it on every layer of a
+frozen model, and its loader ignores the flag on the model itself (so does paramlab).
 
 Shared layers: a layer with several inbound nodes becomes several calls of one LayerSpec,
 counted once. Keras renumbers a layer's nodes within the serialized model, so node ``k`` of
@@ -23,9 +24,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from paramlab.errors import ConfigError, ParamlabError
+from paramlab.errors import ConfigError, ParamlabError, SpecError
 from paramlab.graph import Call, ModelSpec, TensorRef
-from paramlab.layers.base import LayerSpec
+from paramlab.layers.base import LayerSpec, get_layer_type
 
 MODEL_CLASSES = {"Sequential", "Functional", "Model"}
 _DROP_KEYS = {"name", "trainable", "dtype"}  # handled here, or never affect counts
@@ -65,7 +66,6 @@ class _Builder:
     filename: str
     calls: list[Call] = field(default_factory=list)
     specs: dict[str, LayerSpec] = field(default_factory=dict)  # our name → spec (shared)
-    frozen: set[str] = field(default_factory=set)  # prefixes of models with trainable: false
 
     def fail(self, message: str) -> ConfigError:
         return ConfigError(f"{self.filename}: {message}")
@@ -83,8 +83,6 @@ class _Builder:
         layers = config.get("layers")
         if not isinstance(layers, list):
             raise self.fail(f"model {config.get('name', '?')!r} has no 'layers' list")
-        if config.get("trainable") is False:  # Keras freezes every layer of a frozen model
-            self.frozen.add(prefix)
         if kind == "Sequential":
             return self.sequential(layers, prefix, inputs, config)
         return self.functional(layers, config, prefix, inputs)
@@ -214,8 +212,6 @@ class _Builder:
             return self.specs[full]
         spec = to_layer_spec(layer, self.filename)
         spec.name = full
-        if any(full.startswith(frozen) for frozen in self.frozen):
-            spec.trainable = False
         self.specs[full] = spec
         return spec
 
@@ -228,6 +224,13 @@ def to_layer_spec(layer: dict[str, Any], filename: str) -> LayerSpec:
     cfg = layer.get("config") or {}
     if not isinstance(cfg, dict):
         raise ConfigError(f"{filename}: layer {cls!r} has a config that is not an object")
+    try:
+        get_layer_type(cls)
+    except SpecError:
+        raise ConfigError(
+            f"{filename}: layer {cfg.get('name', '?')!r} is a {cls}, which paramlab has no "
+            "rule for (a custom layer, or one newer than paramlab)"
+        ) from None
     kwargs = {k: _value(v, filename) for k, v in cfg.items() if k not in _DROP_KEYS}
     if "batch_input_shape" in kwargs and cls != "InputLayer":
         kwargs.pop("batch_input_shape")
