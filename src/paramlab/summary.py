@@ -57,6 +57,8 @@ class Summary:
     features: int | None = None
     targets: int | None = None  # target values per observation (outputs)
     other: Summary | None = None  # the same model counted under the other convention
+    activation_elements: int | None = None  # per example, when an adapter traced a forward pass
+    extra_sections: list[str] = field(default_factory=list)  # --memory, --flops: after the table
 
     @property
     def total(self) -> int:
