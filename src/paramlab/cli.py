@@ -98,10 +98,13 @@ def run_count(ns: argparse.Namespace) -> int:
         options=ns,
     )
     fmt = "json" if ns.json else ns.format
+    from paramlab.memory import attach_reports
+
+    reports = attach_reports(summary, ns, text=fmt != "json")
     if fmt == "json":
         import json
 
-        print(json.dumps(summary.to_dict(), indent=2))
+        print(json.dumps({**summary.to_dict(), **reports}, indent=2))
     elif fmt == "markdown":
         print(summary.to_markdown(), end="")
     elif fmt == "html":
