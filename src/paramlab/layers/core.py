@@ -17,8 +17,8 @@ from paramlab.layers.base import (
     known,
     optional,
     positive_int,
-    register,
     shape,
+    register,
 )
 
 
