@@ -58,7 +58,7 @@ def test_nested_model_expanded_on_request(nested: keras.Model) -> None:
     names = [(row.name, row.depth) for row in summary.layers]
     inner = nested.get_layer("block")
     assert names[0] == ("block", 0) and summary.layers[0].params == 0
-    assert [n for n, d in names if d == 1] == [layer.name for layer in inner.layers]
+    assert [n for n, d in names if d == 1] == [f"block/{layer.name}" for layer in inner.layers]
     assert summary.total == nested.count_params()
     bn = next(r for r in summary.layers if r.type == "BatchNormalization")
     assert bn.params == inner.layers[1].count_params() == 64

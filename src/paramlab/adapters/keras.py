@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from paramlab.errors import ConfigError
 from paramlab.layers.base import Shape, Weight, fmt
 from paramlab.summary import LayerRow, Summary, row_counts
 
@@ -27,15 +28,20 @@ STATISTIC_NAMES = {"moving_mean", "moving_variance", "mean", "variance", "count"
 def count_keras_model(model: Any, convention: str | None, options: Any) -> Summary:
     """Rows for ``model.layers`` (nested models expanded to ``options.depth``)."""
     convention = convention or "keras"
+    if not model.built:
+        raise ConfigError(
+            f"Keras model {model.name!r} is not built, so it has no weights yet: call it on "
+            "data or model.build(input_shape) first, or give it a keras.Input"
+        )
     depth = getattr(options, "depth", None) or 0
     trainable_ids = {id(v) for v in model.trainable_weights}
     seen: dict[int, str] = {}
     rows: list[LayerRow] = []
-    _walk(model, 0, depth, convention, trainable_ids, seen, rows)
+    _walk(model, "", 0, depth, (convention, trainable_ids, seen), rows)
     summary = Summary(model.name, rows, convention, origin="keras.Model")
     if getattr(options, "_other_of", None) is None:
         other = "torch" if convention == "keras" else "keras"
-        summary.other = count_keras_model(model, other, _Other(depth))
+        summary.other_factory = lambda: count_keras_model(model, other, _Other(depth))
     return summary
 
 
@@ -48,15 +54,16 @@ class _Other:
         self.depth = depth
 
 
-def _walk(model: Any, level: int, depth: int, convention: str, trainable_ids: set[int],
-          seen: dict[int, str], rows: list[LayerRow]) -> None:
+def _walk(model: Any, prefix: str, level: int, depth: int,
+          state: tuple[str, set[int], dict[int, str]], rows: list[LayerRow]) -> None:
+    """Rows for ``model.layers``; nested layers are named ``inner/dense``."""
     for layer in model.layers:
         if type(layer).__name__ == "InputLayer":
             continue
         expand = _is_model(layer) and level < depth
-        rows.append(_row(layer, level, convention, trainable_ids, seen, expand))
+        rows.append(_row(layer, prefix, level, *state, expanded=expand))
         if expand:
-            _walk(layer, level + 1, depth, convention, trainable_ids, seen, rows)
+            _walk(layer, f"{prefix}{layer.name}/", level + 1, depth, state, rows)
 
 
 def _is_model(layer: Any) -> bool:
@@ -64,7 +71,7 @@ def _is_model(layer: Any) -> bool:
                for cls in type(layer).__mro__) and hasattr(layer, "layers")
 
 
-def _row(layer: Any, level: int, convention: str, trainable_ids: set[int],
+def _row(layer: Any, prefix: str, level: int, convention: str, trainable_ids: set[int],
          seen: dict[int, str], expanded: bool) -> LayerRow:
     weights: list[Weight] = []
     shared_with: list[str] = []
@@ -74,7 +81,7 @@ def _row(layer: Any, level: int, convention: str, trainable_ids: set[int],
             if seen[key] not in shared_with:
                 shared_with.append(seen[key])
             continue
-        seen[key] = layer.name
+        seen[key] = prefix + layer.name
         weights.append(_weight(layer, variable, trainable_ids))
     trainable, non_trainable, buffers = row_counts(weights, convention)
     formula = _formula(weights, convention)
@@ -84,7 +91,7 @@ def _row(layer: Any, level: int, convention: str, trainable_ids: set[int],
     calls = len(getattr(layer, "_inbound_nodes", []) or [])
     note = f"called {calls} times; weights counted once" if calls > 1 else ""
     return LayerRow(
-        name=layer.name,
+        name=prefix + layer.name,
         type=type(layer).__name__,
         output_shape=_output_shape(layer),
         params=trainable + non_trainable,

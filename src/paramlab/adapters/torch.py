@@ -135,7 +135,7 @@ def count_module(module: Any, convention: str | None, options: Any) -> Summary:
     summary.activation_elements = trace.activations if trace else None
     if getattr(options, "_other_of", None) is None:
         other = "keras" if convention == "torch" else "torch"
-        summary.other = count_module(module, other, _OtherOptions(depth))
+        summary.other_factory = lambda: count_module(module, other, _OtherOptions(depth))
     return summary
 
 
