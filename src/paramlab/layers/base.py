@@ -179,6 +179,17 @@ def shape(value: Any) -> Shape:
     raise ValueError("a shape: a tuple of positive integers (None for unknown)")
 
 
+def int_tuple(value: Any) -> tuple[int, ...] | None:
+    """None, one integer, or a sequence of integers (axes, shared axes): always a tuple."""
+    if value is None:
+        return None
+    if _is_int(value):
+        return (int(value),)
+    if isinstance(value, (list, tuple)) and all(_is_int(v) for v in value):
+        return tuple(int(v) for v in value)
+    raise ValueError("an integer or a tuple of integers")
+
+
 @dataclass(frozen=True)
 class Param:
     """One argument a layer accepts: name, converter, default (``REQUIRED`` if none)."""
@@ -187,6 +198,8 @@ class Param:
     convert: Converter = anything
     default: Any = REQUIRED
 
+
+DATA_FORMAT = Param("data_format", optional(choice("channels_last", "channels_first")), None)
 
 # Keras arguments that never change a parameter count, accepted by every layer.
 IGNORED_ARGS = frozenset(

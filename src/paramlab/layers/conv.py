@@ -12,6 +12,7 @@ import math
 
 from paramlab.errors import ShapeError
 from paramlab.layers.base import (
+    DATA_FORMAT,
     Args,
     Context,
     LayerResult,
@@ -31,8 +32,6 @@ from paramlab.layers.base import (
     register,
     show_shape,
 )
-
-_DATA_FORMAT = Param("data_format", optional(choice("channels_last", "channels_first")), None)
 
 
 def _split(x: Shape, rank: int, a: Args, layer: str) -> tuple[tuple[int | None, ...], int]:
@@ -92,7 +91,7 @@ def _conv_params(rank: int, transpose: bool = False) -> list[Param]:
     ]
     if transpose:
         params.append(Param("output_padding", optional(ntuple(rank, non_negative_int)), None))
-    params += [_DATA_FORMAT, Param("dilation_rate", ntuple(rank), 1)]
+    params += [DATA_FORMAT, Param("dilation_rate", ntuple(rank), 1)]
     if not transpose:
         params.append(Param("groups", positive_int, 1))
     params += [Param("use_bias", boolean, True), Param("lora_rank", optional(positive_int), None),
@@ -174,7 +173,7 @@ def _depthwise_params(rank: int) -> list[Param]:
         Param("padding", choice("valid", "same", "causal") if rank == 1 else choice(
             "valid", "same"), "valid"),
         Param("depth_multiplier", positive_int, 1),
-        _DATA_FORMAT,
+        DATA_FORMAT,
         Param("dilation_rate", ntuple(rank), 1),
         Param("use_bias", boolean, True),
     ]

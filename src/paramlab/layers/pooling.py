@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from paramlab.errors import ShapeError
 from paramlab.layers.base import (
+    DATA_FORMAT,
     Args,
     Context,
     LayerResult,
@@ -20,8 +21,6 @@ from paramlab.layers.base import (
     register,
     show_shape,
 )
-
-_DATA_FORMAT = Param("data_format", optional(choice("channels_last", "channels_first")), None)
 
 
 def _check_rank(x: Shape, rank: int, layer: str) -> None:
@@ -43,7 +42,7 @@ def _make_pool(kind: str, rank: int) -> None:
             Param("pool_size", ntuple(rank), 2),
             Param("strides", optional(ntuple(rank)), None),
             Param("padding", choice("valid", "same"), "valid"),
-            _DATA_FORMAT,
+            DATA_FORMAT,
         ],
     )
     def pool(a: Args, inputs: list[Shape], ctx: Context) -> LayerResult:
@@ -69,7 +68,7 @@ def _make_global(kind: str, rank: int) -> None:
     name = f"Global{kind}Pooling{rank}D"
     short = f"Global{'Max' if kind == 'Max' else 'Avg'}Pool{rank}D"
 
-    @register(name, short, params=[_DATA_FORMAT, Param("keepdims", boolean, False)])
+    @register(name, short, params=[DATA_FORMAT, Param("keepdims", boolean, False)])
     def global_pool(a: Args, inputs: list[Shape], ctx: Context) -> LayerResult:
         """One value per channel over all spatial axes."""
         (x,) = inputs

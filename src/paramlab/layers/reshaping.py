@@ -8,6 +8,7 @@ from typing import Any
 
 from paramlab.errors import ShapeError
 from paramlab.layers.base import (
+    DATA_FORMAT,
     Args,
     Context,
     LayerResult,
@@ -15,13 +16,10 @@ from paramlab.layers.base import (
     Shape,
     choice,
     non_negative_int,
-    optional,
     positive_int,
     register,
     show_shape,
 )
-
-_DATA_FORMAT = Param("data_format", optional(choice("channels_last", "channels_first")), None)
 
 
 def _target_shape(value: Any) -> tuple[int, ...]:
@@ -135,7 +133,7 @@ def _make_padding(rank: int) -> None:
     name = f"ZeroPadding{rank}D"
     params = [Param("padding", _pairs(rank), 1)]
     if rank > 1:
-        params.append(_DATA_FORMAT)
+        params.append(DATA_FORMAT)
 
     @register(name, params=params)
     def zero_padding(a: Args, inputs: list[Shape], ctx: Context) -> LayerResult:
@@ -151,7 +149,7 @@ def _make_cropping(rank: int) -> None:
     name = f"Cropping{rank}D"
     params = [Param("cropping", _pairs(rank), 1 if rank == 1 else 0)]
     if rank > 1:
-        params.append(_DATA_FORMAT)
+        params.append(DATA_FORMAT)
 
     @register(name, params=params)
     def cropping(a: Args, inputs: list[Shape], ctx: Context) -> LayerResult:
@@ -184,7 +182,7 @@ def _make_upsampling(rank: int) -> None:
     name = f"UpSampling{rank}D"
     params = [Param("size", _size(rank), 2)]
     if rank > 1:
-        params.append(_DATA_FORMAT)
+        params.append(DATA_FORMAT)
     if rank == 2:
         params.append(Param("interpolation", choice("nearest", "bilinear", "bicubic", "lanczos3",
                                                     "lanczos5", "area"), "nearest"))
