@@ -201,7 +201,7 @@ def _transpose_rule(rank: int) -> Rule:
 def _transpose_output(
     layer: str, x: Shape, spatial: Shape, a: Args, padding: tuple[int | None, ...]
 ) -> Shape:
-    """Keras' transposed output lengths; an empty axis (possible with output_padding) is an error."""
+    """Keras' transposed output lengths; an empty axis (from output_padding) is an error."""
     out: tuple[Dim, ...] = tuple(
         deconv_output_length(n, k, a.padding, s, p, d)
         for n, k, s, p, d in zip(
@@ -310,9 +310,7 @@ def _separable_rule(rank: int) -> Rule:
 # ----------------------------------------------------------------------------- the table
 
 for _rank in (1, 2, 3):
-    register(f"Conv{_rank}D", f"Convolution{_rank}D", params=_conv_params(_rank))(
-        _conv_rule(_rank)
-    )
+    register(f"Conv{_rank}D", f"Convolution{_rank}D", params=_conv_params(_rank))(_conv_rule(_rank))
     register(
         f"Conv{_rank}DTranspose",
         f"Convolution{_rank}DTranspose",
