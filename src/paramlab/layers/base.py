@@ -462,14 +462,14 @@ def expect_rank(x: Shape, spatial: int, layer: str, layout: str = "channels_last
     """Raise a ShapeError unless ``x`` has ``spatial`` axes plus a channel axis.
 
     The message names the axes expected, as Keras' input spec would, e.g.
-    "Conv2D expects a 4D input (batch, height, width, channels)".
+    "Conv2D expects inputs of rank 4 (batch, height, width, channels)".
     """
     if len(x) == spatial + 1:
         return
     axes = list(_SPATIAL_AXES.get(spatial, ("spatial",) * spatial))
     axes = ["channels", *axes] if layout == "channels_first" else [*axes, "channels"]
     raise ShapeError(
-        f"{layer} expects a {spatial + 2}D input ({', '.join(['batch', *axes])}); "
+        f"{layer} expects inputs of rank {spatial + 2} ({', '.join(['batch', *axes])}); "
         f"received input shape {show_shape(x)}"
     )
 
@@ -511,8 +511,8 @@ def window_output(
         least = tuple((k - 1) * d + 1 for k, d in zip(window, dilation, strict=True))
         dilated = f" (dilation_rate={dilation})" if max(dilation) > 1 else ""
         raise ShapeError(
-            f"{layer}'s {' × '.join(map(str, window))} {what}{dilated} does not fit its input "
-            f"of shape {show_shape(x)} with padding='{padding}': expected spatial axes of at "
-            f"least {least}"
+            f"{layer}'s {' × '.join(map(str, window))} {what}{dilated} does not fit input "
+            f"{show_shape(x)} with padding='{padding}': expected spatial axes of at least "
+            f"{least}"
         )
     return out

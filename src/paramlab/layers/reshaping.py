@@ -81,12 +81,15 @@ def reshape(a: Args, inputs: list[Shape], ctx: Context) -> LayerResult:
         return LayerResult(tuple(None if d == -1 else d for d in target))
     size = math.prod(x)  # type: ignore[arg-type]
     fixed = math.prod(d for d in target if d != -1)
-    fits = size % fixed == 0 if -1 in target else size == fixed
-    if not fits:
-        expected = f"a multiple of {fixed}" if -1 in target else f"{fixed}"
+    if -1 in target and size % fixed:
         raise ShapeError(
-            f"Reshape cannot turn an input of shape {show_shape(x)} ({size:,} values) into "
-            f"target_shape={target}: expected an input of {expected} values"
+            f"Reshape: target_shape {target} needs a multiple of {fixed:,} values but the input "
+            f"{show_shape(x)} has {size:,}"
+        )
+    if -1 not in target and size != fixed:
+        raise ShapeError(
+            f"Reshape: target_shape {target} holds {fixed:,} values but the input "
+            f"{show_shape(x)} has {size:,}"
         )
     return LayerResult(tuple(size // fixed if d == -1 else d for d in target))
 
@@ -149,8 +152,8 @@ def _cropping_rule(rank: int) -> Rule:
         out = _resize_spatial(layer, x, rank, layout, tuple(-sum(s) for s in sides))
         if any(n is not None and n <= 0 for n in out):
             raise ShapeError(
-                f"{layer} cannot crop {sides} from an input of shape {show_shape(x)}: "
-                f"expected spatial axes longer than {tuple(sum(s) for s in sides)}"
+                f"{layer}: cropping {sides} removes every value of input {show_shape(x)} on "
+                f"some axis: expected spatial axes longer than {tuple(sum(s) for s in sides)}"
             )
         return LayerResult(out)
 
