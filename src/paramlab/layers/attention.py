@@ -60,6 +60,8 @@ def _last(x: Shape, layer: str, role: str) -> int:
         Param("output_shape", _out_shape, None),
         Param("attention_axes", anything, None),
         Param("flash_attention", anything, None),
+        Param("use_gate", boolean, False),
+        Param("sliding_window", anything, None),  # a mask: no weights
     ],
     min_inputs=1,
     max_inputs=3,
@@ -85,12 +87,18 @@ def multi_head_attention(a: Args, inputs: list[Shape], ctx: Context) -> LayerRes
                    weights[3], Weight("output_bias", out)]
         parts = [f"({fmt(q)} + 1) × {h} × {kd}", f"({fmt(k)} + 1) × {h} × {kd}",
                  f"({fmt(v)} + 1) × {h} × {vd}", f"{h} × {vd} × {fmt(n_out)} + {fmt(n_out)}"]
-    total = sum(w.size for w in weights)
     tq = math.prod(d or 1 for d in query[:-1])
     tv = math.prod(d or 1 for d in value[:-1])
     macs = (tq * q * h * kd + tv * k * h * kd + tv * v * h * vd  # projections
             + h * tq * tv * kd + h * tq * tv * vd  # scores QKᵀ and weights × V
             + tq * h * vd * n_out)  # output projection
+    if a.use_gate:  # a sigmoid projection of the query, multiplied into the attention output
+        weights.append(Weight("gate_kernel", (q, h, vd)))
+        if a.use_bias:
+            weights.append(Weight("gate_bias", (h, vd)))
+        parts.append(f"({fmt(q)} + 1) × {h} × {vd}" if a.use_bias else f"{fmt(q)} × {h} × {vd}")
+        macs += tq * q * h * vd
+    total = sum(w.size for w in weights)
     return LayerResult((*query[:-1], *out), weights, f"{' + '.join(parts)} = {fmt(total)}",
                        macs)
 
