@@ -155,6 +155,9 @@ def test_full_size_defaults_base_and_head(model_type):
         ("gemma", {"hidden_size": 32, "num_hidden_layers": 1, "num_attention_heads": 4,
                    "head_dim": 8, "intermediate_size": 40, "vocab_size": 50,
                    "attention_bias": True, "tie_word_embeddings": False}),
+        ("llama", {"hidden_size": 32, "num_hidden_layers": 1, "num_attention_heads": 8,
+                   "num_key_value_heads": 2, "head_dim": 16, "intermediate_size": 40,
+                   "vocab_size": 50, "tie_word_embeddings": True}),
         ("mistral", {"hidden_size": 32, "num_hidden_layers": 1, "num_attention_heads": 4,
                      "head_dim": None, "intermediate_size": 40, "vocab_size": 50,
                      "tie_word_embeddings": True}),
@@ -288,6 +291,25 @@ def test_errors_name_the_file(tmp_path):
         count_hf_config(str(path))
 
 
+def test_cli_end_to_end(tmp_path, capsys):
+    """`paramlab count config.json` with --base, --depth and --json; errors exit 2."""
+    from paramlab.cli import main
+
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({"model_type": "mistral", "architectures":
+                                ["MistralForCausalLM"]}))
+    assert main(["count", str(path), "--base", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["name"] == "MistralModel" and data["total"] == 7_110_660_096
+    assert sum(layer["params"] for layer in data["layers"]) == data["total"]
+    assert main(["count", str(path), "--depth", "2"]) == 0
+    text = capsys.readouterr().out
+    assert "layers.31 mlp" in text and "Notes:" in text and "MistralForCausalLM" in text
+    path.write_text(json.dumps({"model_type": "lama"}))
+    assert main(["count", str(path)]) == 2
+    assert f"{path}: unsupported model_type 'lama'" in capsys.readouterr().err
+
+
 def test_no_framework_import():
     """The adapter is arithmetic: importing and counting must not pull transformers/torch."""
     import subprocess
@@ -295,7 +317,7 @@ def test_no_framework_import():
 
     code = ("import sys; from paramlab.adapters.hf import count_hf_config; "
             "count_hf_config({'model_type': 'mixtral'}); "
-            "print('torch' in sys.modules, 'transformers' in sys.modules)")
+            "print(*(m in sys.modules for m in ('torch', 'transformers', 'numpy')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
-    assert out.stdout.split() == ["False", "False"]
+    assert out.stdout.split() == ["False", "False", "False"]

@@ -850,7 +850,7 @@ def count_hf_config(target: Any, convention: str | None = None, options: Any = N
     depth = _option(options, "depth")
     rows = _rows(model.sections, 1 if depth is None else int(depth))
     summary = Summary(model.name, rows, "torch", origin=f"hf config: {source} ({model_type})")
-    summary.extra_sections = [_notes(model, why, config)]  # type: ignore[attr-defined]
+    summary.extra_sections.append(_notes(model, why, config))
     return summary
 
 

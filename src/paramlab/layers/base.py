@@ -174,11 +174,20 @@ def shape(value: Any) -> Shape:
     """A shape without batch axis: a positive int, or a sequence of positive ints/None."""
     if _is_int(value) and value > 0:
         return (int(value),)
-    if isinstance(value, (list, tuple)) and all(
-        v is None or (_is_int(v) and v > 0) for v in value
-    ):
+    if isinstance(value, (list, tuple)) and all(v is None or (_is_int(v) and v > 0) for v in value):
         return tuple(value)
     raise ValueError("a shape: a tuple of positive integers (None for unknown)")
+
+
+def int_tuple(value: Any) -> tuple[int, ...] | None:
+    """None, one integer, or a sequence of integers (axes, shared axes): always a tuple."""
+    if value is None:
+        return None
+    if _is_int(value):
+        return (int(value),)
+    if isinstance(value, (list, tuple)) and all(_is_int(v) for v in value):
+        return tuple(int(v) for v in value)
+    raise ValueError("an integer or a tuple of integers")
 
 
 @dataclass(frozen=True)
@@ -257,15 +266,16 @@ class LayerType:
             if param.name not in raw:
                 if param.default is REQUIRED:
                     raise SpecError(f"{label} is missing its required argument {param.name!r}")
-                args[param.name] = param.default
+                # Defaults go through the converter too: strides=1 becomes (1, 1).
+                default = param.default
+                args[param.name] = None if default is None else param.convert(default)
                 continue
             value = raw[param.name]
             try:
                 args[param.name] = param.convert(value)
             except ValueError as exc:
                 raise SpecError(
-                    f"{label} expected {exc} for {param.name!r}. "
-                    f"Received: {param.name}={value!r}"
+                    f"{label} expected {exc} for {param.name!r}. Received: {param.name}={value!r}"
                 ) from None
         return args
 
@@ -282,7 +292,10 @@ _CANONICAL: dict[str, str] = {}
 
 
 def lookup_key(name: str) -> str:
-    """Case- and underscore-insensitive key: ``global_average_pooling2d`` ≡ ``GlobalAveragePooling2D``."""
+    """Case- and underscore-insensitive key.
+
+    ``global_average_pooling2d`` ≡ ``GlobalAveragePooling2D``.
+    """
     return name.replace("_", "").replace("-", "").lower()
 
 
@@ -309,6 +322,9 @@ def register(
 
 def get_layer_type(name: str) -> LayerType:
     """The registered layer type for a user-written name; suggests the closest on a miss."""
+    canonical = _CANONICAL.get(name) or _CANONICAL.get(lookup_key(name))
+    if canonical is not None:
+        return _REGISTRY[canonical]
     from paramlab import layers  # noqa: F401  (importing the package registers every rule)
 
     key = lookup_key(name)
@@ -331,11 +347,6 @@ def registered_names() -> list[str]:
 def fmt(n: int | float) -> str:
     """Thousands separators, as Keras prints counts."""
     return f"{n:,}"
-
-
-def single(inputs: list[Shape], layer: str) -> Shape:
-    """The one input of a single-input layer."""
-    return inputs[0]
 
 
 def known(dim: Dim, layer: str, what: str, shape_: Shape) -> int:
@@ -435,7 +446,79 @@ def apply_layer(
             if layer_type.min_inputs == layer_type.max_inputs
             else f"{layer_type.min_inputs} to {layer_type.max_inputs}"
         )
-        raise ShapeError(
-            f"{layer_type.name}{where} takes {expected} input(s); received {count}"
-        )
+        raise ShapeError(f"{layer_type.name}{where} takes {expected} input(s); received {count}")
     return layer_type, args, layer_type.rule(args, list(inputs), ctx)
+
+
+# ----------------------------------------------------------------------------- channel layout
+# Convolution, pooling, padding and upsampling layers share Keras' ``data_format`` argument:
+# the channel axis is last (``channels_last``, the default) or first after the batch axis.
+
+_SPATIAL_AXES = {1: ("steps",), 2: ("height", "width"), 3: ("depth", "height", "width")}
+
+
+def data_format(value: Any) -> str:
+    """Keras' ``standardize_data_format``: ``None`` means the default, ``channels_last``."""
+    if value is None:
+        return "channels_last"
+    return choice("channels_last", "channels_first")(value)
+
+
+def expect_rank(x: Shape, spatial: int, layer: str, layout: str = "channels_last") -> None:
+    """Raise a ShapeError unless ``x`` has ``spatial`` axes plus a channel axis.
+
+    The message names the axes expected, as Keras' input spec would, e.g.
+    "Conv2D expects inputs of rank 4 (batch, height, width, channels)".
+    """
+    if len(x) == spatial + 1:
+        return
+    axes = list(_SPATIAL_AXES.get(spatial, ("spatial",) * spatial))
+    axes = ["channels", *axes] if layout == "channels_first" else [*axes, "channels"]
+    raise ShapeError(
+        f"{layer} expects inputs of rank {spatial + 2} ({', '.join(['batch', *axes])}); "
+        f"received input shape {show_shape(x)}"
+    )
+
+
+def split_channels(x: Shape, layout: str) -> tuple[Shape, Dim]:
+    """(spatial axes, channel axis) of ``x`` under ``data_format`` ``layout``."""
+    if layout == "channels_first":
+        return x[1:], x[0]
+    return x[:-1], x[-1]
+
+
+def join_channels(spatial: Shape, channels: Dim, layout: str) -> Shape:
+    """The inverse of :func:`split_channels`."""
+    if layout == "channels_first":
+        return (channels, *spatial)
+    return (*spatial, channels)
+
+
+def window_output(
+    layer: str,
+    x: Shape,
+    spatial: Shape,
+    window: tuple[int, ...],
+    strides: tuple[int, ...],
+    padding: str,
+    dilation: tuple[int, ...] | None = None,
+    what: str = "window",
+) -> Shape:
+    """Output spatial axes of a sliding window (convolution kernel or pooling window).
+
+    Raises a ShapeError, as Keras does, where a ``valid`` window does not fit the input.
+    """
+    dilation = dilation or (1,) * len(window)
+    out = tuple(
+        conv_output_length(n, k, padding, s, d)
+        for n, k, s, d in zip(spatial, window, strides, dilation, strict=True)
+    )
+    if any(n is not None and n <= 0 for n in out):
+        least = tuple((k - 1) * d + 1 for k, d in zip(window, dilation, strict=True))
+        dilated = f" (dilation_rate={dilation})" if max(dilation) > 1 else ""
+        raise ShapeError(
+            f"{layer}'s {' × '.join(map(str, window))} {what}{dilated} does not fit input "
+            f"{show_shape(x)} with padding='{padding}': expected spatial axes of at least "
+            f"{least}"
+        )
+    return out
