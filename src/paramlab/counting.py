@@ -49,7 +49,7 @@ def count(
         summary = _count_spec(spec, convention)
         if other_convention:
             other = "torch" if convention == "keras" else "keras"
-            summary.other = _count_spec(spec, other)
+            summary.other_factory = lambda: _count_spec(spec, other)
     summary.dtype = dtype
     summary.observations = observations
     summary.features = features
@@ -62,6 +62,8 @@ count_any = count
 
 def _count_spec(spec: ModelSpec, convention: str) -> Summary:
     graph = build_graph(spec, Context(convention=convention))  # type: ignore[arg-type]
+    if graph.name == "model":  # unnamed: Keras' default names for the two model kinds
+        graph.name = "sequential" if graph.is_chain else "functional"
     return summarize(graph, origin=spec.origin)
 
 

@@ -62,7 +62,7 @@ class MissingExtraError(ParamlabError, ImportError):
         )
 
 
-def require(module: str, extra: str):  # noqa: ANN201 - returns a module
+def require(module: str, extra: str):
     """Import an optional dependency or raise :class:`MissingExtraError` with the fix."""
     import importlib
 

@@ -8,6 +8,7 @@ A layer called more than once (a shared layer) owns its weights at its first cal
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -21,6 +22,8 @@ from paramlab.layers.base import (
     Shape,
     Weight,
     apply_layer,
+    get_layer_type,
+    lookup_key,
 )
 
 
@@ -49,6 +52,7 @@ class ModelSpec:
     name: str = "model"
     source: str | None = None  # the spec text, so errors can point at a column
     origin: str = ""  # "mlp", "dsl", "json", "keras", "zoo: …" — shown in the summary
+    filename: str | None = None  # the file it came from, named in every error
 
 
 @dataclass
@@ -81,6 +85,7 @@ class Node:
         return [Weight(w.name, w.shape, False, w.statistic) for w in self.result.weights]
 
 
+@functools.lru_cache(maxsize=512)
 def snake_case(name: str) -> str:
     """Keras' ``to_snake_case``, used for automatic layer names (``Conv2D`` → ``conv2d``)."""
     name = re.sub(r"\W+", "", name)
@@ -97,13 +102,18 @@ class Graph:
     source: str | None = None
     nodes: list[Node] = field(default_factory=list)
     _nodes_by_ref: dict[tuple[str, int], Node] = field(default_factory=dict)
-    _layers: dict[str, LayerSpec] = field(default_factory=dict)
+    _layers: dict[str, LayerSpec] = field(default_factory=dict)  # name → spec
+    _names: dict[int, str] = field(default_factory=dict)  # id(spec) → name, for shared layers
     _name_counts: dict[str, int] = field(default_factory=dict)
+    _calls: dict[str, int] = field(default_factory=dict)  # calls so far per layer name
 
     def add(self, spec: LayerSpec, inputs: Sequence[TensorRef] | None = None) -> Node:
-        """Add one call of ``spec``; infer its output shape from its inputs' shapes."""
+        """Add one call of ``spec``; infer its output shape from its inputs' shapes.
+
+        Nothing is recorded when the rule raises, so a caller may try another layer.
+        """
         name = self._layer_name(spec)
-        call = sum(1 for node in self.nodes if node.name == name)
+        call = self._calls.get(name, 0)
         refs = self._resolve_inputs(spec, inputs)
         shapes = [self._shape_of(ref, spec) for ref in refs]
         where = f" (layer {name!r})"
@@ -114,32 +124,37 @@ class Graph:
         node = Node(name, layer_type.name, call, refs, shapes, result, args, spec.trainable)
         self.nodes.append(node)
         self._nodes_by_ref[(name, call)] = node
+        self._calls[name] = call + 1
+        if call == 0:
+            self._layers[name] = spec
+            self._names[id(spec)] = name
+            if spec.name is None:  # an automatic name: the next one of its kind counts on
+                base, _, number = name.rpartition("_")
+                if number.isdigit():
+                    self._name_counts[base] = int(number) + 1
+                else:
+                    self._name_counts[name] = 1
         return node
 
     def _layer_name(self, spec: LayerSpec) -> str:
+        """The spec's own name, the name it got at its first call, or a Keras-style new one."""
+        known_name = self._names.get(id(spec))
+        if known_name is not None and self._layers.get(known_name) is spec:
+            return known_name
         if spec.name is not None:
-            previous = self._layers.get(spec.name)
-            if previous is not None and previous is not spec:
+            if spec.name in self._layers:
                 raise SpecError(
                     f"two different layers are named {spec.name!r}; layer names must be unique",
                     self.source,
                     spec.column,
                 )
-            self._layers[spec.name] = spec
             return spec.name
-        for existing, layer in self._layers.items():
-            if layer is spec:
-                return existing
-        from paramlab.layers.base import get_layer_type
-
         base = snake_case(get_layer_type(spec.type).name)
         count = self._name_counts.get(base, 0)
         name = base if count == 0 else f"{base}_{count}"
         while name in self._layers:
             count += 1
             name = f"{base}_{count}"
-        self._name_counts[base] = count + 1
-        self._layers[name] = spec
         return name
 
     def _resolve_inputs(
@@ -147,8 +162,8 @@ class Graph:
     ) -> list[TensorRef]:
         if inputs is not None:
             return list(inputs)
-        if not self.nodes:
-            return []
+        if not self.nodes or lookup_key(spec.type) in ("input", "inputlayer"):
+            return []  # an input starts a new tensor; it never chains
         last = self.nodes[-1]
         if len(last.outputs) != 1:
             raise ShapeError(
@@ -191,7 +206,12 @@ def build_graph(model: ModelSpec, ctx: Context | None = None) -> Graph:
     """Run every call of ``model`` through its rule; raise at the first impossible layer."""
     graph = Graph(model.name, ctx or Context(), model.source)
     for call in model.calls:
-        graph.add(call.layer, call.inputs)
+        try:
+            graph.add(call.layer, call.inputs)
+        except ParamlabError as exc:
+            if model.filename is None or model.filename in str(exc):
+                raise
+            raise type(exc)(f"{model.filename}: {exc}", exc.text, exc.column) from None
     if not graph.nodes:
         raise SpecError("the model has no layers")
     return graph

@@ -7,6 +7,7 @@ to :mod:`paramlab.render`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,7 +57,20 @@ class Summary:
     observations: int | None = None
     features: int | None = None
     targets: int | None = None  # target values per observation (outputs)
-    other: Summary | None = None  # the same model counted under the other convention
+    # The same model under the other convention, computed on first use: counting twice
+    # would halve the speed of every count() whose caller never asks.
+    other_factory: Callable[[], Summary] | None = field(default=None, repr=False)
+    _other: Summary | None = field(default=None, repr=False)
+
+    @property
+    def other(self) -> Summary | None:
+        if self._other is None and self.other_factory is not None:
+            self._other = self.other_factory()
+        return self._other
+
+    @other.setter
+    def other(self, value: Summary | None) -> None:
+        self._other = value
 
     @property
     def total(self) -> int:
@@ -154,9 +168,7 @@ def _row(node: Node, convention: str) -> LayerRow:
         formula = f"shared with call 0 of {node.name!r}: counted once"
     elif weights and not node.trainable:
         formula = f"{formula} (frozen: trainable=False)"
-    connected = [
-        f"{ref.layer}[{ref.call}][{ref.index}]" for ref in node.inputs
-    ]
+    connected = [f"{ref.layer}[{ref.call}][{ref.index}]" for ref in node.inputs]
     return LayerRow(
         name=node.name,
         type=node.type,

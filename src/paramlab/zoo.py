@@ -1,7 +1,13 @@
-"""Named architectures written as specs, each stating the reference it follows."""
+"""Named architectures written as specs, each stating the reference implementation it
+follows; tests/test_zoo.py checks every entry against that implementation's count.
+
+The repetitive networks are generated as DSL text by small functions, so the zoo exercises
+the same parser and rules a user's spec goes through.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from paramlab.graph import ModelSpec
@@ -10,36 +16,140 @@ from paramlab.graph import ModelSpec
 @dataclass(frozen=True)
 class ZooEntry:
     name: str
-    spec: str
+    build: Callable[[], str]  # returns the DSL text
     reference: str  # the implementation whose count a test reproduces
     description: str
 
+    @property
+    def spec(self) -> str:
+        return self.build()
 
-SEEDS = {
-    "seed-weather": ZooEntry(
-        "seed-weather", "5-8-4-3", "tutorial ML-001 (seeds/003): 99 trainable parameters",
-        "5 features, hidden 8 and 4, 3 classes"),
-    "seed-exercise": ZooEntry(
-        "seed-exercise", "4-16-8-4-2", "tutorial ML-001 exercise (seeds/003): 262",
-        "4 inputs, hidden 16, 8, 4, 2 outputs"),
-    "seed-mnist-dense": ZooEntry(
-        "seed-mnist-dense", "784-10-10-3", "Keras summary in seeds/004: 7,993",
-        "28×28 pixels flattened, two Dense(10), Dense(3)"),
-    "seed-mnist-cnn": ZooEntry(
-        "seed-mnist-cnn",
-        'input(28, 28, 1) > conv2d(10, 3, padding="same") > conv2d(10, 3, padding="same") '
-        "> flatten > dense(3)",
-        "Keras summary in seeds/004: 24,533",
-        "two same-padded 3×3 Conv2D of 10 filters, Flatten, Dense(3)"),
+
+def _lenet5() -> str:
+    """LeCun et al. 1998, 32×32 input; C5 as a Dense layer on the 5×5×16 maps (as in the paper:
+    every C5 unit sees all 400 S4 values)."""
+    return ("input(32, 32, 1) > conv2d(6, 5, activation=tanh) > average_pooling2d(2) "
+            "> conv2d(16, 5, activation=tanh) > average_pooling2d(2) > flatten "
+            "> dense(120, activation=tanh) > dense(84, activation=tanh) > dense(10)")
+
+
+def _alexnet() -> str:
+    """torchvision.models.alexnet (one-GPU variant of Krizhevsky et al. 2012); padding 2 of the
+    first convolution written as ZeroPadding2D; AdaptiveAvgPool2d((6, 6)) is the identity at
+    224×224 and is omitted."""
+    return ("input(224, 224, 3) > zero_padding2d(2) > conv2d(64, 11, strides=4) > relu "
+            "> max_pooling2d(3, strides=2) > conv2d(192, 5, padding=same) > relu "
+            "> max_pooling2d(3, strides=2) > conv2d(384, 3, padding=same) > relu "
+            "> conv2d(256, 3, padding=same) > relu > conv2d(256, 3, padding=same) > relu "
+            "> max_pooling2d(3, strides=2) > flatten > dropout(0.5) > dense(4096) > relu "
+            "> dropout(0.5) > dense(4096) > relu > dense(1000)")
+
+
+def _vgg16() -> str:
+    """keras.applications.VGG16(include_top=True): configuration D of Simonyan & Zisserman."""
+    parts = ["input(224, 224, 3)"]
+    for filters, convs in ((64, 2), (128, 2), (256, 3), (512, 3), (512, 3)):
+        parts += [f"conv2d({filters}, 3, padding=same, activation=relu)"] * convs
+        parts.append("max_pooling2d(2, strides=2)")
+    parts += ["flatten", "dense(4096, activation=relu)", "dense(4096, activation=relu)",
+              "dense(1000, activation=softmax)"]
+    return " > ".join(parts)
+
+
+def _resnet50() -> str:
+    """keras.applications.ResNet50 (He et al. 2016, v1 bottleneck blocks; biased convolutions
+    and BatchNormalization epsilon 1.001e-5 as Keras builds them)."""
+    bn = "batch_normalization(epsilon=1.001e-5)"
+    lines = [
+        "x = input(224, 224, 3) > zero_padding2d(3) > conv2d(64, 7, strides=2) "
+        f"> {bn} > relu > zero_padding2d(1) > max_pooling2d(3, strides=2)"
+    ]
+    for filters, blocks, stride in ((64, 3, 1), (128, 4, 2), (256, 6, 2), (512, 3, 2)):
+        for block in range(blocks):
+            s = stride if block == 0 else 1
+            if block == 0:
+                lines.append(f"sc = x > conv2d({4 * filters}, 1, strides={s}) > {bn}")
+            else:
+                lines.append("sc = x")
+            lines.append(
+                f"y = x > conv2d({filters}, 1, strides={s}) > {bn} > relu "
+                f"> conv2d({filters}, 3, padding=same) > {bn} > relu "
+                f"> conv2d({4 * filters}, 1) > {bn}"
+            )
+            lines.append("x = [sc, y] > add > relu")
+    lines.append("x > global_average_pooling2d > dense(1000, activation=softmax)")
+    return "\n".join(lines)
+
+
+def _mobilenet_v2() -> str:
+    """keras.applications.MobileNetV2(alpha=1.0, 224×224): inverted residual blocks of
+    Sandler et al. 2018 with ReLU6, unbiased convolutions and BatchNormalization."""
+    bn = "batch_normalization(epsilon=1e-3, momentum=0.999)"
+    relu6 = "relu(max_value=6)"
+    lines = [f"x = input(224, 224, 3) > conv2d(32, 3, strides=2, padding=same, use_bias=false) "
+             f"> {bn} > {relu6}"]
+    channels = 32
+    blocks = [(16, 1, 1), (24, 2, 6), (24, 1, 6), (32, 2, 6), (32, 1, 6), (32, 1, 6),
+              (64, 2, 6), (64, 1, 6), (64, 1, 6), (64, 1, 6), (96, 1, 6), (96, 1, 6),
+              (96, 1, 6), (160, 2, 6), (160, 1, 6), (160, 1, 6), (320, 1, 6)]
+    for block_id, (filters, stride, expansion) in enumerate(blocks):
+        chain = ["x"]
+        if block_id:
+            chain.append(f"conv2d({expansion * channels}, 1, padding=same, use_bias=false) "
+                         f"> {bn} > {relu6}")
+        if stride == 2:
+            chain.append("zero_padding2d(((0, 1), (0, 1)))")
+        padding = "same" if stride == 1 else "valid"
+        chain.append(f"depthwise_conv2d(3, strides={stride}, padding={padding}, "
+                     f"use_bias=false) > {bn} > {relu6}")
+        chain.append(f"conv2d({filters}, 1, padding=same, use_bias=false) > {bn}")
+        lines.append("y = " + " > ".join(chain))
+        lines.append("x = [x, y] > add" if channels == filters and stride == 1 else "x = y")
+        channels = filters
+    lines.append(f"x > conv2d(1280, 1, use_bias=false) > {bn} > {relu6} "
+                 "> global_average_pooling2d > dense(1000, activation=softmax)")
+    return "\n".join(lines)
+
+
+def _seed(spec: str) -> Callable[[], str]:
+    return lambda: spec
+
+
+ZOO: dict[str, ZooEntry] = {
+    entry.name: entry
+    for entry in (
+        ZooEntry("seed-weather", _seed("5-8-4-3"),
+                 "tutorial ML-001 (seeds/003): 99 trainable parameters",
+                 "5 features, hidden layers of 8 and 4 units, 3 classes"),
+        ZooEntry("seed-exercise", _seed("4-16-8-4-2"),
+                 "tutorial ML-001 exercise (seeds/003): 262",
+                 "4 inputs, hidden 16, 8 and 4, 2 outputs"),
+        ZooEntry("seed-mnist-dense", _seed("784-10-10-3"),
+                 "Keras summary in seeds/004: 7,993",
+                 "28×28 pixels flattened, two Dense(10), Dense(3)"),
+        ZooEntry("seed-mnist-cnn",
+                 _seed('input(28, 28, 1) > conv2d(10, 3, padding="same") > '
+                       'conv2d(10, 3, padding="same") > flatten > dense(3)'),
+                 "Keras summary in seeds/004: 24,533",
+                 "two same-padded 3×3 Conv2D of 10 filters, Flatten, Dense(3)"),
+        ZooEntry("lenet5", _lenet5, "LeCun et al. 1998 (Proc. IEEE 86(11)): 61,706",
+                 "LeNet-5 on 32×32 grey images, 10 classes"),
+        ZooEntry("alexnet", _alexnet, "torchvision.models.alexnet: 61,100,840",
+                 "AlexNet on 224×224 RGB, 1,000 classes (the seeds' ~60 M parameters)"),
+        ZooEntry("vgg16", _vgg16, "keras.applications.VGG16: 138,357,544",
+                 "VGG16 on 224×224 RGB, 1,000 classes"),
+        ZooEntry("resnet50", _resnet50, "keras.applications.ResNet50: 25,636,712",
+                 "ResNet-50 v1 on 224×224 RGB, 1,000 classes"),
+        ZooEntry("mobilenetv2", _mobilenet_v2, "keras.applications.MobileNetV2: 3,538,984",
+                 "MobileNetV2 (alpha 1.0) on 224×224 RGB, 1,000 classes"),
+    )
 }
-
-ZOO: dict[str, ZooEntry] = dict(SEEDS)
 
 
 def find_model(name: str) -> ModelSpec | None:
-    """The zoo entry called ``name`` (case-insensitive, ``-``/``_`` ignored), parsed."""
-    key = name.strip().lower().replace("_", "-")
-    entry = ZOO.get(key) or ZOO.get(key.replace("-", ""))
+    """The zoo entry called ``name`` (case-insensitive; ``-``, ``_`` and spaces ignored)."""
+    key = "".join(ch for ch in name.strip().lower() if ch.isalnum())
+    entry = next((e for e in ZOO.values() if e.name.replace("-", "") == key), None)
     if entry is None:
         return None
     from paramlab.spec import parse

@@ -174,9 +174,7 @@ def shape(value: Any) -> Shape:
     """A shape without batch axis: a positive int, or a sequence of positive ints/None."""
     if _is_int(value) and value > 0:
         return (int(value),)
-    if isinstance(value, (list, tuple)) and all(
-        v is None or (_is_int(v) and v > 0) for v in value
-    ):
+    if isinstance(value, (list, tuple)) and all(v is None or (_is_int(v) and v > 0) for v in value):
         return tuple(value)
     raise ValueError("a shape: a tuple of positive integers (None for unknown)")
 
@@ -257,15 +255,16 @@ class LayerType:
             if param.name not in raw:
                 if param.default is REQUIRED:
                     raise SpecError(f"{label} is missing its required argument {param.name!r}")
-                args[param.name] = param.default
+                # Defaults go through the converter too: strides=1 becomes (1, 1).
+                default = param.default
+                args[param.name] = None if default is None else param.convert(default)
                 continue
             value = raw[param.name]
             try:
                 args[param.name] = param.convert(value)
             except ValueError as exc:
                 raise SpecError(
-                    f"{label} expected {exc} for {param.name!r}. "
-                    f"Received: {param.name}={value!r}"
+                    f"{label} expected {exc} for {param.name!r}. Received: {param.name}={value!r}"
                 ) from None
         return args
 
@@ -282,7 +281,10 @@ _CANONICAL: dict[str, str] = {}
 
 
 def lookup_key(name: str) -> str:
-    """Case- and underscore-insensitive key: ``global_average_pooling2d`` ≡ ``GlobalAveragePooling2D``."""
+    """Case- and underscore-insensitive key.
+
+    ``global_average_pooling2d`` ≡ ``GlobalAveragePooling2D``.
+    """
     return name.replace("_", "").replace("-", "").lower()
 
 
@@ -309,6 +311,9 @@ def register(
 
 def get_layer_type(name: str) -> LayerType:
     """The registered layer type for a user-written name; suggests the closest on a miss."""
+    canonical = _CANONICAL.get(name) or _CANONICAL.get(lookup_key(name))
+    if canonical is not None:
+        return _REGISTRY[canonical]
     from paramlab import layers  # noqa: F401  (importing the package registers every rule)
 
     key = lookup_key(name)
@@ -435,7 +440,5 @@ def apply_layer(
             if layer_type.min_inputs == layer_type.max_inputs
             else f"{layer_type.min_inputs} to {layer_type.max_inputs}"
         )
-        raise ShapeError(
-            f"{layer_type.name}{where} takes {expected} input(s); received {count}"
-        )
+        raise ShapeError(f"{layer_type.name}{where} takes {expected} input(s); received {count}")
     return layer_type, args, layer_type.rule(args, list(inputs), ctx)

@@ -17,17 +17,21 @@ from paramlab.layers.base import (
     known,
     optional,
     positive_int,
-    shape,
     register,
+    shape,
 )
 
 
 @register(
     "InputLayer",
     "Input",
-    params=[Param("shape", shape, None), Param("batch_shape", optional(shape), None),
-            Param("sparse", boolean, False), Param("ragged", boolean, False),
-            Param("optional", boolean, False)],
+    params=[
+        Param("shape", shape, None),
+        Param("batch_shape", optional(shape), None),
+        Param("sparse", boolean, False),
+        Param("ragged", boolean, False),
+        Param("optional", boolean, False),
+    ],
     min_inputs=0,
     max_inputs=0,
 )

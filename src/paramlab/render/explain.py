@@ -14,8 +14,11 @@ def _weights_sentence(row: LayerRow) -> str:
     for weight in row.weights:
         dims = " × ".join(f"{d:,}" for d in weight.shape) or "1"
         kind = (
-            "buffer" if weight.statistic and row.buffers else
-            "non-trainable" if (weight.statistic or not weight.trainable) else "trainable"
+            "buffer"
+            if weight.statistic and row.buffers
+            else "non-trainable"
+            if (weight.statistic or not weight.trainable)
+            else "trainable"
         )
         parts.append(f"{weight.name} {dims} = {math.prod(weight.shape):,} ({kind})")
     return "; ".join(parts)
@@ -27,8 +30,10 @@ def _dense_words(row: LayerRow) -> str:
         return ""
     n, m = kernel.shape
     bias = any(w.name == "bias" for w in row.weights)
-    text = (f"each of its {m:,} units is connected to all {n:,} inputs through a weight "
-            f"({n:,} × {m:,} = {n * m:,})")
+    text = (
+        f"each of its {m:,} units is connected to all {n:,} inputs through a weight "
+        f"({n:,} × {m:,} = {n * m:,})"
+    )
     if bias:
         text += f", and each unit has one bias ({m:,})"
     return text
@@ -40,15 +45,21 @@ def _conv_words(row: LayerRow) -> str:
         return ""
     *window, c_in, c_out = kernel.shape
     size = " × ".join(map(str, window))
-    text = (f"each of its {c_out:,} filters has a {size} window over {c_in:,} input channels "
-            f"({math.prod(window) * c_in:,} weights per filter)")
+    text = (
+        f"each of its {c_out:,} filters has a {size} window over {c_in:,} input channels "
+        f"({math.prod(window) * c_in:,} weights per filter)"
+    )
     if any(w.name == "bias" for w in row.weights):
         text += " plus one bias"
     return text
 
 
-_WORDS = {"Dense": _dense_words, "Conv1D": _conv_words, "Conv2D": _conv_words,
-          "Conv3D": _conv_words}
+_WORDS = {
+    "Dense": _dense_words,
+    "Conv1D": _conv_words,
+    "Conv2D": _conv_words,
+    "Conv3D": _conv_words,
+}
 
 
 def render_explain(summary: Summary) -> str:
@@ -67,8 +78,11 @@ def render_explain(summary: Summary) -> str:
     counted = [row for row in summary.layers if row.params]
     if counted:
         sum_text = " + ".join(f"{row.params:,}" for row in counted)
-        lines += ["", f"Total: {sum_text} = {summary.total:,} parameters"
-                  f" ({summary.trainable:,} trainable, {summary.non_trainable:,} non-trainable)."]
+        lines += [
+            "",
+            f"Total: {sum_text} = {summary.total:,} parameters"
+            f" ({summary.trainable:,} trainable, {summary.non_trainable:,} non-trainable).",
+        ]
     lines.append(convention_line(summary))
     return "\n".join(lines)
 

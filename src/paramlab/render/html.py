@@ -25,12 +25,15 @@ def render_html(summary: Summary) -> str:
             for i, cell in enumerate(cells)
         )
         rows.append(f"<tr>{tds}</tr>")
-    notes = [*(line.strip() for line in totals_lines(summary)),
-             f"MACs per example: {summary.macs:,}", convention_line(summary),
-             *data_ratio_lines(summary)]
+    notes = [
+        *(line.strip() for line in totals_lines(summary)),
+        f"MACs per example: {summary.macs:,}",
+        convention_line(summary),
+        *data_ratio_lines(summary),
+    ]
     items = "".join(f"<li>{escape(n)}</li>" for n in notes)
     return (
         f'<div class="paramlab-summary"><p><b>Model: {escape(summary.name)}</b></p>'
-        f'<table><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+        f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
         f"<ul>{items}</ul></div>"
     )

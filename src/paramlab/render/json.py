@@ -42,8 +42,12 @@ def summary_to_dict(summary: Summary) -> dict[str, Any]:
                 "connected_to": row.connected_to,
                 "shared": row.shared,
                 "weights": [
-                    {"name": w.name, "shape": list(w.shape), "trainable": w.trainable,
-                     "statistic": w.statistic}
+                    {
+                        "name": w.name,
+                        "shape": list(w.shape),
+                        "trainable": w.trainable,
+                        "statistic": w.statistic,
+                    }
                     for w in row.weights
                 ],
             }

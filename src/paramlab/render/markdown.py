@@ -14,8 +14,12 @@ def _escape(text: str) -> str:
 def render_markdown(summary: Summary) -> str:
     headers, body = table_rows(summary)
     align = ["---:" if h in ("Param #", "Share") else "---" for h in headers]
-    lines = [f"**Model: {summary.name}**", "", "| " + " | ".join(headers) + " |",
-             "| " + " | ".join(align) + " |"]
+    lines = [
+        f"**Model: {summary.name}**",
+        "",
+        "| " + " | ".join(headers) + " |",
+        "| " + " | ".join(align) + " |",
+    ]
     for cells in body:
         lines.append("| " + " | ".join(_escape(" ".join(c)) for c in cells) + " |")
     lines.append("")

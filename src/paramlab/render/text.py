@@ -19,8 +19,11 @@ def table_rows(summary: Summary) -> tuple[list[str], list[list[list[str]]]]:
     headers += ["Formula", "Share"]
     body = []
     for row in summary.layers:
-        cells = [[f"{'  ' * row.depth}{row.name} ({row.type})"], [shape_text(row.output_shape)],
-                 [f"{row.params:,}"]]
+        cells = [
+            [f"{'  ' * row.depth}{row.name} ({row.type})"],
+            [shape_text(row.output_shape)],
+            [f"{row.params:,}"],
+        ]
         if summary.show_connections:
             cells.append(_connections(row))
         cells += [[row.formula or "-"], [_share(summary, row)]]
@@ -73,7 +76,8 @@ def totals_lines(summary: Summary) -> list[str]:
     size = summary.memory_bytes
     lines = [
         f" Total params: {summary.total:,} ({readable_memory_size(size(summary.total))})",
-        f" Trainable params: {summary.trainable:,} ({readable_memory_size(size(summary.trainable))})",
+        f" Trainable params: {summary.trainable:,} "
+        f"({readable_memory_size(size(summary.trainable))})",
         f" Non-trainable params: {summary.non_trainable:,} "
         f"({readable_memory_size(size(summary.non_trainable))})",
     ]
@@ -86,7 +90,11 @@ def render_text(summary: Summary) -> str:
     headers, body = table_rows(summary)
     right = {2, len(headers) - 1}
     parts = [f'Model: "{summary.name}"', render_table(headers, body, right), *totals_lines(summary)]
-    dtype = "" if summary.dtype == "float32" else f" at {summary.bytes_per_param:g} bytes each ({summary.dtype})"
+    dtype = (
+        ""
+        if summary.dtype == "float32"
+        else f" at {summary.bytes_per_param:g} bytes each ({summary.dtype})"
+    )
     if dtype:
         parts.append(f" Sizes are for {summary.dtype} parameters{dtype}.")
     parts.append(

@@ -6,6 +6,7 @@ MLP shorthand, or the one-line DSL.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from paramlab.errors import SpecError
@@ -29,6 +30,14 @@ def parse(source: str) -> ModelSpec:
         from paramlab.spec.files import parse_file
 
         return parse_file(Path(text))
+    return _parse_text(source)
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_text(source: str) -> ModelSpec:
+    """Spec text → ModelSpec, memoized: counting never mutates a ModelSpec, and parsing is
+    most of the time of a repeated count (a sweep counts the same spec many times)."""
+    text = source.strip()
     if looks_like_mlp(text):
         return parse_mlp(text)
     from paramlab.zoo import find_model

@@ -2,7 +2,7 @@
 
 Examples::
 
-    input(28, 28, 1) > conv2d(10, 3, padding="same") > conv2d(10, 3, padding="same") > flatten > dense(3)
+    input(28, 28, 1) > conv2d(10, 3, padding="same") > conv2d(10, 3) > flatten > dense(3)
     input(40) > dense(64, activation="relu") * 3 > dense(1)
     input(100, 8) > (lstm(32, return_sequences=true) > dropout(0.2)) * 2 > dense(1)
     input(50) > embedding(1000, 16) > bidirectional(lstm(8)) > dense(2)
@@ -23,7 +23,8 @@ Grammar (informal)::
     element   := (layer | "(" element (">" element)* ")") ["*" INT]
     layer     := IDENT ["(" [arg ("," arg)*] ")"]
     arg       := [IDENT "="] value
-    value     := number | string | true | false | none | IDENT | layer | "(" values ")" | "[" values "]"
+    value     := number | string | true | false | none | IDENT | layer
+               | "(" values ")" | "[" values "]"
 
 Layer names are case- and underscore-insensitive. A bare identifier as an argument value is
 a string (``activation=relu``); an identifier followed by ``(`` is a nested layer
@@ -125,7 +126,9 @@ class _Parser:
         found = "the end of the spec" if token.kind == "end" else repr(token.text)
         if token.kind == "newline":
             found = "a line break"
-        raise SpecError(f"{message} at column {token.column + 1}, found {found}", self.text, token.column)
+        raise SpecError(
+            f"{message} at column {token.column + 1}, found {found}", self.text, token.column
+        )
 
     def skip_separators(self) -> None:
         while self.tok.kind == "newline" or self.at(";"):
@@ -135,7 +138,9 @@ class _Parser:
     def program(self) -> ModelSpec:
         self.skip_separators()
         if self.tok.kind == "end":
-            raise SpecError("the spec is empty; write layers such as input(784) > dense(10)", self.text, 0)
+            raise SpecError(
+                "the spec is empty; write layers such as input(784) > dense(10)", self.text, 0
+            )
         while self.tok.kind != "end":
             self.statement()
             if self.tok.kind not in ("end", "newline") and not self.at(";"):
@@ -206,7 +211,11 @@ class _Parser:
             return
         self.take()
         count_token = self.tok
-        if count_token.kind != "number" or not isinstance(count_token.value, int) or count_token.value < 1:
+        if (
+            count_token.kind != "number"
+            or not isinstance(count_token.value, int)
+            or count_token.value < 1
+        ):
             self.fail("expected a positive whole number of repetitions after '*'")
         self.take()
         end = self.pos
@@ -226,7 +235,9 @@ class _Parser:
             return
         spec = self.layer()
         call = Call(spec, inputs)
-        if inputs is None and self.last is not None:
+        if lookup_key(spec.type) in ("input", "inputlayer"):
+            call = Call(spec, [])  # an input starts a new tensor; it never chains
+        elif inputs is None and self.last is not None:
             call = Call(spec, [self.last])
         self.calls.append(call)
         self.last = TensorRef(self._name_placeholder(spec), 0, 0)
@@ -256,8 +267,10 @@ class _Parser:
                         break
                     self.argument(args, kwargs)
             self.expect(")", "',' or ')' closing the argument list")
-        if lookup_key(token.text) in ("input", "inputlayer") and args and all(
-            isinstance(a, int) or a is None for a in args
+        if (
+            lookup_key(token.text) in ("input", "inputlayer")
+            and args
+            and all(isinstance(a, int) or a is None for a in args)
         ):
             args = [tuple(args)]
         name = kwargs.pop("name", None)
@@ -317,7 +330,9 @@ def parse_dsl(text: str) -> ModelSpec:
 def _drop_placeholder_names(model: ModelSpec) -> None:
     """Turn placeholder names back into Keras-style automatic names (``dense_1``)."""
     renames: dict[str, str] = {}
-    used = {c.layer.name for c in model.calls if c.layer.name and not c.layer.name.startswith("__auto_")}
+    used = {
+        c.layer.name for c in model.calls if c.layer.name and not c.layer.name.startswith("__auto_")
+    }
     counters: dict[str, int] = {}
     from paramlab.graph import snake_case
     from paramlab.layers.base import get_layer_type
@@ -341,4 +356,6 @@ def _drop_placeholder_names(model: ModelSpec) -> None:
         spec.name = name
     for call in model.calls:
         if call.inputs:
-            call.inputs = [TensorRef(renames.get(r.layer, r.layer), r.call, r.index) for r in call.inputs]
+            call.inputs = [
+                TensorRef(renames.get(r.layer, r.layer), r.call, r.index) for r in call.inputs
+            ]

@@ -89,17 +89,31 @@ def parse_mapping(data: Any, filename: str) -> ModelSpec:
 def _parse_layer_file(data: dict[str, Any], filename: str) -> ModelSpec:
     calls: list[Call] = []
     if "input" in data:
-        calls.append(Call(LayerSpec("InputLayer", (_shape(data["input"], filename, "input"),),
-                                    name="input_layer")))
-    for name, shape in (data.get("inputs") or {}).items():
-        calls.append(Call(LayerSpec("InputLayer", (_shape(shape, filename, f"inputs.{name}"),),
-                                    name=str(name))))
+        calls.append(
+            Call(
+                LayerSpec(
+                    "InputLayer", (_shape(data["input"], filename, "input"),), name="input_layer"
+                )
+            )
+        )
+    named_inputs = data.get("inputs") or {}
+    if not isinstance(named_inputs, dict):
+        raise ConfigError(f"{filename}: 'inputs' must map names to shapes, e.g. {{x: [8]}}")
+    for name, shape in named_inputs.items():
+        calls.append(
+            Call(
+                LayerSpec(
+                    "InputLayer", (_shape(shape, filename, f"inputs.{name}"),), name=str(name)
+                )
+            )
+        )
     layers = data["layers"]
     if not isinstance(layers, list) or not layers:
         raise ConfigError(f"{filename}: 'layers' must be a non-empty list")
     for index, entry in enumerate(layers):
         calls += _entry_calls(entry, f"{filename}: layers[{index}]")
-    return ModelSpec(calls, name=str(data.get("name", "model")), origin=f"file {filename}")
+    return ModelSpec(calls, name=str(data.get("name", "model")), origin=f"file {filename}",
+                     filename=filename)
 
 
 def _shape(value: Any, filename: str, where: str) -> tuple[Any, ...]:
@@ -161,7 +175,7 @@ def _value(value: Any) -> Any:
     if isinstance(value, list):
         return tuple(_value(v) for v in value)
     if isinstance(value, dict) and len(value) == 1:
-        (key, raw), = value.items()
+        ((key, raw),) = value.items()
         if isinstance(key, str) and key[:1].isalpha():
             from paramlab.layers.base import get_layer_type
 

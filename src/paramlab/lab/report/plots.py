@@ -1,0 +1,93 @@
+"""The report's figures (matplotlib, Agg backend), one function per plot, each saved as PNG."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+
+
+def _save(fig: Any, path: Path) -> Path:
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def _depth_colors(rows: list[dict[str, Any]]) -> list[int]:
+    return [len(r["hidden"].split("-")) for r in rows]
+
+
+def loss_vs_params(rows: list[dict[str, Any]], observations: int, path: Path) -> Path:
+    """Validation loss against parameters (log axis), a line at parameters = observations."""
+    fig, ax = plt.subplots(figsize=(7.5, 4.6))
+    points = ax.scatter([r["params"] for r in rows], [r["val_loss"] for r in rows],
+                        c=_depth_colors(rows), cmap="viridis", s=36, edgecolor="k", lw=0.4)
+    ax.axvline(observations, color="crimson", ls="--",
+               label=f"parameters = observations ({observations:,})")
+    ax.set_xscale("log")
+    ax.set_xlabel("trainable parameters (log scale)")
+    ax.set_ylabel("validation loss")
+    ax.set_title("Validation loss against the number of parameters")
+    fig.colorbar(points, ax=ax, label="hidden layers")
+    ax.legend(loc="best")
+    return _save(fig, path)
+
+
+def train_vs_val(rows: list[dict[str, Any]], observations: int, path: Path) -> Path:
+    """Training and validation loss of each model, against its parameters."""
+    fig, ax = plt.subplots(figsize=(7.5, 4.6))
+    params = [r["params"] for r in rows]
+    ax.scatter(params, [r["train_loss"] for r in rows], marker="v", label="training loss")
+    ax.scatter(params, [r["val_loss"] for r in rows], marker="o", label="validation loss")
+    for r in rows:
+        ax.plot([r["params"]] * 2, [r["train_loss"], r["val_loss"]], color="#bbb", lw=0.8,
+                zorder=0)
+    ax.axvline(observations, color="crimson", ls="--", label="parameters = observations")
+    ax.set_xscale("log")
+    ax.set_xlabel("trainable parameters (log scale)")
+    ax.set_ylabel("loss")
+    ax.set_title("Training vs validation loss")
+    ax.legend(loc="best")
+    return _save(fig, path)
+
+
+def learning_curves(history: dict[str, list[dict[str, float]]], rows: list[dict[str, Any]],
+                    path: Path) -> Path:
+    """Validation loss per epoch for the smallest, median and largest models."""
+    ordered = sorted(rows, key=lambda r: r["params"])
+    picks = {id(r): r for r in (ordered[0], ordered[len(ordered) // 2], ordered[-1])}.values()
+    fig, ax = plt.subplots(figsize=(7.5, 4.2))
+    for row in picks:
+        epochs = history.get(row["model_id"], [])
+        label = f"{row['spec']} ({row['params']:,} params)"
+        ax.plot([e["epoch"] for e in epochs], [e["train_loss"] for e in epochs], ls=":",
+                label=f"train {label}")
+        ax.plot([e["epoch"] for e in epochs], [e["val_loss"] for e in epochs],
+                label=f"val {label}")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss")
+    ax.set_title("Learning curves")
+    ax.legend(fontsize=7)
+    return _save(fig, path)
+
+
+def refit_spread(analysis: dict[str, Any], path: Path) -> Path:
+    """How much refits differ: in validation loss, in weights (raw and aligned), in output."""
+    labels = ["validation loss\n(max − min) / mean", "weights\nrelative L2",
+              "weights after\nunit alignment", "test predictions\nRMS / target std"]
+    values = [analysis["val_loss_spread"], analysis["weight_distance"],
+              analysis["aligned_distance"], analysis["prediction_difference"]]
+    fig, ax = plt.subplots(figsize=(7.5, 4.2))
+    bars = ax.bar(labels, [100 * v for v in values],
+                  color=["#4a6fd0", "#d0704a", "#e0a060", "#6a9a5a"])
+    for bar, value in zip(bars, values, strict=True):
+        ax.annotate(f"{value:.1%}", (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+                    ha="center", va="bottom")
+    ax.set_ylabel("percent")
+    ax.set_title("Refits: same loss, different weights")
+    return _save(fig, path)

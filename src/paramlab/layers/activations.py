@@ -1,0 +1,68 @@
+"""Activation layers: element-wise, no weights — except PReLU, whose slopes are learned."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from paramlab.errors import ShapeError
+from paramlab.layers.base import (
+    Args,
+    Context,
+    LayerResult,
+    Param,
+    Shape,
+    Weight,
+    anything,
+    fmt,
+    known,
+    number,
+    optional,
+    register,
+    show_shape,
+)
+
+
+def _passthrough(*names: str, params: list[Param]) -> None:
+    @register(*names, params=params)
+    def rule(a: Args, inputs: list[Shape], ctx: Context) -> LayerResult:
+        return LayerResult(inputs[0])
+
+
+_passthrough("Activation", params=[Param("activation", anything)])
+_passthrough("ReLU", params=[Param("max_value", optional(number), None),
+                             Param("negative_slope", number, 0.0),
+                             Param("threshold", number, 0.0)])
+_passthrough("LeakyReLU", params=[Param("negative_slope", number, 0.3),
+                                  Param("alpha", optional(number), None)])
+_passthrough("Softmax", params=[Param("axis", anything, -1)])
+_passthrough("ELU", params=[Param("alpha", number, 1.0)])
+
+
+def _shared_axes(value: Any) -> tuple[int, ...] | None:
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return (value,)
+    if isinstance(value, (list, tuple)) and all(isinstance(v, int) for v in value):
+        return tuple(value)
+    raise ValueError("an axis or a tuple of axes (1 = the first non-batch axis)")
+
+
+@register("PReLU", params=[Param("shared_axes", _shared_axes, None)])
+def prelu(a: Args, inputs: list[Shape], ctx: Context) -> LayerResult:
+    """One learned slope per input value, except along ``shared_axes`` (size 1 there)."""
+    (x,) = inputs
+    shape = list(x)
+    for axis in a.shared_axes or ():
+        if not 1 <= axis <= len(x):
+            raise ShapeError(f"PReLU: shared axis {axis} is out of range for {show_shape(x)}")
+        shape[axis - 1] = 1
+    dims = tuple(known(d, "PReLU", "axis (not shared)", x) for d in shape)
+    size = 1
+    for d in dims:
+        size *= d
+    text = " × ".join(fmt(d) for d in dims)
+    return LayerResult(x, [Weight("alpha", dims)], f"{text} = {fmt(size)}" if len(dims) > 1
+                       else fmt(size))
+
+

@@ -1,0 +1,307 @@
+"""Keras model JSON (``model.to_json()``, or ``config.json`` inside a ``.keras`` file) →
+:class:`~paramlab.graph.ModelSpec`, with no Keras import.
+
+Handles Sequential and Functional models in the Keras 3 format (``inbound_nodes`` as
+``{"args": [...__keras_tensor__...], "kwargs": {...}}``) and the Keras 2 format (nested
+``[name, node_index, tensor_index, kwargs]`` lists); shared layers (several inbound nodes of
+one layer → several calls of one LayerSpec, counted once); nested models, inlined with their
+name as a prefix (``encoder/dense``) so each inner layer keeps its row; ``trainable: false``;
+wrapper layers whose config holds another layer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from paramlab.errors import ConfigError, ParamlabError
+from paramlab.graph import Call, ModelSpec, TensorRef
+from paramlab.layers.base import LayerSpec
+
+MODEL_CLASSES = {"Sequential", "Functional", "Model"}
+_DROP_KEYS = {"name", "trainable", "dtype"}  # handled here, or never affect counts
+
+KerasRef = tuple[str, int, int]  # (layer name, node index, tensor index) as Keras writes it
+
+
+def parse_keras_config(data: dict[str, Any], filename: str) -> ModelSpec:
+    """Translate a serialized Keras model into calls; every error names the file."""
+    try:
+        builder = _Builder(filename)
+        outputs = builder.model(data, prefix="", inputs=None)
+    except ParamlabError as exc:
+        message = str(exc)
+        if filename not in message:
+            message = f"{filename}: {message}"
+        raise ConfigError(message) from None
+    except (TypeError, KeyError, IndexError, ValueError, AttributeError) as exc:
+        # The structure is not what Keras writes (a list where an object belongs, …).
+        raise ConfigError(
+            f"{filename}: malformed Keras model JSON ({type(exc).__name__}: {exc})"
+        ) from None
+    name = _dict(data.get("config"), filename, "config").get("name") or "model"
+    del outputs
+    return ModelSpec(builder.calls, name=str(name), origin=f"keras json {filename}",
+                     filename=filename)
+
+
+def _dict(value: Any, filename: str, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{filename}: {where} must be an object; found {type(value).__name__}")
+    return value
+
+
+@dataclass
+class _Builder:
+    filename: str
+    calls: list[Call] = field(default_factory=list)
+    specs: dict[str, LayerSpec] = field(default_factory=dict)  # our name → spec (shared)
+
+    def fail(self, message: str) -> ConfigError:
+        return ConfigError(f"{self.filename}: {message}")
+
+    # --- models
+    def model(
+        self, data: dict[str, Any], prefix: str, inputs: list[TensorRef] | None
+    ) -> list[TensorRef]:
+        """Add the calls of one (possibly nested) model; return its output tensors."""
+        kind = data.get("class_name")
+        if not isinstance(kind, str) or kind not in MODEL_CLASSES:
+            raise self.fail(f"not a Keras model: class_name {kind!r} (expected Sequential, "
+                            "Functional or Model)")
+        config = _dict(data.get("config"), self.filename, f"{prefix or 'model'} config")
+        layers = config.get("layers")
+        if not isinstance(layers, list):
+            raise self.fail(f"model {config.get('name', '?')!r} has no 'layers' list")
+        if kind == "Sequential":
+            return self.sequential(layers, prefix, inputs, config)
+        return self.functional(layers, config, prefix, inputs)
+
+    def sequential(
+        self,
+        layers: list[Any],
+        prefix: str,
+        inputs: list[TensorRef] | None,
+        config: dict[str, Any],
+    ) -> list[TensorRef]:
+        current: TensorRef | None = inputs[0] if inputs else None
+        for index, layer in enumerate(layers):
+            layer = _dict(layer, self.filename, f"layers[{index}]")
+            cls = layer.get("class_name")
+            cfg = _dict(layer.get("config", {}), self.filename, f"layers[{index}].config")
+            if cls == "InputLayer":
+                if current is None:
+                    current = self.add(self.input_spec(cfg, prefix), [])
+                continue
+            if current is None:
+                shape = _first_input_shape(layer, config)
+                if shape is None:
+                    raise self.fail(
+                        "the Sequential model has no input shape: build the model or start it "
+                        "with keras.Input(shape=...) before calling to_json()"
+                    )
+                spec = LayerSpec("InputLayer", (), {"batch_shape": shape},
+                                 name=f"{prefix}input_layer")
+                current = self.add(spec, [])
+            if cls in MODEL_CLASSES:
+                inner = f"{prefix}{cfg.get('name', 'model')}/"
+                current = self.model(layer, inner, [current])[0]
+                continue
+            current = self.add(self.layer_spec(layer, prefix), [current])
+        if current is None:
+            raise self.fail("the Sequential model has no layers")
+        return [current]
+
+    def functional(
+        self,
+        layers: list[Any],
+        config: dict[str, Any],
+        prefix: str,
+        inputs: list[TensorRef] | None,
+    ) -> list[TensorRef]:
+        tensors: dict[KerasRef, TensorRef] = {}
+        input_names = [ref[0] for ref in _refs(config.get("input_layers"))]
+        fed = dict(zip(input_names, inputs or [], strict=False))
+        pending: list[tuple[dict[str, Any], list[Any]]] = []
+        for index, layer in enumerate(layers):
+            layer = _dict(layer, self.filename, f"layers[{index}]")
+            nodes = layer.get("inbound_nodes") or []
+            if not isinstance(nodes, list):
+                raise self.fail(f"layers[{index}].inbound_nodes must be a list")
+            pending.append((layer, list(nodes)))
+        progress = True
+        done: dict[str, int] = {}
+        while progress:
+            progress = False
+            for layer, nodes in pending:
+                name = _layer_name(layer)
+                node_index = done.get(name, 0)
+                if layer.get("class_name") == "InputLayer":
+                    if node_index == 0:
+                        ref = fed.get(name) or self.add(
+                            self.input_spec(layer.get("config") or {}, prefix, name), []
+                        )
+                        tensors[(name, 0, 0)] = ref
+                        done[name] = 1
+                        progress = True
+                    continue
+                if node_index >= len(nodes):
+                    continue
+                needed = [_resolve(tensors, r) for r in _node_refs(nodes[node_index])]
+                if any(r is None for r in needed):
+                    continue
+                outs = self.call(layer, needed, prefix)  # type: ignore[arg-type]
+                for k, out in enumerate(outs):
+                    tensors[(name, node_index, k)] = out
+                done[name] = node_index + 1
+                progress = True
+        missing = [_layer_name(layer) for layer, nodes in pending
+                   if done.get(_layer_name(layer), 0) < max(len(nodes), 1)
+                   and layer.get("class_name") != "InputLayer"]
+        if missing:
+            raise self.fail(f"cannot connect layers {', '.join(missing[:5])}: their inputs are "
+                            "never produced")
+        outputs = []
+        for ref in _refs(config.get("output_layers")):
+            out = _resolve(tensors, ref)
+            if out is None:
+                raise self.fail(f"output {ref[0]!r} is not produced by any layer")
+            outputs.append(out)
+        return outputs
+
+    def call(self, layer: dict[str, Any], inputs: list[TensorRef], prefix: str) -> list[TensorRef]:
+        cls = layer.get("class_name")
+        if cls in MODEL_CLASSES:
+            inner_prefix = f"{prefix}{_layer_name(layer)}/"
+            return self.model(layer, inner_prefix, inputs)
+        return [self.add(self.layer_spec(layer, prefix), inputs)]
+
+    # --- layers
+    def add(self, spec: LayerSpec, inputs: list[TensorRef]) -> TensorRef:
+        assert spec.name is not None
+        call = sum(1 for c in self.calls if c.layer.name == spec.name)
+        self.calls.append(Call(spec, inputs))
+        return TensorRef(spec.name, call, 0)
+
+    def input_spec(self, cfg: dict[str, Any], prefix: str, name: str | None = None) -> LayerSpec:
+        shape = cfg.get("batch_shape") or cfg.get("batch_input_shape")
+        if shape is None and cfg.get("shape") is not None:
+            shape = [None, *cfg["shape"]]
+        if not isinstance(shape, list):
+            raise self.fail(f"input layer {cfg.get('name')!r} has no batch_shape")
+        full = f"{prefix}{name or cfg.get('name') or 'input_layer'}"
+        spec = self.specs.get(full) or LayerSpec("InputLayer", (), {"batch_shape": tuple(shape)},
+                                                 name=full)
+        self.specs[full] = spec
+        return spec
+
+    def layer_spec(self, layer: dict[str, Any], prefix: str) -> LayerSpec:
+        """One LayerSpec per Keras layer, reused for every call (so shared weights count once)."""
+        full = f"{prefix}{_layer_name(layer)}"
+        if full in self.specs:
+            return self.specs[full]
+        spec = to_layer_spec(layer, self.filename)
+        spec.name = full
+        self.specs[full] = spec
+        return spec
+
+
+def to_layer_spec(layer: dict[str, Any], filename: str) -> LayerSpec:
+    """A serialized Keras layer (class_name + config) as a LayerSpec; wrappers recurse."""
+    cls = layer.get("class_name")
+    if not isinstance(cls, str):
+        raise ConfigError(f"{filename}: a layer has no class_name")
+    cfg = layer.get("config") or {}
+    if not isinstance(cfg, dict):
+        raise ConfigError(f"{filename}: layer {cls!r} has a config that is not an object")
+    kwargs = {k: _value(v, filename) for k, v in cfg.items() if k not in _DROP_KEYS}
+    if "batch_input_shape" in kwargs and cls != "InputLayer":
+        kwargs.pop("batch_input_shape")
+    trainable = cfg.get("trainable", True)
+    return LayerSpec(cls, (), kwargs, name=cfg.get("name"), trainable=trainable is not False)
+
+
+def _value(value: Any, filename: str) -> Any:
+    if isinstance(value, list):
+        return tuple(_value(v, filename) for v in value)
+    if _is_layer(value):
+        return to_layer_spec(value, filename)
+    return value
+
+
+def _is_layer(value: Any) -> bool:
+    """A serialized layer inside a config (a wrapper's ``layer``), not an initializer/policy:
+    Keras 3 marks its module; Keras 2 layer configs carry a name, initializer configs don't."""
+    if not (isinstance(value, dict) and "class_name" in value and "config" in value):
+        return False
+    module = value.get("module")
+    if module is not None:
+        return str(module).startswith("keras.layers")
+    return isinstance(value["config"], dict) and "name" in value["config"]
+
+
+def _resolve(tensors: dict[KerasRef, TensorRef], ref: KerasRef) -> TensorRef | None:
+    """Our tensor for a Keras reference; output k > 0 of a multi-output layer is derived
+    from its output 0 (nested models register every output explicitly)."""
+    if ref in tensors:
+        return tensors[ref]
+    first = tensors.get((ref[0], ref[1], 0))
+    if first is None:
+        return None
+    return TensorRef(first.layer, first.call, first.index + ref[2])
+
+
+def _layer_name(layer: dict[str, Any]) -> str:
+    name = layer.get("name") or (layer.get("config") or {}).get("name")
+    if not isinstance(name, str):
+        raise ConfigError("a layer has no name")
+    return name
+
+
+def _refs(value: Any) -> list[KerasRef]:
+    """``input_layers``/``output_layers``: one [name, node, tensor] or a list of them."""
+    if not value:
+        return []
+    if isinstance(value, list) and len(value) == 3 and isinstance(value[0], str):
+        return [(value[0], int(value[1]), int(value[2]))]
+    return [(v[0], int(v[1]), int(v[2])) for v in value]
+
+
+def _node_refs(node: Any) -> list[KerasRef]:
+    """Input tensors of one inbound node, in call order, in either Keras format."""
+    if isinstance(node, dict):  # Keras 3
+        found: list[KerasRef] = []
+        _collect(node.get("args", []), found)
+        _collect(node.get("kwargs", {}), found)
+        return found
+    refs: list[KerasRef] = []  # Keras 2: [[name, node_index, tensor_index, kwargs], ...]
+    for entry in node:
+        refs.append((entry[0], int(entry[1]), int(entry[2])))
+        if len(entry) > 3 and isinstance(entry[3], dict):
+            _collect(entry[3], refs)
+    return refs
+
+
+def _collect(value: Any, found: list[KerasRef]) -> None:
+    if isinstance(value, dict):
+        if value.get("class_name") == "__keras_tensor__":
+            history = value["config"]["keras_history"]
+            found.append((history[0], int(history[1]), int(history[2])))
+            return
+        for item in value.values():
+            _collect(item, found)
+    elif isinstance(value, list):
+        for item in value:
+            _collect(item, found)
+
+
+def _first_input_shape(layer: dict[str, Any], model_config: dict[str, Any]) -> Any:
+    cfg = layer.get("config") or {}
+    shape = cfg.get("batch_input_shape") or cfg.get("batch_shape")
+    if shape is None:
+        build = layer.get("build_config") or model_config.get("build_input_shape")
+        if isinstance(build, dict):
+            shape = build.get("input_shape")
+        elif isinstance(build, list):
+            shape = build
+    return tuple(shape) if isinstance(shape, list) else None

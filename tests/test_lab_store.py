@@ -1,0 +1,72 @@
+"""Run folders: resuming skips finished models; a run killed with SIGKILL and started
+again ends with every model exactly once."""
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from paramlab.cli import main
+
+SWEEP = ["run", "sweep", "--n-samples", "1500", "--epochs", "4", "--width", "4..600",
+         "--depth", "1..3", "--batch-size", "16", "--quiet"]
+
+
+def committed(out: Path) -> int:
+    try:
+        with sqlite3.connect(out / "store.sqlite", timeout=5) as db:
+            return db.execute("SELECT COUNT(*) FROM models").fetchone()[0]
+    except sqlite3.Error:
+        return 0
+
+
+def test_same_command_resumes_without_retraining(tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    argv = [*SWEEP, "--models", "3", "--out", str(tmp_path / "run"), "--n-samples", "300"]
+    assert main(argv) == 0
+    assert main(argv) == 0
+    assert "trained 0, resumed past 3" in capsys.readouterr().out
+    csv_lines = (tmp_path / "run" / "results.csv").read_text().splitlines()
+    assert csv_lines[0].startswith("model_id,seed,hidden,spec,params,observations,"
+                                   "params_per_observation,train_loss,val_loss,test_loss")
+    assert len(csv_lines) == 4
+
+
+def test_a_different_configuration_is_refused(tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    out = str(tmp_path / "run")
+    assert main([*SWEEP, "--models", "1", "--out", out, "--n-samples", "200"]) == 0
+    assert main([*SWEEP, "--models", "2", "--out", out, "--n-samples", "200"]) == 2
+    assert "different configuration" in capsys.readouterr().err
+
+
+def test_sigkill_mid_run_then_resume_gives_each_model_once(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    argv = [sys.executable, "-m", "paramlab.cli", *SWEEP, "--models", "14", "--out", str(out)]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1] / "src")}
+    process = subprocess.Popen(argv, env=env)
+    deadline = time.time() + 240
+    seen = 0
+    while time.time() < deadline and process.poll() is None:
+        seen = committed(out)
+        if seen >= 1:
+            break
+        time.sleep(0.02)
+    assert process.poll() is None, "the run finished before it could be killed"
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    at_kill = committed(out)
+    assert 1 <= at_kill < 14
+    subprocess.run(argv, env=env, check=True, timeout=300)
+    with sqlite3.connect(out / "store.sqlite") as db:
+        ids = [r[0] for r in db.execute("SELECT model_id FROM models")]
+        epochs = db.execute("SELECT COUNT(*), COUNT(DISTINCT model_id || '/' || epoch) "
+                            "FROM epochs").fetchone()
+        expected_epochs = db.execute("SELECT SUM(epochs) FROM models").fetchone()[0]
+    assert sorted(ids) == [f"sweep-{i:04d}" for i in range(14)]  # none lost, none twice
+    assert epochs[0] == epochs[1] == expected_epochs  # no duplicated epoch rows either
