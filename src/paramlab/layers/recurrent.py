@@ -63,8 +63,8 @@ def _steps(x: Shape, layer: str, rank: int = 1) -> tuple[int | None, Shape]:
     if len(x) != rank + 1:
         step = "features" if rank == 1 else f"{rank - 1} spatial axes and channels"
         raise ShapeError(
-            f"{layer} expects input of rank {rank + 2} (batch, timesteps, {step}); "
-            f"received {show_shape(x)}"
+            f"{layer} expects inputs of rank {rank + 2} (batch, timesteps, {step}); "
+            f"received input shape {show_shape(x)}"
         )
     return x[0], x[1:]
 
@@ -358,8 +358,8 @@ def time_distributed(a: Args, inputs: list[Shape], ctx: Context) -> LayerResult:
     (x,) = inputs
     if len(x) < 2:
         raise ShapeError(
-            "TimeDistributed expects input of rank 3 or more (batch, timesteps, …); "
-            f"received {show_shape(x)}"
+            "TimeDistributed expects inputs of rank 3 or more (batch, timesteps, …); "
+            f"received input shape {show_shape(x)}"
         )
     inner_type, _, inner = apply_layer(a.layer, [x[1:]], ctx, " (inside TimeDistributed)")
     out = inner.output_shape
