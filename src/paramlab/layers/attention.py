@@ -225,7 +225,8 @@ def attention(a: Args, inputs: list[Shape], ctx: Context) -> LayerResult:
     formula = " + ".join(f"1 ({w.name})" for w in weights)
     if len(weights) > 1:
         formula += f" = {len(weights)}"
-    return _dot_attention(inputs, "Attention", weights, formula)
+    # concat scores are tanh(q + k) summed: element-wise, so only dot scores count MACs
+    return _dot_attention(inputs, "Attention", weights, formula, a.score_mode == "dot")
 
 
 @register(
@@ -243,13 +244,17 @@ def additive_attention(a: Args, inputs: list[Shape], ctx: Context) -> LayerResul
         dim = known(query[-1], "AdditiveAttention", "query feature axis", query)
         weights.append(Weight("scale", (dim,)))
         formula = f"{fmt(dim)} (scale) = {fmt(dim)}"
-    return _dot_attention(inputs, "AdditiveAttention", weights, formula)
+    # scores sum(scale · tanh(q + k)) are element-wise work: 0 MACs (fvcore's convention)
+    return _dot_attention(inputs, "AdditiveAttention", weights, formula, False)
 
 
 def _dot_attention(
-    inputs: list[Shape], layer: str, weights: list[Weight], formula: str
+    inputs: list[Shape], layer: str, weights: list[Weight], formula: str, dot_scores: bool
 ) -> LayerResult:
-    """Scores between every query and key position, then a weighted sum of the values."""
+    """Scores between every query and key position, then a weighted sum of the values.
+
+    MACs: the weighted sum of values, plus the query·key products when scores are dot products.
+    """
     query, value, key = _query_value_key(inputs, layer)
     if None not in (query[-1], key[-1]) and query[-1] != key[-1]:
         raise ShapeError(
@@ -262,5 +267,6 @@ def _dot_attention(
             f"{show_shape(key)} and value {show_shape(value)}"
         )
     pairs = math.prod(d or 1 for d in query[:-1]) * (key[-2] or 1)
-    macs = pairs * ((query[-1] or 1) + (value[-1] or 1))
+    scores = (query[-1] or 1) if dot_scores else 0
+    macs = pairs * (scores + (value[-1] or 1))
     return LayerResult((*query[:-1], value[-1]), weights, formula, macs)
