@@ -573,3 +573,11 @@ def test_keras_json_of_a_mixed_model_counts_as_keras() -> None:
         shapes = [tuple(o.shape[1:]) for o in out] if isinstance(out, (list, tuple)) else None
         expected_shape = tuple(shapes) if shapes else tuple(out.shape[1:])
         assert ours_by_name[layer.name] == (layer.count_params(), expected_shape), layer.name
+
+
+def test_explain_shows_the_torch_bias_note() -> None:
+    from paramlab.render.explain import render_explain
+
+    text = render_explain(paramlab.count("input(10, 32) > lstm(64)", convention="torch"))
+    assert "   Note: PyTorch's nn.LSTM keeps two bias vectors" in text
+    assert "Note:" not in render_explain(paramlab.count("input(10, 32) > lstm(64)"))
