@@ -134,10 +134,21 @@ def run_count(ns: argparse.Namespace) -> int:
         options=ns,
     )
     fmt = "json" if ns.json else ns.format
+    sections = _extra_sections(summary, ns)
     if fmt == "json":
         import json
 
-        print(json.dumps(summary.to_dict(), indent=2))
+        data = summary.to_dict()
+        if ns.memory:
+            from paramlab.memory import memory_estimate
+
+            data["memory"] = memory_estimate(summary, ns.batch_size)
+        if ns.flops:
+            from paramlab.memory import flops_estimate
+
+            data["flops_estimate"] = flops_estimate(summary)
+        print(json.dumps(data, indent=2))
+        return 0
     elif fmt == "markdown":
         print(summary.to_markdown(), end="")
     elif fmt == "html":
@@ -149,10 +160,21 @@ def run_count(ns: argparse.Namespace) -> int:
 
             print()
             print(render_explain(summary))
-    for extra in getattr(summary, "extra_sections", []):
+    for section in sections:
         print()
-        print(extra)
+        print(section)
     return 0
+
+
+def _extra_sections(summary: object, ns: argparse.Namespace) -> list[str]:
+    from paramlab.memory import render_flops, render_memory
+
+    sections = []
+    if ns.memory:
+        sections.append(render_memory(summary, ns.batch_size))  # type: ignore[arg-type]
+    if ns.flops:
+        sections.append(render_flops(summary))  # type: ignore[arg-type]
+    return sections
 
 
 def build_parser() -> argparse.ArgumentParser:

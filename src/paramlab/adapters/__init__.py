@@ -25,14 +25,14 @@ def find_adapter(target: Any) -> Adapter | None:
     if isinstance(target, str):
         return _find_for_string(target)
     prefixes = _module_prefixes(target)
+    if "keras" in prefixes:  # before torch: on the torch backend a Keras model is a Module too
+        from paramlab.adapters.keras import count_keras_model
+
+        return count_keras_model
     if "torch" in prefixes:
         from paramlab.adapters.torch import count_module
 
         return count_module
-    if "keras" in prefixes:
-        from paramlab.adapters.keras import count_keras_model
-
-        return count_keras_model
     if isinstance(target, dict) and "model_type" in target:
         from paramlab.adapters.hf import count_hf_config
 

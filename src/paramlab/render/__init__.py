@@ -18,6 +18,8 @@ def readable_memory_size(size: float) -> str:
 
 def shape_text(shape: Shape | tuple[Shape, ...]) -> str:
     """``(None, 28, 28, 10)``; multi-output layers as a list of such tuples."""
+    if shape == ():
+        return "-"  # rows that are parameter groups (Hugging Face blocks), not layers
     if shape and isinstance(shape[0], tuple):
         return "[" + ", ".join(show_shape(s) for s in shape) + "]"  # type: ignore[arg-type]
     return show_shape(shape)  # type: ignore[arg-type]
