@@ -1,58 +1,101 @@
-"""--memory and --flops against closed forms and against PyTorch's FlopCounterMode."""
+"""--memory and --flops against hand closed forms (ZeRO's bytes per parameter) and PyTorch."""
+
+from __future__ import annotations
 
 import json
+import types
 
 import pytest
 
 import paramlab
 from paramlab.cli import main
-from paramlab.memory import activation_values, flops_estimate, memory_estimate
+from paramlab.memory import activation_elements, attach_reports, flops_report, memory_report
 
 
-def test_training_bytes_per_parameter_closed_forms() -> None:
-    summary = paramlab.count("784-10-10-3")  # 7,993 parameters, all trainable
-    est = memory_estimate(summary, batch_size=1)
-    fixed = {k: v["weights_gradients_optimizer"] for k, v in est["training"].items()}
-    assert fixed["fp32 adam"] == 16 * 7_993  # 4 weights + 4 gradients + 8 Adam moments
-    assert fixed["fp32 sgd"] == 8 * 7_993
-    assert fixed["fp32 sgd-momentum"] == 12 * 7_993
-    assert fixed["mixed fp16/bf16 adam"] == 16 * 7_993  # 2 + 2 + 4 master + 8 (ZeRO)
-    assert est["serving"] == {"fp32": 4 * 7_993, "fp16/bf16": 2 * 7_993, "int8": 7_993,
-                              "int4": 7_993 / 2}
+def recipe(report: dict, precision: str, optimizer: str) -> dict:
+    return next(r for r in report["training"]
+                if r["precision"].startswith(precision) and r["optimizer"] == optimizer)
 
 
-def test_frozen_parameters_need_no_optimizer_state() -> None:
-    summary = paramlab.count("input(8) > dense(4, trainable=false) > dense(2)")
-    est = memory_estimate(summary)
-    assert est["training"]["fp32 adam"]["weights_gradients_optimizer"] == 4 * 46 + 12 * 10
+@pytest.fixture(scope="module")
+def mlp() -> paramlab.Summary:
+    return paramlab.count("784-10-10-3")
 
 
-def test_activations_scale_with_the_batch() -> None:
-    summary = paramlab.count("784-10-10-3")
-    assert activation_values(summary) == 10 + 10 + 3
-    one = memory_estimate(summary, 1)["training"]["fp32 adam"]["total"]
-    many = memory_estimate(summary, 100)["training"]["fp32 adam"]["total"]
-    assert many - one == 99 * 23 * 4
+def test_adam_fp32_is_16_bytes_per_param(mlp: paramlab.Summary) -> None:
+    report = memory_report(mlp)
+    p = mlp.total
+    assert p == 7993
+    adam = recipe(report, "fp32", "Adam/AdamW")
+    assert adam["weights"] + adam["gradients"] + adam["optimizer_state"] == 16 * p
+    assert recipe(report, "fp32", "SGD")["optimizer_state"] == 0
+    assert recipe(report, "fp32", "SGD + momentum")["optimizer_state"] == 4 * p
+    mixed = recipe(report, "mixed", "Adam/AdamW")
+    assert (mixed["weights"], mixed["gradients"]) == (2 * p, 2 * p)
+    assert mixed["optimizer_state"] == 12 * p
+    assert recipe(report, "mixed", "SGD")["bytes_per_trainable_param"] == 8
 
 
-def test_flops_agree_with_flop_counter_mode() -> None:
+def test_inference_bytes(mlp: paramlab.Summary) -> None:
+    inference = memory_report(mlp)["inference"]
+    assert inference == {"float32": 4 * 7993, "float16/bfloat16": 2 * 7993,
+                         "int8": 7993, "int4": 7993 / 2}
+
+
+def test_activations_sum_of_layer_outputs_times_batch(mlp: paramlab.Summary) -> None:
+    assert activation_elements(mlp) == 10 + 10 + 3
+    report = memory_report(mlp, batch_size=32)
+    assert recipe(report, "fp32", "SGD")["activations"] == 23 * 4 * 32
+    assert recipe(report, "mixed", "SGD")["activations"] == 23 * 2 * 32
+    adam = recipe(report, "fp32", "Adam/AdamW")
+    assert adam["total"] == 16 * 7993 + 23 * 4 * 32
+
+
+def test_non_trainable_and_buffers_cost_weights_only() -> None:
+    torch = pytest.importorskip("torch")
+    model = torch.nn.Sequential(torch.nn.Linear(10, 10), torch.nn.BatchNorm1d(10))
+    model[0].weight.requires_grad_(False)
+    summary = paramlab.count(model)
+    assert (summary.trainable, summary.non_trainable, summary.buffers) == (30, 100, 21)
+    adam = recipe(memory_report(summary), "fp32", "Adam/AdamW")
+    assert adam["weights"] == 130 * 4 + 21 * 4
+    assert adam["gradients"] == 30 * 4 and adam["optimizer_state"] == 30 * 8
+
+
+def test_flops_closed_form_and_torch_counter() -> None:
     torch = pytest.importorskip("torch")
     from torch.utils.flop_counter import FlopCounterMode
 
-    nn = torch.nn
-    model = nn.Sequential(nn.Conv2d(1, 10, 3, padding=1), nn.Conv2d(10, 10, 3, padding=1),
-                          nn.Flatten(), nn.Linear(7840, 3))
+    model = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3), torch.nn.Flatten(),
+                                torch.nn.Linear(8 * 30 * 30, 10))
+    summary = paramlab.count(model, options=types.SimpleNamespace(
+        input_size="4,3,32,32", depth=None, args=None))
     with FlopCounterMode(display=False) as counter, torch.no_grad():
-        model(torch.zeros(1, 1, 28, 28))
-    summary = paramlab.count("seed-mnist-cnn")
-    assert flops_estimate(summary)["forward_flops"] == counter.get_total_flops()
+        model(torch.zeros(1, 3, 32, 32))
+    report = flops_report(summary, batch_size=4)
+    assert report["forward_flops_per_example"] == counter.get_total_flops()
+    assert report["macs_per_example"] == 3 * 3 * 3 * 8 * 30 * 30 + 7200 * 10
+    assert report["training_flops_per_example"] == 3 * counter.get_total_flops()
+    assert report["forward_flops_per_batch"] == 4 * counter.get_total_flops()
+    assert [r["name"] for r in report["layers"]] == ["0", "2"]
+    assert activation_elements(summary) == 8 * 30 * 30 * 2 + 10  # conv, flatten, linear
 
 
-def test_cli_json_has_memory_and_flops(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["count", "vgg16", "--memory", "--flops", "--json", "--batch-size", "8"]) == 0
-    data = json.loads(capsys.readouterr().out)
-    assert data["memory"]["batch_size"] == 8
-    assert data["flops_estimate"]["macs"] == 15_470_264_320  # VGG16's published 15.5 GMACs
-    assert main(["count", "vgg16", "--memory", "--flops"]) == 0
+def test_unknown_flops_and_shapes_are_said() -> None:
+    torch = pytest.importorskip("torch")
+    summary = paramlab.count(torch.nn.Linear(3, 2))
+    opts = types.SimpleNamespace(memory=True, flops=True, batch_size=1)
+    data = attach_reports(summary, opts)
+    assert data["memory"]["activation_elements_per_example"] is None
+    assert "need --input-size" in summary.extra_sections[1]
+    assert "Activations: unknown" in summary.extra_sections[0]
+
+
+def test_cli_text_and_json(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["count", "784-10-10-3", "--memory", "--flops", "--batch-size", "8"]) == 0
     out = capsys.readouterr().out
-    assert "Assumptions: ZeRO accounting" in out and "training ≈ 92.8 GFLOP" in out
+    assert "fp32 Adam/AdamW" in out and "Total per example" in out and "Batch of 8" in out
+    assert main(["count", "784-10-10-3", "--memory", "--flops", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["memory"]["inference"]["float32"] == 4 * 7993
+    assert data["flops"]["macs_per_example"] == 7970

@@ -16,22 +16,34 @@ def keras_counts(model: Any) -> tuple[int, int, int]:
     return model.count_params(), trainable, model.count_params() - trainable
 
 
-def layer_counts(summary: paramlab.Summary) -> list[int]:
-    return sorted(row.params for row in summary.layers if row.params)
+def weighted_layers(summary: paramlab.Summary) -> list[tuple[int, int, Any]]:
+    """(params, trainable, output shape) of every layer with weights, as a sorted multiset:
+    the zoo's DSL may list parallel branches in another order than Keras."""
+    return sorted((row.params, row.trainable, row.output_shape)
+                  for row in summary.layers if row.params)
+
+
+def keras_weighted_layers(model: Any) -> list[tuple[int, int, Any]]:
+    return sorted(
+        (layer.count_params(), sum(int(w.numpy().size) for w in layer.trainable_weights),
+         tuple(layer.output.shape[1:]))
+        for layer in model.layers if layer.count_params()
+    )
 
 
 @pytest.mark.parametrize(
     ("entry", "application"),
-    [("vgg16", "VGG16"), ("resnet50", "ResNet50"), ("mobilenetv2", "MobileNetV2")],
+    [("vgg16", "VGG16"), ("resnet50", "ResNet50"), ("mobilenetv2", "MobileNetV2"),
+     ("densenet121", "DenseNet121"), ("efficientnetb0", "EfficientNetB0")],
 )
 def test_keras_applications(entry: str, application: str) -> None:
     model = getattr(keras.applications, application)(weights=None)
     summary = paramlab.count(entry)
     assert (summary.total, summary.trainable, summary.non_trainable) == keras_counts(model)
-    assert layer_counts(summary) == sorted(
-        layer.count_params() for layer in model.layers if layer.count_params()
-    )
+    assert weighted_layers(summary) == keras_weighted_layers(model)
+    assert len(summary.layers) == len(model.layers) - (not summary.show_connections)
     assert summary.layers[-1].output_shape == (1000,)
+    assert application.lower() in ZOO[entry].reference.lower()
     keras.backend.clear_session()
 
 
@@ -43,7 +55,9 @@ def test_lenet5_matches_keras_and_the_paper() -> None:
         layers.Dense(120), layers.Dense(84), layers.Dense(10),
     ])
     summary = paramlab.count("lenet5")
-    assert summary.total == model.count_params() == 61_706
+    assert (summary.total, summary.trainable, summary.non_trainable) == keras_counts(model)
+    assert summary.total == 61_706  # the paper's C1 156, C3 1,516, C5 48,120, F6 10,164, 850
+    assert weighted_layers(summary) == keras_weighted_layers(model)
 
 
 def torchvision_alexnet() -> Any:
@@ -74,6 +88,10 @@ def test_alexnet_matches_torchvision() -> None:
     features = model[0](torch.empty(1, 3, 224, 224, device="meta"))
     summary = paramlab.count("alexnet", convention="torch")
     assert summary.total == sum(p.numel() for p in model.parameters()) == 61_100_840
+    assert summary.trainable == summary.total and summary.buffers == 0
+    torch_layers = [sum(p.numel() for p in m.parameters()) for m in model.modules()
+                    if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))]
+    assert [row.params for row in summary.layers if row.params] == torch_layers
     flatten = next(row for row in summary.layers if row.type == "Flatten")
     assert flatten.output_shape == (features.numel(),)  # 9,216 values reach the classifier
     assert summary.layers[-1].output_shape == (out.shape[1],)
@@ -91,4 +109,21 @@ def test_every_entry_names_a_reference_and_counts() -> None:
     for entry in ZOO.values():
         assert entry.reference and entry.description
         assert paramlab.count(entry.name).total > 0
-    assert paramlab.count("ResNet_50").name == "resnet50"
+
+
+@pytest.mark.parametrize(
+    ("written", "name"),
+    [("ResNet_50", "resnet50"), ("MobileNet-V2", "mobilenetv2"), ("LeNet-5", "lenet5"),
+     ("EfficientNet B0", "efficientnetb0"), ("VGG16", "vgg16"),
+     ("seed_mnist_cnn", "seed-mnist-cnn")],
+)
+def test_zoo_names_ignore_case_dashes_and_underscores(written: str, name: str) -> None:
+    assert paramlab.count(written, other_convention=False).name == name
+
+
+def test_unknown_model_name_falls_back_to_the_dsl_with_a_zoo_hint() -> None:
+    with pytest.raises(paramlab.SpecError, match="did you mean the zoo model 'resnet50'"):
+        paramlab.count("resnet")
+    with pytest.raises(paramlab.SpecError, match="missing its required argument 'units'"):
+        paramlab.count("dense")  # a layer, not a misspelt model: the DSL's own error
+    assert paramlab.count("input(4) > dense(2)").total == 10

@@ -134,20 +134,13 @@ def run_count(ns: argparse.Namespace) -> int:
         options=ns,
     )
     fmt = "json" if ns.json else ns.format
-    sections = _extra_sections(summary, ns)
+    from paramlab.memory import attach_reports
+
+    reports = attach_reports(summary, ns, text=fmt != "json")
     if fmt == "json":
         import json
 
-        data = summary.to_dict()
-        if ns.memory:
-            from paramlab.memory import memory_estimate
-
-            data["memory"] = memory_estimate(summary, ns.batch_size)
-        if ns.flops:
-            from paramlab.memory import flops_estimate
-
-            data["flops_estimate"] = flops_estimate(summary)
-        print(json.dumps(data, indent=2))
+        print(json.dumps({**summary.to_dict(), **reports}, indent=2))
         return 0
     elif fmt == "markdown":
         print(summary.to_markdown(), end="")
@@ -160,21 +153,10 @@ def run_count(ns: argparse.Namespace) -> int:
 
             print()
             print(render_explain(summary))
-    for section in sections:
+    for section in summary.extra_sections:
         print()
         print(section)
     return 0
-
-
-def _extra_sections(summary: object, ns: argparse.Namespace) -> list[str]:
-    from paramlab.memory import render_flops, render_memory
-
-    sections = []
-    if ns.memory:
-        sections.append(render_memory(summary, ns.batch_size))  # type: ignore[arg-type]
-    if ns.flops:
-        sections.append(render_flops(summary))  # type: ignore[arg-type]
-    return sections
 
 
 def build_parser() -> argparse.ArgumentParser:

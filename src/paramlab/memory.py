@@ -1,129 +1,233 @@
-"""``--memory`` and ``--flops``: estimates derived from a Summary, with their assumptions
-stated, because every such number depends on them.
+"""``--memory`` and ``--flops``: what a counted model costs to train, to serve and to run.
 
-Training memory per parameter (bytes), following the ZeRO paper's accounting (Rajbhandari
-et al. 2020, §3.1) — weights + gradients + optimizer state:
+Pure arithmetic on any :class:`~paramlab.summary.Summary` (specs and adapters alike), so the
+numbers are closed forms anyone can check. Assumptions, stated once here and printed with
+the numbers:
 
-==================  ==========  ================  ============  ==============
-precision           weights     gradients         master copy   optimizer
-==================  ==========  ================  ============  ==============
-fp32                4           4                 –             SGD 0, momentum 4, Adam 8
-fp16/bf16 mixed     2           2                 4 (fp32)      SGD 0, momentum 4, Adam 8
-==================  ==========  ================  ============  ==============
-
-so Adam costs 16 bytes per parameter in both cases. Serving needs the weights only: 4, 2, 1
-or ½ byte per parameter for fp32, fp16/bf16, int8 and int4. Activation memory for training
-is the sum of every layer's output size per example (kept for the backward pass), in the
-activation precision; it is a lower bound (frameworks keep some inputs too) and needs shapes.
-FLOPs: a multiply-accumulate is 2 FLOPs; a backward pass costs about twice the forward
-(gradients with respect to inputs and to weights), so training ≈ 3 × forward.
+* Training memory per *trainable* parameter follows the ZeRO paper's accounting
+  (Rajbhandari et al., 2020, §3.1), which Hugging Face's model-memory estimator also uses:
+  fp32 training keeps fp32 weights (4 bytes) and gradients (4); mixed precision (fp16 or
+  bf16) keeps half-precision weights (2) and gradients (2) plus an fp32 master copy (4).
+  Optimizer state is fp32: SGD none, SGD with momentum one buffer (4), Adam/AdamW two
+  moments (8). Adam is therefore 16 bytes per parameter in both precisions.
+  Non-trainable parameters cost their weights only; buffers (BatchNorm statistics) stay fp32.
+* Inference holds the weights only, at 4/2/1/0.5 bytes for fp32, fp16/bf16, int8 and int4
+  (quantization scales and zero-points are not included).
+* Activations per example are the sum of the layer outputs (the elements the backward pass
+  needs at least), at 4 bytes in fp32 and 2 in mixed precision, times the batch size. The
+  real peak is higher (saved inputs of activations, dropout masks, workspace): a lower bound.
+* FLOPs: 2 per multiply-accumulate; the backward pass costs about twice the forward (one
+  matmul for input gradients, one for weight gradients), so training ≈ 3 × forward.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
-from paramlab.render import readable_memory_size
 from paramlab.summary import Summary
 
-OPTIMIZER_BYTES = {"sgd": 0, "sgd-momentum": 4, "adam": 8}
-SERVING_BYTES = {"fp32": 4.0, "fp16/bf16": 2.0, "int8": 1.0, "int4": 0.5}
+INFERENCE_BYTES = {"float32": 4.0, "float16/bfloat16": 2.0, "int8": 1.0, "int4": 0.5}
+BACKWARD_FACTOR = 2  # backward ≈ 2 × forward FLOPs
 
 
-def activation_values(summary: Summary) -> int | None:
-    """Values produced per example by all layers; None when any shape is unknown."""
+@dataclass(frozen=True)
+class Recipe:
+    """Bytes per trainable parameter for one precision and optimizer."""
+
+    precision: str
+    optimizer: str
+    weight_bytes: int
+    gradient_bytes: int
+    optimizer_bytes: int  # includes the fp32 master weights in mixed precision
+    activation_bytes: int
+
+    @property
+    def per_param(self) -> int:
+        return self.weight_bytes + self.gradient_bytes + self.optimizer_bytes
+
+
+RECIPES = [
+    Recipe("fp32", "SGD", 4, 4, 0, 4),
+    Recipe("fp32", "SGD + momentum", 4, 4, 4, 4),
+    Recipe("fp32", "Adam/AdamW", 4, 4, 8, 4),
+    Recipe("mixed fp16/bf16", "SGD", 2, 2, 4, 2),
+    Recipe("mixed fp16/bf16", "SGD + momentum", 2, 2, 8, 2),
+    Recipe("mixed fp16/bf16", "Adam/AdamW", 2, 2, 12, 2),
+]
+
+MEMORY_ASSUMPTIONS = [
+    "Training bytes per trainable parameter as in the ZeRO paper (Rajbhandari et al. 2020): "
+    "fp32 = 4 weights + 4 gradients + optimizer state; mixed precision = 2 weights + "
+    "2 gradients + 4 fp32 master weights + optimizer state. Optimizer state is fp32: SGD 0, "
+    "momentum 4, Adam/AdamW 8 (two moments), so Adam costs 16 bytes/parameter either way.",
+    "Non-trainable parameters: weights only; buffers stay fp32.",
+    "Inference: weights only; quantization scales and zero-points not included.",
+    "Activations: the sum of layer outputs per example × batch size, a lower bound on the "
+    "peak (saved inputs, dropout masks and workspace are not counted).",
+]
+
+
+def activation_elements(summary: Summary) -> int | None:
+    """Elements per example in the layer outputs, or None when shapes are unknown.
+
+    An adapter that traced a forward pass says so itself; otherwise the rows of the
+    displayed tree that have no child rows are summed (a container's output is its last
+    child's, so counting both would count it twice)."""
+    if summary.activation_elements is not None:
+        return summary.activation_elements
+    rows = summary.layers
     total = 0
-    for row in summary.layers:
-        shapes = row.output_shape
-        if shapes == ():
+    for index, row in enumerate(rows):
+        has_children = index + 1 < len(rows) and rows[index + 1].depth > row.depth
+        if has_children or row.shared:
+            continue
+        size = _shape_size(row.output_shape)
+        if size is None:
             return None
-        for shape in shapes if shapes and isinstance(shapes[0], tuple) else [shapes]:
-            if any(d is None for d in shape):  # type: ignore[union-attr]
-                return None
-            total += math.prod(shape)  # type: ignore[arg-type]
+        total += size
     return total
 
 
-def memory_estimate(summary: Summary, batch_size: int = 1) -> dict[str, Any]:
-    params, trainable = summary.total, summary.trainable
-    frozen = params - trainable
-    activations = activation_values(summary)
-    training = {}
-    for precision, (weight_b, grad_b, master_b, act_b) in {
-        "fp32": (4, 4, 0, 4), "mixed fp16/bf16": (2, 2, 4, 2),
-    }.items():
-        for optimizer, state_b in OPTIMIZER_BYTES.items():
-            fixed = params * weight_b + trainable * (grad_b + master_b + state_b)
-            per_example = activations * act_b if activations is not None else None
-            total = fixed + (per_example or 0) * batch_size
-            training[f"{precision} {optimizer}"] = {
-                "weights_gradients_optimizer": fixed,
-                "activations_per_example": per_example,
-                "total": total if per_example is not None else None,
-            }
+def _shape_size(shape: Any) -> int | None:
+    if not shape:
+        return None
+    if isinstance(shape[0], tuple):
+        sizes = [_shape_size(s) for s in shape]
+        return None if None in sizes else sum(sizes)  # type: ignore[arg-type]
+    if any(d is None for d in shape):
+        return None
+    return math.prod(shape)
+
+
+def memory_report(summary: Summary, batch_size: int = 1) -> dict[str, Any]:
+    """Bytes for inference and for training under every recipe, with the assumptions."""
+    trainable, frozen, buffers = summary.trainable, summary.non_trainable, summary.buffers
+    acts = activation_elements(summary)
+    training = []
+    for recipe in RECIPES:
+        weights = (trainable + frozen) * recipe.weight_bytes + buffers * 4
+        activations = acts * recipe.activation_bytes * batch_size if acts is not None else None
+        row = {
+            "precision": recipe.precision,
+            "optimizer": recipe.optimizer,
+            "bytes_per_trainable_param": recipe.per_param,
+            "weights": weights,
+            "gradients": trainable * recipe.gradient_bytes,
+            "optimizer_state": trainable * recipe.optimizer_bytes,
+            "activations": activations,
+        }
+        row["total"] = row["weights"] + row["gradients"] + row["optimizer_state"] + (
+            activations or 0)
+        training.append(row)
     return {
+        "params": summary.total,
+        "trainable": trainable,
+        "non_trainable": frozen,
+        "buffers": buffers,
         "batch_size": batch_size,
-        "parameters": params,
-        "frozen_parameters": frozen,
-        "serving": {k: params * v for k, v in SERVING_BYTES.items()},
+        "activation_elements_per_example": acts,
+        "inference": {
+            name: (summary.total + buffers) * size for name, size in INFERENCE_BYTES.items()
+        },
         "training": training,
-        "activation_values_per_example": activations,
-        "assumptions": "ZeRO accounting: fp32 Adam = 16 B/param (4 weights, 4 gradients, 8 "
-                       "moments); mixed precision Adam = 16 B/param (2 + 2 + 4 master + 8); "
-                       "frozen parameters need weights only; activations = sum of layer "
-                       "outputs per example, a lower bound.",
+        "assumptions": MEMORY_ASSUMPTIONS,
     }
 
 
-def flops_estimate(summary: Summary) -> dict[str, Any]:
-    forward = 2 * summary.macs
+def flops_report(summary: Summary, batch_size: int = 1) -> dict[str, Any]:
+    """MACs and FLOPs per example and per batch, by layer and in total."""
+    forward = summary.flops
     return {
-        "macs": summary.macs,
-        "forward_flops": forward,
-        "training_flops": 3 * forward,
-        "layers": [{"name": r.name, "macs": r.macs, "flops": 2 * r.macs}
-                   for r in summary.layers],
-        "convention": "1 multiply-accumulate = 1 MAC = 2 FLOPs; backward ≈ 2 × forward; "
-                      "element-wise operations, pooling and normalization are not counted",
+        "known": summary.macs > 0,
+        "macs_per_example": summary.macs,
+        "forward_flops_per_example": forward,
+        "training_flops_per_example": forward * (1 + BACKWARD_FACTOR),
+        "batch_size": batch_size,
+        "forward_flops_per_batch": forward * batch_size,
+        "training_flops_per_batch": forward * (1 + BACKWARD_FACTOR) * batch_size,
+        "layers": [
+            {"name": row.name, "macs": row.macs, "flops": 2 * row.macs,
+             "training_flops": 2 * row.macs * (1 + BACKWARD_FACTOR)}
+            for row in summary.layers if row.macs
+        ],
+        "assumptions": [
+            "FLOPs = 2 × MACs; element-wise ops, norms, pooling and activations count 0.",
+            "Forward + backward ≈ 3 × forward: the backward pass does about twice the forward's "
+            "work (gradients for the inputs and for the weights).",
+        ],
     }
 
 
-def render_memory(summary: Summary, batch_size: int) -> str:
-    est = memory_estimate(summary, batch_size)
-    lines = [f"Memory (batch size {batch_size}):", "  Serving (weights only):"]
-    lines += [f"    {name:<10} {readable_memory_size(size)}"
-              for name, size in est["serving"].items()]
-    lines.append("  Training (weights + gradients + optimizer state [+ activations]):")
-    for name, item in est["training"].items():
-        activations = item["activations_per_example"]
-        extra = (f" + {readable_memory_size(activations)}/example → "
-                 f"{readable_memory_size(item['total'])}" if activations is not None
-                 else " (activations unknown: no shapes)")
-        fixed = readable_memory_size(item["weights_gradients_optimizer"])
-        lines.append(f"    {name:<29} {fixed:>10}{extra}")
-    lines.append(f"  Assumptions: {est['assumptions']}")
+# --------------------------------------------------------------------------- text
+def render_memory(report: dict[str, Any]) -> str:
+    from paramlab.render import readable_memory_size as size
+
+    lines = [f"Memory (batch size {report['batch_size']:,})"]
+    inference = ", ".join(f"{k} {size(v)}" for k, v in report["inference"].items())
+    lines.append(f" Inference, weights only: {inference}")
+    acts = report["activation_elements_per_example"]
+    lines.append(
+        f" Activations per example: {acts:,} values" if acts is not None
+        else " Activations: unknown (output shapes unknown; PyTorch modules need --input-size)"
+    )
+    headers = ["Training", "bytes/param", "weights", "gradients", "optimizer", "activations",
+               "total"]
+    table = [headers]
+    for row in report["training"]:
+        act = "?" if row["activations"] is None else size(row["activations"])
+        table.append([f"{row['precision']} {row['optimizer']}",
+                      str(row["bytes_per_trainable_param"]), size(row["weights"]),
+                      size(row["gradients"]), size(row["optimizer_state"]), act,
+                      size(row["total"])])
+    lines += _columns(table)
+    lines += [f" * {text}" for text in report["assumptions"]]
     return "\n".join(lines)
 
 
-def si(n: float) -> str:
-    """30.9e9 → ``30.9 G`` (SI prefixes, as FLOP counts are written)."""
-    for prefix, scale in (("P", 1e15), ("T", 1e12), ("G", 1e9), ("M", 1e6), ("k", 1e3)):
-        if abs(n) >= scale:
-            return f"{n / scale:.3g} {prefix}"
-    return f"{n:g} "
-
-
-def render_flops(summary: Summary) -> str:
-    est = flops_estimate(summary)
-    lines = [f"FLOPs per example: forward {si(est['forward_flops'])}FLOP "
-             f"({est['forward_flops']:,}), training ≈ {si(est['training_flops'])}FLOP; "
-             f"MACs {est['macs']:,}"]
-    top = sorted((r for r in summary.layers if r.macs), key=lambda r: -r.macs)[:10]
-    if top:
-        width = max(len(r.name) for r in top)
-        lines.append("  Largest layers by MACs:")
-        lines += [f"    {r.name:<{width}} {r.macs:>16,} MACs  {r.macs / summary.macs:6.1%}"
-                  for r in top]
-    lines.append(f"  Convention: {est['convention']}")
+def render_flops(report: dict[str, Any], summary: Summary) -> str:
+    if not report["known"]:
+        return ("FLOPs: unknown — no multiply-accumulates were found (PyTorch modules need "
+                "--input-size for a forward pass).")
+    table = [["Layer", "MACs", "FLOPs (forward)", "FLOPs (fwd + bwd)", "Share"]]
+    for row in report["layers"]:
+        share = row["macs"] / summary.macs
+        table.append([row["name"], f"{row['macs']:,}", f"{row['flops']:,}",
+                      f"{row['training_flops']:,}", f"{share:.1%}"])
+    table.append(["Total per example", f"{report['macs_per_example']:,}",
+                  f"{report['forward_flops_per_example']:,}",
+                  f"{report['training_flops_per_example']:,}", "100.0%"])
+    lines = ["FLOPs", *_columns(table)]
+    if report["batch_size"] > 1:
+        lines.append(
+            f" Batch of {report['batch_size']:,}: forward {report['forward_flops_per_batch']:,}"
+            f" FLOPs, forward + backward {report['training_flops_per_batch']:,} FLOPs"
+        )
+    lines += [f" * {text}" for text in report["assumptions"]]
     return "\n".join(lines)
+
+
+def _columns(table: list[list[str]]) -> list[str]:
+    widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
+    return [
+        " " + "  ".join(c.ljust(w) if i == 0 else c.rjust(w)
+                        for i, (c, w) in enumerate(zip(r, widths, strict=True)))
+        for r in table
+    ]
+
+
+def attach_reports(summary: Summary, options: Any, text: bool = True) -> dict[str, Any]:
+    """Reports asked for by ``--memory``/``--flops``: text sections go on the summary (the
+    CLI prints them after the table), the dictionaries are returned for ``--json``."""
+    batch = getattr(options, "batch_size", None) or 1
+    data: dict[str, Any] = {}
+    if getattr(options, "memory", False):
+        data["memory"] = memory_report(summary, batch)
+        if text:
+            summary.extra_sections.append(render_memory(data["memory"]))
+    if getattr(options, "flops", False):
+        data["flops"] = flops_report(summary, batch)
+        if text:
+            summary.extra_sections.append(render_flops(data["flops"], summary))
+    return data

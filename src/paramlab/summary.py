@@ -61,6 +61,8 @@ class Summary:
     # would halve the speed of every count() whose caller never asks.
     other_factory: Callable[[], Summary] | None = field(default=None, repr=False)
     _other: Summary | None = field(default=None, repr=False)
+    activation_elements: int | None = None  # per example, when an adapter traced a forward pass
+    extra_sections: list[str] = field(default_factory=list)  # --memory, --flops: after the table
 
     @property
     def other(self) -> Summary | None:

@@ -7,6 +7,8 @@ the same parser and rules a user's spec goes through.
 
 from __future__ import annotations
 
+import difflib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -111,6 +113,81 @@ def _mobilenet_v2() -> str:
     return "\n".join(lines)
 
 
+def _densenet121() -> str:
+    """keras.applications.DenseNet121 (Huang et al. 2017): dense blocks of 6, 12, 24 and 16
+    bottleneck layers, growth rate 32, transitions halving the channels."""
+    bn = "batch_normalization(epsilon=1.001e-5)"
+    lines = [f"x = input(224, 224, 3) > zero_padding2d(3) > conv2d(64, 7, strides=2, "
+             f"use_bias=false) > {bn} > relu > zero_padding2d(1) > max_pooling2d(3, strides=2)"]
+    channels = 64
+    for stage, blocks in enumerate((6, 12, 24, 16)):
+        for _ in range(blocks):
+            lines.append(f"y = x > {bn} > relu > conv2d(128, 1, use_bias=false) > {bn} > relu "
+                         "> conv2d(32, 3, padding=same, use_bias=false)")
+            lines.append("x = [x, y] > concatenate")
+            channels += 32
+        if stage < 3:
+            channels //= 2
+            lines.append(f"x = x > {bn} > relu > conv2d({channels}, 1, use_bias=false) "
+                         "> average_pooling2d(2, strides=2)")
+    lines.append(f"x > {bn} > relu > global_average_pooling2d > dense(1000, activation=softmax)")
+    return "\n".join(lines)
+
+
+# EfficientNet-B0's stages (Tan & Le 2019, keras.applications.efficientnet DEFAULT_BLOCKS_ARGS):
+# (kernel, repeats, filters in, filters out, expansion, stride)
+_EFFICIENTNET_B0 = ((3, 1, 32, 16, 1, 1), (3, 2, 16, 24, 6, 2), (5, 2, 24, 40, 6, 2),
+                    (3, 3, 40, 80, 6, 2), (5, 3, 80, 112, 6, 1), (5, 4, 112, 192, 6, 2),
+                    (3, 1, 192, 320, 6, 1))
+
+
+def _efficientnet_b0() -> str:
+    """keras.applications.EfficientNetB0 (weights=None, so without the ImageNet-only second
+    Rescaling): MBConv blocks with squeeze-and-excitation (ratio 0.25) and swish. Every
+    stride-2 block pads its even-sized input by (k//2 − 1, k//2), Keras' ``correct_pad``."""
+    bn = "batch_normalization"
+    swish = "activation(swish)"
+    lines = ["x = input(224, 224, 3) > rescaling(0.00392156862745098) > normalization "
+             f"> zero_padding2d(((0, 1), (0, 1))) > conv2d(32, 3, strides=2, use_bias=false) "
+             f"> {bn} > {swish}"]
+    total_blocks = sum(stage[1] for stage in _EFFICIENTNET_B0)
+    block = 0
+    for kernel, repeats, filters_in, filters_out, expansion, stride in _EFFICIENTNET_B0:
+        for repeat in range(repeats):
+            if repeat:
+                stride, filters_in = 1, filters_out
+            filters = filters_in * expansion
+            chain = ["x"]
+            if expansion != 1:
+                chain.append(f"conv2d({filters}, 1, padding=same, use_bias=false) > {bn} "
+                             f"> {swish}")
+            if stride == 2:
+                pad = kernel // 2
+                chain.append(f"zero_padding2d((({pad - 1}, {pad}), ({pad - 1}, {pad})))")
+            padding = "valid" if stride == 2 else "same"
+            chain.append(f"depthwise_conv2d({kernel}, strides={stride}, padding={padding}, "
+                         f"use_bias=false) > {bn} > {swish}")
+            squeeze = max(1, int(filters_in * 0.25))
+            lines += [
+                "y = " + " > ".join(chain),
+                f"se = y > global_average_pooling2d > reshape((1, 1, {filters})) "
+                f"> conv2d({squeeze}, 1, padding=same, activation=swish) "
+                f"> conv2d({filters}, 1, padding=same, activation=sigmoid)",
+                f"y = [y, se] > multiply > conv2d({filters_out}, 1, padding=same, "
+                f"use_bias=false) > {bn}",
+            ]
+            if stride == 1 and filters_in == filters_out:
+                rate = 0.2 * block / total_blocks  # drop_connect_rate × block / blocks
+                lines += [f"y = y > dropout({rate!r}, noise_shape=(none, 1, 1, 1))",
+                          "x = [y, x] > add"]
+            else:
+                lines.append("x = y")
+            block += 1
+    lines.append(f"x > conv2d(1280, 1, padding=same, use_bias=false) > {bn} > {swish} "
+                 "> global_average_pooling2d > dropout(0.2) > dense(1000, activation=softmax)")
+    return "\n".join(lines)
+
+
 def _seed(spec: str) -> Callable[[], str]:
     return lambda: spec
 
@@ -142,14 +219,24 @@ ZOO: dict[str, ZooEntry] = {
                  "ResNet-50 v1 on 224×224 RGB, 1,000 classes"),
         ZooEntry("mobilenetv2", _mobilenet_v2, "keras.applications.MobileNetV2: 3,538,984",
                  "MobileNetV2 (alpha 1.0) on 224×224 RGB, 1,000 classes"),
+        ZooEntry("densenet121", _densenet121, "keras.applications.DenseNet121: 8,062,504",
+                 "DenseNet-121 on 224×224 RGB, 1,000 classes"),
+        ZooEntry("efficientnetb0", _efficientnet_b0,
+                 "keras.applications.EfficientNetB0 (weights=None): 5,330,571",
+                 "EfficientNet-B0 on 224×224 RGB, 1,000 classes"),
     )
 }
 
 
+def _key(name: str) -> str:
+    """Case, ``-``, ``_`` and spaces ignored: ``ResNet_50`` ≡ ``resnet-50`` ≡ ``resnet50``."""
+    return "".join(ch for ch in name.strip().lower() if ch.isalnum())
+
+
 def find_model(name: str) -> ModelSpec | None:
-    """The zoo entry called ``name`` (case-insensitive; ``-``, ``_`` and spaces ignored)."""
-    key = "".join(ch for ch in name.strip().lower() if ch.isalnum())
-    entry = next((e for e in ZOO.values() if e.name.replace("-", "") == key), None)
+    """The zoo entry called ``name`` (see :func:`_key`), parsed; ``None`` if there is none."""
+    key = _key(name)
+    entry = next((e for e in ZOO.values() if _key(e.name) == key), None)
     if entry is None:
         return None
     from paramlab.spec import parse
@@ -158,3 +245,23 @@ def find_model(name: str) -> ModelSpec | None:
     model.name = entry.name
     model.origin = f"zoo: {entry.reference}"
     return model
+
+
+def suggest_model(text: str) -> str | None:
+    """A zoo name close to ``text`` when ``text`` is one word that is no layer name either
+    (``resnet``, ``vgg-19``), so the DSL's "unknown layer" error can point at the zoo."""
+    if not re.fullmatch(r"[A-Za-z][\w\- ]*", text.strip()):
+        return None
+    from paramlab.errors import SpecError
+    from paramlab.layers.base import get_layer_type
+
+    try:
+        get_layer_type(text.strip())
+        return None  # a real layer, used wrongly: the DSL's own error says how
+    except SpecError:
+        pass
+    key = _key(text)
+    names = {_key(name): name for name in ZOO}
+    prefixed = [name for k, name in names.items() if k.startswith(key) or key.startswith(k)]
+    close = difflib.get_close_matches(key, list(names), n=1, cutoff=0.6)
+    return prefixed[0] if prefixed else names[close[0]] if close else None

@@ -1,7 +1,22 @@
-"""ONNX files: initializers are the parameters, grouped by the first node that uses them;
-an initializer used by several nodes is counted once, at its first user, and marked. Shapes
-come from ONNX shape inference over the graph's value info. ONNX has no notion of
-trainability: every initializer is reported as a (trainable) parameter."""
+"""ONNX files: the initializers, grouped by the node that first uses them.
+
+An ONNX graph has no layers, only nodes and initializers (the stored tensors), so a row is a
+node that consumes at least one initializer. Conventions, stated where the numbers are made:
+
+* An initializer used by several nodes (tied weights) is counted once, at its first node in
+  graph order; later nodes say ``shares initializer <name> with <node>``.
+* Parameters are floating-point and quantized integer (8- and 4-bit) initializers. int32/int64
+  and bool initializers are shape and index constants (Reshape targets, Gather indices), not
+  parameters: they are left out and said so in the note. ``Constant`` nodes are not counted.
+* BatchNormalization's mean and variance inputs are statistics: buffers under the ``torch``
+  convention (the default: most ONNX files come from PyTorch), non-trainable under ``keras``.
+  Exporters often fold BatchNorm into the preceding Conv in inference mode, so an exported
+  file can hold fewer tensors than the training model.
+* Output shapes come from ``onnx.shape_inference``, without the first (batch) axis; symbolic
+  dimensions show as None. MACs are computed for Conv, Gemm and MatMul with a weight
+  initializer, when the output shape is fully known.
+* External data is not loaded: only the tensors' dims are needed.
+"""
 
 from __future__ import annotations
 
@@ -10,69 +25,175 @@ from pathlib import Path
 from typing import Any
 
 from paramlab.errors import ConfigError, require
-from paramlab.layers.base import Weight, fmt
-from paramlab.summary import LayerRow, Summary
+from paramlab.layers.base import Shape, Weight, fmt
+from paramlab.summary import LayerRow, Summary, row_counts
+
+# TensorProto data types that hold parameters (FLOAT, UINT8, INT8, FLOAT16, DOUBLE, BFLOAT16,
+# the float8 family, UINT4, INT4); the rest are shape/index constants.
+PARAM_TYPES = {1, 2, 3, 10, 11, 16, 17, 18, 19, 20, 21, 22}
+STATISTIC_INPUTS = {"BatchNormalization": {3, 4}}
 
 
-def count_onnx(target: Any, convention: str | None, options: Any) -> Summary:
+def count_onnx(path: Any, convention: str | None, options: Any) -> Summary:
+    """Rows for the nodes that use initializers, in graph order."""
     onnx = require("onnx", "onnx")
-    path = Path(str(target))
-    if not path.exists():
-        raise ConfigError(f"{path}: no such file")
+    convention = convention or "torch"
+    model = _load(onnx, Path(str(path).strip()))
+    graph = model.graph
+    shapes = _shapes(onnx, model)
+    initializers = {init.name: init for init in graph.initializer}
+    aliases = _aliases(graph, initializers)
+    seen: dict[str, str] = {}
+    rows: list[LayerRow] = []
+    skipped = 0
+    for index, node in enumerate(graph.node):
+        if node.op_type == "Identity" and node.output[0] in aliases:
+            continue
+        used = [(i, aliases.get(name, name)) for i, name in enumerate(node.input)
+                if aliases.get(name, name) in initializers]
+        if not used:
+            continue
+        node_name = node.name or f"{node.op_type}_{index}"
+        row, constants = _node_row(node, node_name, used, initializers, shapes, seen, convention)
+        skipped += constants
+        if row is not None:
+            rows.append(row)
+    unused = [init for name, init in initializers.items()
+              if name not in seen and init.data_type in PARAM_TYPES]
+    if unused:
+        rows.append(_unused_row(unused, convention))
+    summary = Summary(graph.name or Path(str(path)).stem, rows, convention, origin=str(path))
+    if skipped and rows:
+        rows[0].note = " ".join(filter(None, [rows[0].note, (
+            f"{skipped} integer shape/index initializers in this file are constants, "
+            "not parameters.")]))
+    summary.activation_elements = _activations(graph, shapes)
+    return summary
+
+
+def _aliases(graph: Any, initializers: dict[str, Any]) -> dict[str, str]:
+    """Identity outputs that are just another name for an initializer. The PyTorch exporter
+    stores equal-valued tensors once and renames the copies through Identity nodes."""
+    aliases: dict[str, str] = {}
+    for node in graph.node:
+        if node.op_type == "Identity" and node.input and node.output:
+            source = aliases.get(node.input[0], node.input[0])
+            if source in initializers:
+                aliases[node.output[0]] = source
+    return aliases
+
+
+def _load(onnx: Any, path: Path) -> Any:
+    if not path.is_file():
+        raise ConfigError(f"ONNX file not found: {path}")
     try:
         model = onnx.load(str(path), load_external_data=False)
-        onnx.checker.check_model(model)
-    except Exception as exc:  # protobuf raises several types for bad files
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ConfigError(f"{path}: not a valid ONNX model ({first})") from None
+    except Exception as exc:  # protobuf raises DecodeError, or others, on corrupt bytes
+        raise ConfigError(
+            f"{path} is not a readable ONNX model (corrupt or truncated?): "
+            f"{type(exc).__name__}: {' '.join(str(exc).split())}"
+        ) from exc
+    if not model.graph.node and not model.graph.initializer:
+        raise ConfigError(f"{path} holds no ONNX graph (empty, corrupt or truncated file)")
+    return model
+
+
+def _shapes(onnx: Any, model: Any) -> dict[str, Shape]:
+    """Value name → shape without the batch axis, from shape inference (best effort)."""
     try:
         inferred = onnx.shape_inference.infer_shapes(model)
-    except Exception:  # shapes are optional; counts do not need them
+    except Exception:  # inference is optional: a model it rejects still counts
         inferred = model
     graph = inferred.graph
-    sizes = {init.name: tuple(int(d) for d in init.dims) for init in graph.initializer}
-    shapes = _value_shapes(graph)
-    first_user: dict[str, str] = {}
-    rows = []
-    for index, node in enumerate(graph.node):
-        name = node.name or f"{node.op_type}_{index}"
-        weights, shared = [], []
-        for tensor in node.input:
-            if tensor not in sizes:
-                continue
-            if tensor in first_user:
-                shared.append(f"{tensor} shared with {first_user[tensor]}")
-                continue
-            first_user[tensor] = name
-            weights.append(Weight(tensor, sizes[tensor]))
-        if not weights and not shared:
+    shapes: dict[str, Shape] = {}
+    for info in [*graph.value_info, *graph.output, *graph.input]:
+        tensor_type = info.type.tensor_type
+        if not tensor_type.HasField("shape"):
             continue
-        total = sum(math.prod(w.shape) for w in weights)
-        parts = [f"{w.name} {' × '.join(map(str, w.shape)) or '1'}" for w in weights]
-        formula = " + ".join(parts) + f" = {fmt(total)}" if parts else ""
-        if shared:
-            formula = "; ".join([f for f in (formula, *shared) if f])
-        output = shapes.get(node.output[0], ()) if node.output else ()
-        rows.append(LayerRow(name=name, type=node.op_type, output_shape=output, params=total,
-                             trainable=total, non_trainable=0, buffers=0, formula=formula,
-                             macs=0, shared=bool(shared), weights=weights))
-    unused = [n for n in sizes if n not in first_user]
-    if unused:
-        total = sum(math.prod(sizes[n]) for n in unused)
-        rows.append(LayerRow(name="(unused initializers)", type="Initializer", output_shape=(),
-                             params=total, trainable=total, non_trainable=0, buffers=0,
-                             formula=f"{len(unused)} tensors = {fmt(total)}", macs=0))
-    return Summary(graph.name or path.stem, rows, convention or "torch",
-                   origin=f"onnx {path}")
-
-
-def _value_shapes(graph: Any) -> dict[str, tuple[Any, ...]]:
-    """Output shapes without the first (batch) axis, where shape inference knows them."""
-    shapes = {}
-    for value in [*graph.value_info, *graph.output]:
-        dims = value.type.tensor_type.shape.dim
-        if not dims:
-            continue
-        shape = tuple(d.dim_value if d.HasField("dim_value") else None for d in dims)
-        shapes[value.name] = shape[1:]
+        dims = [d.dim_value if d.HasField("dim_value") else None for d in tensor_type.shape.dim]
+        shapes[info.name] = tuple(dims[1:])
     return shapes
+
+
+def _node_row(
+    node: Any, name: str, used: list[tuple[int, str]], initializers: dict[str, Any],
+    shapes: dict[str, Shape], seen: dict[str, str], convention: str,
+) -> tuple[LayerRow | None, int]:
+    weights: list[Weight] = []
+    shared: list[str] = []
+    constants = 0
+    stats = STATISTIC_INPUTS.get(node.op_type, set())
+    for position, init_name in used:
+        init = initializers[init_name]
+        if init.data_type not in PARAM_TYPES:
+            constants += init_name not in seen
+            seen.setdefault(init_name, name)
+            continue
+        if init_name in seen:
+            shared.append(f"shares initializer {init_name} with {seen[init_name]}")
+            continue
+        seen[init_name] = name
+        weights.append(Weight(init_name, tuple(int(d) for d in init.dims), trainable=True,
+                              statistic=position in stats))
+    if not weights and not shared:
+        return None, constants
+    trainable, non_trainable, buffers = row_counts(weights, convention)
+    formula = "; ".join([*shared, _formula(weights, convention)] if weights else shared)
+    output = shapes.get(node.output[0], ()) if node.output else ()
+    return LayerRow(
+        name=name, type=node.op_type, output_shape=output, params=trainable + non_trainable,
+        trainable=trainable, non_trainable=non_trainable, buffers=buffers, formula=formula,
+        macs=_macs(node, initializers, output), shared=bool(shared) and not weights,
+        note="; ".join(shared), weights=weights,
+    ), constants
+
+
+def _formula(weights: list[Weight], convention: str) -> str:
+    params = [w for w in weights if not w.statistic]
+    terms = " + ".join(" × ".join(fmt(d) for d in w.shape) or "1" for w in params)
+    text = f"{terms} = {fmt(sum(w.size for w in params))}" if params else ""
+    stats = sum(w.size for w in weights if w.statistic)
+    if stats:
+        extra = f"buffers {fmt(stats)}" if convention == "torch" else (
+            f"+ {fmt(stats)} statistics (non-trainable)")
+        text = f"{text}; {extra}" if text else extra
+    return text
+
+
+def _unused_row(unused: list[Any], convention: str) -> LayerRow:
+    weights = [Weight(i.name, tuple(int(d) for d in i.dims)) for i in unused]
+    trainable, non_trainable, buffers = row_counts(weights, convention)
+    return LayerRow("(initializers no node uses)", "-", (), trainable + non_trainable,
+                    trainable, non_trainable, buffers, _formula(weights, convention), 0,
+                    weights=weights)
+
+
+def _macs(node: Any, initializers: dict[str, Any], output: Shape) -> int:
+    """Multiply-accumulates per example for the weight-bearing matmul and conv nodes."""
+    if not output or any(d is None for d in output) or len(node.input) < 2:
+        return 0
+    weight = initializers.get(node.input[1])
+    if weight is None or len(weight.dims) < 2:
+        return 0
+    dims = list(weight.dims)
+    if node.op_type == "Conv":
+        return math.prod(output) * math.prod(dims[1:])  # per output: c_in/groups · k_h · k_w
+    if node.op_type == "Gemm":
+        trans_b = next((a.i for a in node.attribute if a.name == "transB"), 0)
+        return math.prod(output) * (dims[1] if trans_b else dims[0])
+    if node.op_type == "MatMul":
+        return math.prod(output) * dims[-2]
+    return 0
+
+
+def _activations(graph: Any, shapes: dict[str, Shape]) -> int | None:
+    """Elements per example in every node's first output; None unless all are known."""
+    total = 0
+    for node in graph.node:
+        if node.op_type == "Constant" or not node.output:
+            continue
+        shape = shapes.get(node.output[0])
+        if shape is None or None in shape:
+            return None
+        total += math.prod(shape)
+    return total

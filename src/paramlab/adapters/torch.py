@@ -1,17 +1,29 @@
-"""PyTorch modules: a per-module tree of parameters and buffers, counted from the module's
-own tensors — never by a forward pass over real weights.
+"""PyTorch modules counted as a module tree: parameters, buffers, sharing, shapes and MACs.
 
-* ``requires_grad=False`` parameters are non-trainable; buffers (BatchNorm running
-  statistics, ``num_batches_tracked``, registered masks) are reported apart, not as
-  parameters (PyTorch convention). Under ``convention="keras"`` BatchNorm's running mean and
-  variance are booked as non-trainable parameters, as Keras reports them.
-* Shared (tied) parameters are counted once, at the first module that owns them; later
-  owners show 0 and say whom they share with (torchinfo counts shared tensors once too).
-* With ``input_size`` the module runs on the *meta* device (shapes only, no memory):
-  forward hooks record each module's output shape and ``FlopCounterMode`` its FLOPs; MACs
-  are FLOPs / 2 (one multiply-add = one MAC).
-* An import path ``pkg.module:factory`` is built under ``torch.device("meta")``, so a model
-  whose weights would not fit in memory is still summarized.
+Users arrive with a model rather than a spec, so this adapter reads the live ``nn.Module``:
+every number comes from the tensors' shapes (``numel``), never from their values, so a model
+built on the ``meta`` device — no storage at all — counts exactly like a real one. Models
+named by an import path (``"pkg.module:factory"``) are always built under
+``torch.device("meta")``, which is how a model too large for memory is still summarized.
+
+Conventions, stated where the numbers are made:
+
+* Rows partition the parameters: a row that is expanded (its children have rows of their
+  own) holds only its *direct* parameters; a row at the depth limit is folded and holds its
+  whole subtree. The totals are therefore the sum of the rows.
+* A tensor reachable from two places (tied embeddings, a module registered twice) is counted
+  once, at its first place in registration order — as ``model.parameters()`` does; later
+  places say ``shares weight with <first place>``.
+* ``requires_grad=False`` makes a parameter non-trainable. Buffers are the persistent ones
+  (what ``state_dict`` saves). Under the ``torch`` convention they are buffers, not parameters;
+  under the ``keras`` convention floating-point buffers (BatchNorm running mean/variance) are
+  non-trainable parameters, as Keras' moving statistics are, and integer counters such as
+  ``num_batches_tracked`` (which Keras does not have) are left out.
+* With ``input_size`` one forward pass runs on meta tensors (parameters swapped for meta
+  tensors through ``torch.func.functional_call``, so a live model is neither copied nor
+  changed). Output shapes come from forward hooks, without the first (batch) axis; MACs come
+  from ``torch.utils.flop_counter.FlopCounterMode`` (matmuls, convolutions, attention; one
+  MAC = 2 FLOPs; element-wise ops, norms and activations count 0), divided by the batch size.
 """
 
 from __future__ import annotations
@@ -19,222 +31,422 @@ from __future__ import annotations
 import importlib
 import json
 import math
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
-from paramlab.errors import ConfigError, ParamlabError, require
-from paramlab.layers.base import Weight, fmt
-from paramlab.summary import LayerRow, Summary
+from paramlab.errors import ConfigError, ShapeError, require
+from paramlab.layers.base import Shape, Weight, fmt
+from paramlab.summary import LayerRow, Summary, row_counts
 
-_KERAS_STATISTICS = {"running_mean", "running_var"}
+DEFAULT_DEPTH = 2
 
 
-def count_import_path(target: str, convention: str | None, options: Any) -> Summary:
-    """``pkg.module:factory_or_class`` with ``--args`` JSON, built on the meta device."""
+# --------------------------------------------------------------------------- import paths
+def count_import_path(text: str, convention: str | None, options: Any) -> Summary:
+    """Build ``"pkg.module:factory"`` on the meta device (``--args`` as keyword arguments)."""
     torch = require("torch", "torch")
-    module_path, _, attribute = target.partition(":")
-    try:
-        module = importlib.import_module(module_path)
-    except Exception as exc:
-        raise ConfigError(f"{target}: cannot import {module_path!r} "
-                          f"({type(exc).__name__}: {exc})") from None
-    factory: Any = module
-    for name in attribute.split("."):
-        factory = getattr(factory, name, None)
-        if factory is None:
-            raise ConfigError(f"{target}: {module_path!r} has no attribute {attribute!r}")
-    kwargs = _kwargs(target, getattr(options, "args", None))
+    target = text.strip()
+    factory = _resolve(target)
+    kwargs = _kwargs(getattr(options, "args", None), target)
     try:
         with torch.device("meta"):
             model = factory(**kwargs)
-    except Exception as exc:
-        raise ConfigError(f"{target}: building the model failed "
-                          f"({type(exc).__name__}: {exc})") from None
+    except Exception as exc:  # the user's code: any failure is a config problem of theirs
+        raise ConfigError(
+            f"{target!r} raised {type(exc).__name__} when built: {_one_line(exc)}"
+        ) from exc
     if not isinstance(model, torch.nn.Module):
-        raise ConfigError(f"{target}: the factory returned a {type(model).__name__}, "
-                          "not a torch.nn.Module")
+        raise ConfigError(
+            f"{target!r} returned a {type(model).__name__}; expected a torch.nn.Module"
+        )
     summary = count_module(model, convention, options)
-    summary.origin = f"pytorch {target}"
+    summary.origin = target
     return summary
 
 
-def _kwargs(target: str, text: str | None) -> dict[str, Any]:
+def _resolve(target: str) -> Any:
+    module_name, _, attr_path = target.partition(":")
+    if "" not in sys.path:
+        sys.path.insert(0, "")  # like `python -m`: modules in the working directory import
+    try:
+        obj: Any = importlib.import_module(module_name)
+    except Exception as exc:
+        raise ConfigError(
+            f"cannot import module {module_name!r} for {target!r}: "
+            f"{type(exc).__name__}: {_one_line(exc)}"
+        ) from exc
+    for part in attr_path.split("."):
+        if not hasattr(obj, part):
+            raise ConfigError(
+                f"module {module_name!r} has no attribute {attr_path!r} (from {target!r})"
+            )
+        obj = getattr(obj, part)
+    if not callable(obj):
+        raise ConfigError(f"{target!r} is a {type(obj).__name__}; expected a class or factory")
+    return obj
+
+
+def _kwargs(text: str | None, target: str) -> dict[str, Any]:
     if not text:
         return {}
     try:
         value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"{target}: --args is not valid JSON ({exc.msg} at column "
-                          f"{exc.colno})") from None
+    except ValueError as exc:
+        raise ConfigError(
+            f"--args for {target!r} is not valid JSON ({exc}). Received: {text!r}"
+        ) from None
     if not isinstance(value, dict):
-        raise ConfigError(f"{target}: --args must be a JSON object of keyword arguments")
+        raise ConfigError(
+            f"--args for {target!r} must be a JSON object of keyword arguments. Received: {text!r}"
+        )
     return value
 
 
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+# --------------------------------------------------------------------------- the module tree
 @dataclass
-class _Node:
+class _Place:
+    """One module at one place in the tree: its qualified name and nesting level."""
+
     name: str
     module: Any
-    depth: int
-    weights: list[Weight] = field(default_factory=list)
-    shared: list[str] = field(default_factory=list)
-    output_shape: Any = ()
-    flops: int = 0
+    level: int  # 0 for the root's children
+    folded: bool
+    shares: list[str] = field(default_factory=list)
 
 
 def count_module(module: Any, convention: str | None, options: Any) -> Summary:
-    """A module tree folded at ``--depth`` (default 2); rows add up to the totals."""
+    """One row per module down to ``options.depth`` (default 2), deeper modules folded."""
+    torch = require("torch", "torch")
     convention = convention or "torch"
     depth = getattr(options, "depth", None)
-    depth = 2 if depth is None else depth
-    nodes = _collect(module, convention)
-    input_size = getattr(options, "input_size", None)
-    if input_size:
-        _trace(module, nodes, _parse_size(input_size))
-    rows = _fold(nodes, depth, convention)
-    return Summary(type(module).__name__, rows, convention, origin="pytorch module")
+    depth = DEFAULT_DEPTH if depth is None else depth
+    places = _places(module, depth)
+    trace = _trace(module, getattr(options, "input_size", None), torch)
+    seen: dict[int, str] = {}
+    rows = [_place_row(place, places, convention, seen, trace) for place in places]
+    if trace and places[0].module is not module:
+        _add_root_macs(module, rows, places, trace)
+    summary = Summary(type(module).__name__, rows, convention, origin="torch.nn.Module")
+    summary.activation_elements = trace.activations if trace else None
+    if getattr(options, "_other_of", None) is None:
+        other = "keras" if convention == "torch" else "torch"
+        summary.other_factory = lambda: count_module(module, other, _OtherOptions(depth))
+    return summary
 
 
-def _collect(module: Any, convention: str) -> dict[str, _Node]:
-    """Each module's own parameters and buffers; a tensor seen before is only referenced."""
-    owner: dict[int, str] = {}
-    nodes: dict[str, _Node] = {}
-    for name, sub in module.named_modules(remove_duplicate=False):
-        depth = 0 if not name else name.count(".") + 1
-        node = nodes.setdefault(name, _Node(name, sub, depth))
-        for pname, param in sub.named_parameters(recurse=False):
-            full = f"{name}.{pname}" if name else pname
-            if id(param) in owner:
-                if owner[id(param)] != full:
-                    node.shared.append(f"{pname} shared with {owner[id(param)]}")
+@dataclass
+class _OtherOptions:
+    """Options for the recount under the other convention: no forward pass, no recursion."""
+
+    depth: int
+    _other_of: bool = True
+
+
+def _add_root_macs(module: Any, rows: list[LayerRow], places: list[_Place], trace: _Trace) -> None:
+    """Work done in the root's own ``forward`` (a tied LM head's ``h @ embed.T``) gets a row,
+    so the per-row MACs still add up to the model's."""
+    root = type(module).__name__
+    residual = trace.subtree_macs(root) - sum(
+        trace.subtree_macs(p.name) for p in places if p.level == 0
+    )
+    if residual:
+        rows.append(LayerRow(f"({root})", root, trace.shapes.get(id(module), ()), 0, 0, 0, 0,
+                             "operations in forward() itself", residual))
+
+
+def _places(root: Any, depth: int) -> list[_Place]:
+    """Pre-order walk; the root is a row of its own only when it is a leaf or folded whole,
+    or when it holds parameters directly (a ``cls_token`` on the model itself)."""
+    if depth <= 0 or not list(root.children()):
+        return [_Place(type(root).__name__, root, 0, folded=True)]
+    places: list[_Place] = []
+    if _direct_tensors(root):
+        places.append(_Place(f"({type(root).__name__})", root, 0, folded=False))
+
+    def walk(module: Any, prefix: str, level: int) -> None:
+        for name, child in module._modules.items():  # named_children() hides a second place
+            if child is None:
                 continue
-            owner[id(param)] = full
-            node.weights.append(Weight(pname, tuple(param.shape), bool(param.requires_grad)))
-        for bname, buffer in sub.named_buffers(recurse=False):
-            full = f"{name}.{bname}" if name else bname
-            if buffer is None or id(buffer) in owner:
-                continue
-            owner[id(buffer)] = full
-            keras_param = convention == "keras" and bname in _KERAS_STATISTICS
-            node.weights.append(Weight(bname, tuple(buffer.shape), False,
-                                       statistic=not keras_param))
-    return nodes
+            qualified = f"{prefix}{name}"
+            folded = level + 1 >= depth or not list(child.children())
+            places.append(_Place(qualified, child, level, folded))
+            if not folded:
+                walk(child, qualified + ".", level + 1)
+
+    walk(root, "", 0)
+    return places
 
 
-def _fold(nodes: dict[str, _Node], depth: int, convention: str) -> list[LayerRow]:
-    """Rows for modules down to ``depth``; a row at the cut-off carries its whole subtree."""
-    rows = []
-    for name, node in nodes.items():
-        leaf = not any(other.startswith(f"{name}.") or (name == "" and other)
-                       for other in nodes if other != name)
-        if node.depth > depth or (not leaf and node.depth < depth and not node.weights):
-            continue  # containers without tensors of their own: their children have rows
-        weights = list(node.weights)
-        folded = node.depth == depth and not leaf
-        if folded:
-            weights += [w for other, child in nodes.items()
-                        if other.startswith(f"{name}.") or (name == "" and other)
-                        for w in child.weights]
-        flops = node.flops if (leaf or folded) else 0
-        rows.append(_row(node, weights, convention, flops, folded))
-    return rows
+def _direct_tensors(module: Any) -> list[tuple[str, Any, bool]]:
+    """(name, tensor, is_buffer) held by ``module`` itself, persistent buffers only."""
+    skip = getattr(module, "_non_persistent_buffers_set", set())
+    tensors = [(n, p, False) for n, p in module._parameters.items() if p is not None]
+    tensors += [(n, b, True) for n, b in module._buffers.items() if b is not None and n not in skip]
+    return tensors
 
 
-def _row(node: _Node, weights: list[Weight], convention: str, flops: int,
-         folded: bool) -> LayerRow:
-    trainable = sum(math.prod(w.shape) for w in weights if w.trainable and not w.statistic)
-    frozen = sum(math.prod(w.shape) for w in weights if not w.trainable and not w.statistic)
-    buffers = sum(math.prod(w.shape) for w in weights if w.statistic)
-    formula = _formula(node.module, weights, folded)
-    if node.shared:
-        formula = "; ".join([formula, *node.shared]) if formula else "; ".join(node.shared)
+def _tensors(place: _Place) -> list[tuple[str, Any, bool]]:
+    """The tensors a row answers for: its own, or its whole subtree when folded."""
+    if not place.folded:
+        return [(f"{place.name}.{n}", t, b) for n, t, b in _direct_tensors(place.module)]
+    found = []
+    for sub_name, sub in place.module.named_modules(remove_duplicate=False):
+        prefix = ".".join(p for p in (place.name, sub_name) if p and not p.startswith("("))
+        found += [(f"{prefix}.{n}" if prefix else n, t, b) for n, t, b in _direct_tensors(sub)]
+    return found
+
+
+def _place_row(
+    place: _Place, places: list[_Place], convention: str, seen: dict[int, str],
+    trace: _Trace | None,
+) -> LayerRow:
+    weights: list[Weight] = []
+    shared_with: list[str] = []
+    for name, tensor, is_buffer in _tensors(place):
+        key = id(tensor)
+        if key in seen:
+            if seen[key] not in shared_with:
+                shared_with.append(seen[key])
+            continue
+        seen[key] = name
+        weight = _weight(name, tensor, is_buffer, convention)
+        if weight is not None:
+            weights.append(weight)
+    trainable, non_trainable, buffers = row_counts(weights, convention)
+    formula = _formula(place, weights, convention)
+    if shared_with:
+        owners = ", ".join(_owner(n) for n in shared_with)
+        formula = f"shares weight with {owners}" + (f"; {formula}" if formula else "")
     return LayerRow(
-        name=node.name or "(root)", type=type(node.module).__name__,
-        output_shape=node.output_shape, params=trainable + frozen, trainable=trainable,
-        non_trainable=frozen, buffers=buffers, formula=formula, macs=flops // 2,
-        shared=bool(node.shared), weights=weights, depth=max(node.depth - 1, 0),
-        note="shared parameters counted once" if node.shared else "",
+        name=place.name,
+        type=type(place.module).__name__,
+        output_shape=trace.shapes.get(id(place.module), ()) if trace else (),
+        params=trainable + non_trainable,
+        trainable=trainable,
+        non_trainable=non_trainable,
+        buffers=buffers,
+        formula=formula,
+        macs=trace.row_macs(place, places) if trace else 0,
+        shared=bool(shared_with) and not weights,
+        note=f"shares weight with {', '.join(shared_with)}" if shared_with else "",
+        weights=weights,
+        depth=place.level,
     )
 
 
-def _formula(module: Any, weights: list[Weight], folded: bool) -> str:
-    """The arithmetic for common leaves; a list of tensor shapes otherwise."""
-    name = type(module).__name__
-    params = [w for w in weights if not w.statistic]
-    total = sum(math.prod(w.shape) for w in params)
-    if not params:
+def _owner(tensor_name: str) -> str:
+    """``encoder.embed.weight`` → ``encoder.embed`` (the module that owns it)."""
+    return tensor_name.rsplit(".", 1)[0] if "." in tensor_name else tensor_name
+
+
+def _weight(name: str, tensor: Any, is_buffer: bool, convention: str) -> Weight | None:
+    shape = tuple(int(d) for d in tensor.shape)
+    if not is_buffer:
+        return Weight(name, shape, trainable=bool(tensor.requires_grad))
+    if convention == "keras" and not tensor.is_floating_point():
+        return None  # num_batches_tracked: an integer counter Keras does not keep
+    return Weight(name, shape, trainable=False, statistic=True)
+
+
+# --------------------------------------------------------------------------- formulas
+def _formula(place: _Place, weights: list[Weight], convention: str) -> str:
+    """The arithmetic for the common leaves; a folded block as the sum of its children;
+    otherwise the tensor shapes summed."""
+    if not weights:
         return ""
-    if not folded and name == "Linear":
-        bias = module.bias is not None
-        core = (f"({fmt(module.in_features)} + 1) × {fmt(module.out_features)}" if bias
-                else f"{fmt(module.in_features)} × {fmt(module.out_features)}")
-        return f"{core} = {fmt(total)}"
-    if not folded and name.startswith("Conv") and hasattr(module, "kernel_size"):
-        window = " × ".join(map(str, module.kernel_size))
-        groups = f"/{module.groups}" if module.groups > 1 else ""
-        fan = f"{window} × {module.in_channels}{groups}"
-        if module.bias is not None:
-            return f"({fan} + 1) × {fmt(module.out_channels)} = {fmt(total)}"
-        return f"{fan} × {fmt(module.out_channels)} = {fmt(total)}"
-    if not folded and name == "Embedding":
-        return f"{fmt(module.num_embeddings)} × {fmt(module.embedding_dim)} = {fmt(total)}"
-    if folded:
-        return f"{len(params)} tensors = {fmt(total)}"
-    parts = [f"{w.name} {' × '.join(map(str, w.shape)) or '1'}" for w in params]
-    return " + ".join(parts) + f" = {fmt(total)}"
-
-
-def _parse_size(text: Any) -> tuple[int, ...]:
-    if isinstance(text, (list, tuple)):
-        values = list(text)
+    module = place.module
+    params = [w for w in weights if not w.statistic]
+    total = sum(w.size for w in params)
+    if place.folded and list(module.children()):
+        text = _block_formula(place, params, total)
     else:
-        values = [v for v in str(text).replace("(", "").replace(")", "").split(",") if v.strip()]
+        text = _leaf_formula(module, type(module).__name__, params, total) if place.folded else None
+        if text is None:
+            terms = " + ".join(_shape_term(w) for w in params)
+            text = f"{terms} = {fmt(total)}" if terms else ""
+    frozen = sum(w.size for w in params if not w.trainable)
+    if frozen:
+        text += f" (frozen: {fmt(frozen)} with requires_grad=False)"
+    stats = sum(w.size for w in weights if w.statistic)
+    if stats:
+        extra = (f"buffers {fmt(stats)}" if convention == "torch"
+                 else f"+ {fmt(stats)} running statistics, non-trainable in Keras")
+        text = f"{text}; {extra}" if text else extra
+    return text
+
+
+def _block_formula(place: _Place, params: list[Weight], total: int) -> str:
+    """``conv1 4,096 + bn1 128 + … = 70,400``: a folded block by its direct children."""
+    parts: dict[str, int] = {}
+    prefix = f"{place.name}." if not place.name.startswith("(") and len(place.name) else ""
+    for weight in params:
+        rest = weight.name[len(prefix):] if weight.name.startswith(prefix) else weight.name
+        head = rest.split(".", 1)[0]
+        parts[head] = parts.get(head, 0) + weight.size
+    if len(parts) == 1:
+        return f"{fmt(total)}"
+    return " + ".join(f"{k} {fmt(v)}" for k, v in parts.items()) + f" = {fmt(total)}"
+
+
+def _shape_term(weight: Weight) -> str:
+    label = weight.name.rsplit(".", 1)[-1]
+    dims = " × ".join(fmt(d) for d in weight.shape) or "1"
+    return f"{label} {dims}"
+
+
+def _leaf_formula(module: Any, kind: str, params: list[Weight], total: int) -> str | None:
+    """Closed forms for the layers users look up most; None falls back to shapes."""
+    names = {w.name.rsplit(".", 1)[-1] for w in params}
+    bias = "bias" in names
+    if kind == "Linear" and names <= {"weight", "bias"} and "weight" in names:
+        n, m = module.in_features, module.out_features
+        return f"({fmt(n)} + 1) × {fmt(m)} = {fmt(total)}" if bias else (
+            f"{fmt(n)} × {fmt(m)} = {fmt(total)}")
+    if kind.startswith("Conv") and "weight" in names and names <= {"weight", "bias"}:
+        return _conv_formula(module, kind, bias, total)
+    if kind == "Embedding" and names == {"weight"}:
+        return f"{fmt(module.num_embeddings)} × {fmt(module.embedding_dim)} = {fmt(total)}"
+    if kind.startswith(("BatchNorm", "LayerNorm", "GroupNorm", "InstanceNorm")) and (
+        names == {"weight", "bias"}
+    ):
+        size = total // 2
+        return f"2 × {fmt(size)} (γ, β) = {fmt(total)}"
+    return None
+
+
+def _conv_formula(module: Any, kind: str, bias: bool, total: int) -> str:
+    """Conv: (k·c_in/groups + 1) × c_out; transposed: k·c_in·c_out/groups + c_out."""
+    kernel = "·".join(str(k) for k in module.kernel_size)
+    groups = module.groups
+    if kind.startswith("ConvTranspose"):
+        text = f"{kernel}·{module.in_channels}·{module.out_channels // groups}"
+        return f"{text} + {fmt(module.out_channels)} = {fmt(total)}" if bias else (
+            f"{text} = {fmt(total)}")
+    text = f"{kernel}·{module.in_channels // groups}"
+    if bias:
+        return f"({text} + 1) × {fmt(module.out_channels)} = {fmt(total)}"
+    return f"{text} × {fmt(module.out_channels)} = {fmt(total)}"
+
+
+# --------------------------------------------------------------------------- the forward pass
+@dataclass
+class _Trace:
+    """What one meta-device forward pass saw, keyed by module identity and tracker name."""
+
+    shapes: dict[int, Shape]
+    flops: dict[str, int]  # FlopCounterMode: qualified name → FLOPs of the whole subtree
+    root: str
+    batch: int
+    activations: int  # elements per example in the outputs of the leaf modules
+
+    def subtree_macs(self, name: str) -> int:
+        key = self.root if name.startswith("(") or name == self.root else f"{self.root}.{name}"
+        return self.flops.get(key, 0) // 2 // self.batch
+
+    def row_macs(self, place: _Place, places: list[_Place]) -> int:
+        """Folded rows take their subtree; expanded rows what their children do not cover."""
+        if place.name.startswith("("):
+            covered = sum(self.subtree_macs(p.name) for p in places if p.level == 0
+                          and p is not place)
+            return self.subtree_macs(place.name) - covered
+        total = self.subtree_macs(place.name)
+        if place.folded:
+            return total
+        children = [p for p in places if p.level == place.level + 1
+                    and p.name.rsplit(".", 1)[0] == place.name]
+        return total - sum(self.subtree_macs(c.name) for c in children)
+
+
+def _input_size(text: Any) -> tuple[int, ...]:
+    if isinstance(text, (tuple, list)):
+        parts = [str(p) for p in text]
+    else:
+        parts = str(text).replace("x", ",").replace("×", ",").split(",")
     try:
-        size = tuple(int(v) for v in values)
+        dims = tuple(int(p) for p in parts if p.strip())
     except ValueError:
-        raise ParamlabError(f"--input-size must be integers such as 1,3,224,224; received "
-                            f"{text!r}") from None
-    if not size or any(v <= 0 for v in size):
-        raise ParamlabError(f"--input-size must be positive integers; received {text!r}")
-    return size
+        dims = ()
+    if not dims or any(d <= 0 for d in dims):
+        raise ShapeError(
+            f"--input-size must be positive integers with the batch axis first, such as "
+            f"1,3,224,224. Received: {text!r}"
+        )
+    return dims
 
 
-def _trace(module: Any, nodes: dict[str, _Node], size: tuple[int, ...]) -> None:
-    """Shapes and FLOPs from one forward pass on the meta device (no memory)."""
-    import torch
-    from torch.func import functional_call
+def _trace(module: Any, input_size: Any, torch: Any) -> _Trace | None:
+    """Run one forward pass on meta tensors; None when no input size was given.
+
+    Integer token ids are tried first for models with an ``nn.Embedding``, floats first
+    otherwise; the other dtype is the fallback."""
+    if input_size is None:
+        return None
+    dims = _input_size(input_size)
+    has_embedding = any(isinstance(m, torch.nn.Embedding) for m in module.modules())
+    dtypes = [torch.long, torch.float32] if has_embedding else [torch.float32, torch.long]
+    try:
+        return _traced_pass(module, dims, dtypes[0], torch)
+    except Exception as first:
+        try:
+            return _traced_pass(module, dims, dtypes[1], torch)
+        except Exception:
+            raise ShapeError(
+                f"the forward pass of {type(module).__name__} with input size {dims} failed on "
+                f"the meta device: {type(first).__name__}: {_one_line(first)}"
+            ) from first
+
+
+def _traced_pass(module: Any, dims: tuple[int, ...], dtype: Any, torch: Any) -> _Trace:
     from torch.utils.flop_counter import FlopCounterMode
 
-    meta = {name: torch.empty_like(t, device="meta")
-            for name, t in [*module.named_parameters(), *module.named_buffers()]}
-    handles = []
-    for node in nodes.values():
-        def hook(_: Any, __: Any, output: Any, node: _Node = node) -> None:
-            if node.output_shape == ():
-                node.output_shape = _shape_of(output)
-        handles.append(node.module.register_forward_hook(hook))
-    x = torch.empty(size, device="meta")
+    shapes: dict[int, Shape] = {}
+    leaf_elements = [0]
+
+    def hook(mod: Any, _inputs: Any, output: Any) -> None:
+        tensor = _first_tensor(output, torch)
+        if tensor is None:
+            return
+        shapes.setdefault(id(mod), tuple(int(d) for d in tensor.shape[1:]))
+        if not list(mod.children()):
+            leaf_elements[0] += math.prod(tensor.shape[1:])
+
+    handles = [m.register_forward_hook(hook) for m in module.modules()]
+    state = {n: _meta_like(t, torch) for n, t in module.named_parameters()}
+    state.update({n: _meta_like(t, torch) for n, t in module.named_buffers()})
+    counter = FlopCounterMode(display=False)
     try:
-        with FlopCounterMode(display=False) as counter, torch.no_grad():
-            functional_call(module, meta, (x,))
-    except Exception as exc:
-        raise ParamlabError(f"the forward pass on an input of size {size} failed "
-                            f"({type(exc).__name__}: {exc})") from None
+        with counter, torch.no_grad():
+            x = torch.zeros(dims, dtype=dtype, device="meta")
+            torch.func.functional_call(module, state, (x,), strict=False)
     finally:
         for handle in handles:
             handle.remove()
-    root = type(module).__name__
-    counts = counter.get_flop_counts()
-    for name, node in nodes.items():
-        key = f"{root}.{name}" if name else root
-        node.flops = int(sum(counts.get(key, {}).values()))
+    flops = {name: sum(ops.values()) for name, ops in counter.get_flop_counts().items()}
+    return _Trace(shapes, flops, type(module).__name__, dims[0], leaf_elements[0])
 
 
-def _shape_of(output: Any) -> Any:
-    """Output shape without the batch axis; several outputs as a tuple of shapes."""
-    if hasattr(output, "shape"):
-        return tuple(int(d) for d in output.shape[1:])
-    if isinstance(output, (list, tuple)):
-        shapes = [_shape_of(o) for o in output if hasattr(o, "shape")]
-        return tuple(shapes) if shapes else ()
-    return ()
+def _meta_like(tensor: Any, torch: Any) -> Any:
+    if tensor.device.type == "meta":
+        return tensor
+    meta = torch.empty_like(tensor, device="meta")
+    if isinstance(tensor, torch.nn.Parameter):
+        return torch.nn.Parameter(meta, requires_grad=tensor.requires_grad)
+    return meta
+
+
+def _first_tensor(output: Any, torch: Any) -> Any:
+    """The first tensor in a module's output (LSTMs return ``(out, (h, c))``)."""
+    if isinstance(output, torch.Tensor):
+        return output
+    values = output.values() if isinstance(output, dict) else output
+    if isinstance(values, (tuple, list)) or isinstance(output, dict):
+        for item in values:
+            found = _first_tensor(item, torch)
+            if found is not None:
+                return found
+    return None

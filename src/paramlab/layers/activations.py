@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from paramlab.errors import ShapeError
 from paramlab.layers.base import (
     Args,
@@ -14,6 +12,7 @@ from paramlab.layers.base import (
     Weight,
     anything,
     fmt,
+    int_tuple,
     known,
     number,
     optional,
@@ -38,17 +37,7 @@ _passthrough("Softmax", params=[Param("axis", anything, -1)])
 _passthrough("ELU", params=[Param("alpha", number, 1.0)])
 
 
-def _shared_axes(value: Any) -> tuple[int, ...] | None:
-    if value is None:
-        return None
-    if isinstance(value, int) and not isinstance(value, bool):
-        return (value,)
-    if isinstance(value, (list, tuple)) and all(isinstance(v, int) for v in value):
-        return tuple(value)
-    raise ValueError("an axis or a tuple of axes (1 = the first non-batch axis)")
-
-
-@register("PReLU", params=[Param("shared_axes", _shared_axes, None)])
+@register("PReLU", params=[Param("shared_axes", int_tuple, None)])
 def prelu(a: Args, inputs: list[Shape], ctx: Context) -> LayerResult:
     """One learned slope per input value, except along ``shared_axes`` (size 1 there)."""
     (x,) = inputs

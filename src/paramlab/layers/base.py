@@ -179,6 +179,17 @@ def shape(value: Any) -> Shape:
     raise ValueError("a shape: a tuple of positive integers (None for unknown)")
 
 
+def int_tuple(value: Any) -> tuple[int, ...] | None:
+    """None, one integer, or a sequence of integers (axes, shared axes): always a tuple."""
+    if value is None:
+        return None
+    if _is_int(value):
+        return (int(value),)
+    if isinstance(value, (list, tuple)) and all(_is_int(v) for v in value):
+        return tuple(int(v) for v in value)
+    raise ValueError("an integer or a tuple of integers")
+
+
 @dataclass(frozen=True)
 class Param:
     """One argument a layer accepts: name, converter, default (``REQUIRED`` if none)."""
@@ -338,11 +349,6 @@ def fmt(n: int | float) -> str:
     return f"{n:,}"
 
 
-def single(inputs: list[Shape], layer: str) -> Shape:
-    """The one input of a single-input layer."""
-    return inputs[0]
-
-
 def known(dim: Dim, layer: str, what: str, shape_: Shape) -> int:
     """A dimension that must be known to count weights (e.g. Dense's input features)."""
     if dim is None:
@@ -442,3 +448,77 @@ def apply_layer(
         )
         raise ShapeError(f"{layer_type.name}{where} takes {expected} input(s); received {count}")
     return layer_type, args, layer_type.rule(args, list(inputs), ctx)
+
+
+# ----------------------------------------------------------------------------- channel layout
+# Convolution, pooling, padding and upsampling layers share Keras' ``data_format`` argument:
+# the channel axis is last (``channels_last``, the default) or first after the batch axis.
+
+_SPATIAL_AXES = {1: ("steps",), 2: ("height", "width"), 3: ("depth", "height", "width")}
+
+
+def data_format(value: Any) -> str:
+    """Keras' ``standardize_data_format``: ``None`` means the default, ``channels_last``."""
+    if value is None:
+        return "channels_last"
+    return choice("channels_last", "channels_first")(value)
+
+
+def expect_rank(x: Shape, spatial: int, layer: str, layout: str = "channels_last") -> None:
+    """Raise a ShapeError unless ``x`` has ``spatial`` axes plus a channel axis.
+
+    The message names the axes expected, as Keras' input spec would, e.g.
+    "Conv2D expects inputs of rank 4 (batch, height, width, channels)".
+    """
+    if len(x) == spatial + 1:
+        return
+    axes = list(_SPATIAL_AXES.get(spatial, ("spatial",) * spatial))
+    axes = ["channels", *axes] if layout == "channels_first" else [*axes, "channels"]
+    raise ShapeError(
+        f"{layer} expects inputs of rank {spatial + 2} ({', '.join(['batch', *axes])}); "
+        f"received input shape {show_shape(x)}"
+    )
+
+
+def split_channels(x: Shape, layout: str) -> tuple[Shape, Dim]:
+    """(spatial axes, channel axis) of ``x`` under ``data_format`` ``layout``."""
+    if layout == "channels_first":
+        return x[1:], x[0]
+    return x[:-1], x[-1]
+
+
+def join_channels(spatial: Shape, channels: Dim, layout: str) -> Shape:
+    """The inverse of :func:`split_channels`."""
+    if layout == "channels_first":
+        return (channels, *spatial)
+    return (*spatial, channels)
+
+
+def window_output(
+    layer: str,
+    x: Shape,
+    spatial: Shape,
+    window: tuple[int, ...],
+    strides: tuple[int, ...],
+    padding: str,
+    dilation: tuple[int, ...] | None = None,
+    what: str = "window",
+) -> Shape:
+    """Output spatial axes of a sliding window (convolution kernel or pooling window).
+
+    Raises a ShapeError, as Keras does, where a ``valid`` window does not fit the input.
+    """
+    dilation = dilation or (1,) * len(window)
+    out = tuple(
+        conv_output_length(n, k, padding, s, d)
+        for n, k, s, d in zip(spatial, window, strides, dilation, strict=True)
+    )
+    if any(n is not None and n <= 0 for n in out):
+        least = tuple((k - 1) * d + 1 for k, d in zip(window, dilation, strict=True))
+        dilated = f" (dilation_rate={dilation})" if max(dilation) > 1 else ""
+        raise ShapeError(
+            f"{layer}'s {' × '.join(map(str, window))} {what}{dilated} does not fit input "
+            f"{show_shape(x)} with padding='{padding}': expected spatial axes of at least "
+            f"{least}"
+        )
+    return out

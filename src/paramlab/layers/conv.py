@@ -1,238 +1,326 @@
-"""Convolutions: Conv1D/2D/3D, their transposes, depthwise and separable forms.
+"""Convolutions: Conv1D/2D/3D, their transposes, depthwise and separable convolutions.
 
-Weights follow Keras' layouts: kernel (k…, c_in/groups, filters) for Conv, (k…, filters,
-c_in) for ConvTranspose, (k…, c_in, depth_multiplier) for depthwise, and depthwise +
-pointwise (1…, c_in·dm, filters) kernels for separable. MACs are per output position:
-output positions × kernel volume × c_in/groups × filters.
+Every variant counts ``prod(kernel_size) × in × out`` kernel weights plus one bias per output
+channel; they differ in what ``in`` and ``out`` are:
+
+* ConvND: ``in`` is the input channels of one group (``channels / groups``), ``out`` the filters.
+* ConvNDTranspose: the kernel is stored (…, filters, channels) but holds the same product.
+* DepthwiseConvND: each input channel has its own ``depth_multiplier`` filters.
+* SeparableConvND: a depthwise kernel, then a 1×1 pointwise kernel to ``filters`` channels.
+
+Weight shapes are Keras' (channels last in the kernel); PyTorch stores the same number of
+values in another order, so the counts agree under both conventions.
 """
 
 from __future__ import annotations
 
 import math
 
-from paramlab.errors import ShapeError
+from paramlab.errors import ShapeError, SpecError
 from paramlab.layers.base import (
     Args,
     Context,
+    Dim,
     LayerResult,
     Param,
+    Rule,
     Shape,
     Weight,
+    anything,
     boolean,
     choice,
-    conv_output_length,
+    data_format,
     deconv_output_length,
+    expect_rank,
     fmt,
+    join_channels,
     known,
     non_negative_int,
     ntuple,
+    number,
     optional,
     positive_int,
     register,
     show_shape,
+    split_channels,
+    window_output,
 )
 
-_DATA_FORMAT = Param("data_format", optional(choice("channels_last", "channels_first")), None)
+_PADDING = choice("valid", "same")
+_PADDING_CAUSAL = choice("valid", "same", "causal")  # Keras allows causal on Conv1D only
 
 
-def _split(x: Shape, rank: int, a: Args, layer: str) -> tuple[tuple[int | None, ...], int]:
-    """(spatial dims, channels) honouring data_format; checks the input rank."""
-    if len(x) != rank + 1:
-        axes = ", ".join(["d"] * rank + ["channels"])
-        raise ShapeError(
-            f"{layer} expects inputs of rank {rank + 2} (batch, {axes}); "
-            f"received input shape {show_shape(x)}"
-        )
-    if a.get("data_format") == "channels_first":
-        return x[1:], known(x[0], layer, "channel axis", x)
-    return x[:-1], known(x[-1], layer, "channel axis", x)
+def _product(values: tuple[int | str, ...]) -> str:
+    """``3 × 3 × 16`` — the factors of a kernel, as the formula shows them."""
+    return " × ".join(v if isinstance(v, str) else fmt(v) for v in values)
 
 
-def _join(spatial: tuple[int | None, ...], channels: int, a: Args) -> Shape:
-    if a.get("data_format") == "channels_first":
-        return (channels, *spatial)
-    return (*spatial, channels)
-
-
-def _window(
-    spatial: tuple[int | None, ...], a: Args, layer: str, x: Shape
-) -> tuple[int | None, ...]:
-    out = tuple(
-        conv_output_length(d, k, a.padding, s, r)
-        for d, k, s, r in zip(spatial, a.kernel_size, a.strides, a.dilation_rate, strict=True)
-    )
-    if any(d is not None and d <= 0 for d in out):
-        raise ShapeError(
-            f"{layer}: kernel {a.kernel_size} (dilation {a.dilation_rate}) with padding "
-            f"{a.padding!r} does not fit input {show_shape(x)}; output would be "
-            f"{show_shape(_join(out, a.get('filters', 0) or 0, a))}"
-        )
-    return out
-
-
-def _positions(spatial: tuple[int | None, ...]) -> int:
+def _positions(spatial: Shape) -> int:
+    """Output positions per example; an unknown axis counts as 1 (MACs per known position)."""
     return math.prod(d or 1 for d in spatial)
 
 
-def _kernel_text(kernel: tuple[int, ...]) -> str:
-    return " × ".join(str(k) for k in kernel)
+def _channels(layer: str, x: Shape, rank: int, layout: str) -> tuple[Shape, int]:
+    """Spatial axes and the (known) channel count of a rank-``rank`` convolution input."""
+    expect_rank(x, rank, layer, layout)
+    spatial, channels = split_channels(x, layout)
+    return spatial, known(channels, layer, "channel axis", x)
 
 
-def _conv_params(rank: int, transpose: bool = False) -> list[Param]:
-    params = [
+def _no_strided_dilation(layer: str, a: Args) -> None:
+    """Keras refuses strides > 1 together with dilation_rate > 1 for Conv and ConvTranspose."""
+    if max(a.strides) > 1 and max(a.dilation_rate) > 1:
+        raise SpecError(
+            f"{layer} does not support strides > 1 together with dilation_rate > 1. "
+            f"Received: strides={a.strides}, dilation_rate={a.dilation_rate}"
+        )
+
+
+def _bias(size: int, use_bias: bool) -> list[Weight]:
+    return [Weight("bias", (size,))] if use_bias else []
+
+
+def _weighted(terms: str, outputs: int, use_bias: bool) -> str:
+    """``(terms + 1) × outputs`` with a bias, ``terms × outputs`` without."""
+    return f"({terms} + 1) × {fmt(outputs)}" if use_bias else f"{terms} × {fmt(outputs)}"
+
+
+def _total(weights: list[Weight]) -> str:
+    return fmt(sum(w.size for w in weights))
+
+
+# ----------------------------------------------------------------------------- ConvND
+
+
+def _conv_params(rank: int) -> list[Param]:
+    one = (1,) * rank
+    return [
         Param("filters", positive_int),
         Param("kernel_size", ntuple(rank)),
-        Param("strides", ntuple(rank), 1),
-        Param(
-            "padding",
-            choice("valid", "same", "causal") if rank == 1 and not transpose
-            else choice("valid", "same"),
-            "valid",
-        ),
+        Param("strides", ntuple(rank), one),
+        Param("padding", _PADDING_CAUSAL if rank == 1 else _PADDING, "valid"),
+        Param("data_format", data_format, "channels_last"),
+        Param("dilation_rate", ntuple(rank), one),
+        Param("groups", positive_int, 1),
+        Param("activation", anything, None),  # declared to keep Keras' positional order
+        Param("use_bias", boolean, True),
+        Param("lora_rank", optional(positive_int), None),
+        Param("lora_alpha", optional(number), None),
     ]
-    if transpose:
-        params.append(Param("output_padding", optional(ntuple(rank, non_negative_int)), None))
-    params += [_DATA_FORMAT, Param("dilation_rate", ntuple(rank), 1)]
-    if not transpose:
-        params.append(Param("groups", positive_int, 1))
-    params += [Param("use_bias", boolean, True), Param("lora_rank", optional(positive_int), None),
-               Param("lora_alpha", optional(positive_int), None)]
-    return params
 
 
-def _make_conv(rank: int) -> None:
-    name = f"Conv{rank}D"
+def _conv_rule(rank: int) -> Rule:
+    layer = f"Conv{rank}D"
 
-    @register(name, f"Convolution{rank}D", params=_conv_params(rank))
     def conv(a: Args, inputs: list[Shape], ctx: Context) -> LayerResult:
-        """(k… · c_in/groups + 1) · filters: each filter sees a window over its group's channels."""
+        """(k₁ × … × c_in/groups + 1) × filters: one kernel per filter over its group's channels."""
         (x,) = inputs
-        spatial, c_in = _split(x, rank, a, name)
-        if c_in % a.groups or a.filters % a.groups:
+        _no_strided_dilation(layer, a)
+        if a.filters % a.groups:
+            raise SpecError(
+                f"{layer} needs filters divisible by groups. "
+                f"Received: filters={a.filters}, groups={a.groups}"
+            )
+        spatial, c_in = _channels(layer, x, rank, a.data_format)
+        if c_in % a.groups:
             raise ShapeError(
-                f"{name}: groups={a.groups} must divide both the input channels ({c_in}) "
-                f"and filters ({a.filters})"
+                f"{layer} needs input channels divisible by groups={a.groups}; "
+                f"received input shape {show_shape(x)} with {c_in} channels"
             )
-        if a.groups > 1 and any(s > 1 for s in a.strides) and any(
-            r > 1 for r in a.dilation_rate
-        ):
-            raise ShapeError(f"{name}: strides > 1 cannot be combined with dilation_rate > 1")
-        out = _window(spatial, a, name, x)
-        per_group = c_in // a.groups
-        window = math.prod(a.kernel_size) * per_group
-        weights = [Weight("kernel", (*a.kernel_size, per_group, a.filters))]
-        group_text = f"{c_in}/{a.groups}" if a.groups > 1 else f"{c_in}"
-        fan = f"{_kernel_text(a.kernel_size)} × {group_text}"
-        if a.use_bias:
-            weights.append(Weight("bias", (a.filters,)))
-            formula = f"({fan} + 1) × {fmt(a.filters)} = {fmt((window + 1) * a.filters)}"
-        else:
-            formula = f"{fan} × {fmt(a.filters)} = {fmt(window * a.filters)}"
-        macs = _positions(out) * window * a.filters
-        return LayerResult(_join(out, a.filters, a), weights, formula, macs)
-
-
-def _make_transpose(rank: int) -> None:
-    name = f"Conv{rank}DTranspose"
-
-    @register(name, f"Convolution{rank}DTranspose", params=_conv_params(rank, transpose=True))
-    def conv_transpose(a: Args, inputs: list[Shape], ctx: Context) -> LayerResult:
-        """(k… · filters · c_in) + filters: the kernel maps each input channel to every filter."""
-        (x,) = inputs
-        spatial, c_in = _split(x, rank, a, name)
-        pads = a.output_padding or (None,) * rank
-        for p, s, r in zip(pads, a.strides, a.dilation_rate, strict=True):
-            if p is not None and p >= s and p >= r:
-                raise ShapeError(
-                    f"{name}: output_padding {a.output_padding} must be smaller than the "
-                    f"strides {a.strides} or the dilation {a.dilation_rate}"
-                )
-        out = tuple(
-            deconv_output_length(d, k, a.padding, s, p, r)
-            for d, k, s, p, r in zip(
-                spatial, a.kernel_size, a.strides, pads, a.dilation_rate, strict=True
-            )
+        out = window_output(
+            layer, x, spatial, a.kernel_size, a.strides, a.padding, a.dilation_rate, "kernel"
         )
-        if any(d is not None and d <= 0 for d in out):
-            raise ShapeError(f"{name}: output would be empty for input {show_shape(x)}")
-        volume = math.prod(a.kernel_size)
-        weights = [Weight("kernel", (*a.kernel_size, a.filters, c_in))]
-        fan = f"{_kernel_text(a.kernel_size)} × {c_in}"
-        if a.use_bias:
-            weights.append(Weight("bias", (a.filters,)))
-            formula = f"({fan} + 1) × {fmt(a.filters)} = {fmt((volume * c_in + 1) * a.filters)}"
-        else:
-            formula = f"{fan} × {fmt(a.filters)} = {fmt(volume * c_in * a.filters)}"
-        macs = _positions(spatial) * volume * c_in * a.filters
-        return LayerResult(_join(out, a.filters, a), weights, formula, macs)
+        kernel = (*a.kernel_size, c_in // a.groups, a.filters)
+        per_group = f"{fmt(c_in)}/{a.groups}" if a.groups > 1 else c_in
+        weights = [Weight("kernel", kernel), *_bias(a.filters, a.use_bias)]
+        terms = _product((*a.kernel_size, per_group))
+        formula = f"{_weighted(terms, a.filters, a.use_bias)} = {_total(weights)}"
+        if a.lora_rank:
+            formula += _lora(weights, kernel, a.lora_rank)
+        macs = _positions(out) * math.prod(kernel)
+        return LayerResult(join_channels(out, a.filters, a.data_format), weights, formula, macs)
+
+    return conv
 
 
-def _depthwise_params(rank: int) -> list[Param]:
+def _lora(weights: list[Weight], kernel: tuple[int, ...], r: int) -> str:
+    """Keras' conv LoRA: the kernel frozen, plus trainable (…kernel, r) and (r, filters)."""
+    weights[0] = Weight("kernel", kernel, trainable=False)
+    a_shape, b_shape = (*kernel[:-1], r), (r, kernel[-1])
+    weights += [Weight("lora_kernel_a", a_shape), Weight("lora_kernel_b", b_shape)]
+    added = math.prod(a_shape) + math.prod(b_shape)
+    return f" (kernel frozen) + LoRA {_product(a_shape)} + {_product(b_shape)} = {fmt(added)}"
+
+
+# ----------------------------------------------------------------------------- ConvNDTranspose
+
+
+def _transpose_params(rank: int) -> list[Param]:
+    one = (1,) * rank
+    output_padding = Param("output_padding", optional(ntuple(rank, non_negative_int)), None)
+    layout = Param("data_format", data_format, "channels_last")
+    # Keras' Conv3DTranspose takes data_format before output_padding; 1D and 2D the reverse.
+    middle = [layout, output_padding] if rank == 3 else [output_padding, layout]
     return [
+        Param("filters", positive_int),
         Param("kernel_size", ntuple(rank)),
-        Param("strides", ntuple(rank), 1),
-        Param("padding", choice("valid", "same", "causal") if rank == 1 else choice(
-            "valid", "same"), "valid"),
-        Param("depth_multiplier", positive_int, 1),
-        _DATA_FORMAT,
-        Param("dilation_rate", ntuple(rank), 1),
+        Param("strides", ntuple(rank), one),
+        Param("padding", _PADDING, "valid"),
+        *middle,
+        Param("dilation_rate", ntuple(rank), one),
+        Param("activation", anything, None),
         Param("use_bias", boolean, True),
     ]
 
 
-def _make_depthwise(rank: int) -> None:
-    name = f"DepthwiseConv{rank}D"
+def _transpose_rule(rank: int) -> Rule:
+    layer = f"Conv{rank}DTranspose"
 
-    @register(name, params=_depthwise_params(rank))
+    def conv_transpose(a: Args, inputs: list[Shape], ctx: Context) -> LayerResult:
+        """(k₁ × … × c_in + 1) × filters, the kernel stored as (k…, filters, c_in)."""
+        (x,) = inputs
+        _no_strided_dilation(layer, a)
+        padding = a.output_padding or (None,) * rank
+        if any(p is not None and p >= s for p, s in zip(padding, a.strides, strict=True)):
+            raise SpecError(
+                f"{layer} needs output_padding strictly less than strides on every axis. "
+                f"Received: output_padding={a.output_padding}, strides={a.strides}"
+            )
+        spatial, c_in = _channels(layer, x, rank, a.data_format)
+        out = _transpose_output(layer, x, spatial, a, padding)
+        kernel = (*a.kernel_size, a.filters, c_in)
+        weights = [Weight("kernel", kernel), *_bias(a.filters, a.use_bias)]
+        terms = _product((*a.kernel_size, c_in))
+        formula = f"{_weighted(terms, a.filters, a.use_bias)} = {_total(weights)}"
+        macs = _positions(spatial) * math.prod(kernel)  # every input value meets the kernel once
+        return LayerResult(join_channels(out, a.filters, a.data_format), weights, formula, macs)
+
+    return conv_transpose
+
+
+def _transpose_output(
+    layer: str, x: Shape, spatial: Shape, a: Args, padding: tuple[int | None, ...]
+) -> Shape:
+    """Keras' transposed output lengths; an empty axis (from output_padding) is an error."""
+    out: tuple[Dim, ...] = tuple(
+        deconv_output_length(n, k, a.padding, s, p, d)
+        for n, k, s, p, d in zip(
+            spatial, a.kernel_size, a.strides, padding, a.dilation_rate, strict=True
+        )
+    )
+    if any(n is not None and n <= 0 for n in out):
+        raise ShapeError(
+            f"{layer} would produce an empty output {out} from input shape {show_shape(x)} "
+            f"with kernel_size={a.kernel_size}, padding='{a.padding}', "
+            f"output_padding={a.output_padding}: expected every output axis to be at least 1"
+        )
+    return out
+
+
+# ----------------------------------------------------------------------------- depthwise
+
+
+def _depthwise_params(rank: int) -> list[Param]:
+    one = (1,) * rank
+    return [
+        Param("kernel_size", ntuple(rank)),
+        Param("strides", ntuple(rank), one),
+        Param("padding", _PADDING, "valid"),
+        Param("depth_multiplier", positive_int, 1),
+        Param("data_format", data_format, "channels_last"),
+        Param("dilation_rate", ntuple(rank), one),
+        Param("activation", anything, None),
+        Param("use_bias", boolean, True),
+    ]
+
+
+def _times_multiplier(channels: int, multiplier: int) -> str:
+    return f"{fmt(channels)} × {multiplier}" if multiplier > 1 else fmt(channels)
+
+
+def _depthwise_rule(rank: int) -> Rule:
+    layer = f"DepthwiseConv{rank}D"
+
     def depthwise(a: Args, inputs: list[Shape], ctx: Context) -> LayerResult:
-        """k… · c_in · dm (+ c_in · dm biases): one window per channel, no mixing."""
+        """(k₁ × … + 1) × c_in × depth_multiplier: each channel filtered on its own."""
         (x,) = inputs
-        spatial, c_in = _split(x, rank, a, name)
-        out = _window(spatial, a, name, x)
-        channels = c_in * a.depth_multiplier
-        volume = math.prod(a.kernel_size)
-        weights = [Weight("kernel", (*a.kernel_size, c_in, a.depth_multiplier))]
-        fan = f"{_kernel_text(a.kernel_size)} × {c_in} × {a.depth_multiplier}"
-        if a.use_bias:
-            weights.append(Weight("bias", (channels,)))
-            formula = f"{fan} + {fmt(channels)} = {fmt(volume * channels + channels)}"
-        else:
-            formula = f"{fan} = {fmt(volume * channels)}"
-        macs = _positions(out) * volume * channels
-        return LayerResult(_join(out, channels, a), weights, formula, macs)
+        spatial, c_in = _channels(layer, x, rank, a.data_format)
+        out = window_output(
+            layer, x, spatial, a.kernel_size, a.strides, a.padding, a.dilation_rate, "kernel"
+        )
+        dm = a.depth_multiplier
+        kernel = (*a.kernel_size, c_in, dm)
+        weights = [Weight("kernel", kernel), *_bias(c_in * dm, a.use_bias)]
+        k = _product(a.kernel_size)
+        formula = f"({k} + 1) × " if a.use_bias else f"{k} × "
+        formula += f"{_times_multiplier(c_in, dm)} = {_total(weights)}"
+        macs = _positions(out) * math.prod(kernel)
+        return LayerResult(join_channels(out, c_in * dm, a.data_format), weights, formula, macs)
+
+    return depthwise
 
 
-def _make_separable(rank: int) -> None:
-    name = f"SeparableConv{rank}D"
-    params = [*_depthwise_params(rank)]
-    params.insert(0, Param("filters", positive_int))
+# ----------------------------------------------------------------------------- separable
 
-    @register(name, f"SeparableConvolution{rank}D", params=params)
+
+def _separable_params(rank: int) -> list[Param]:
+    one = (1,) * rank
+    return [
+        Param("filters", positive_int),
+        Param("kernel_size", ntuple(rank)),
+        Param("strides", ntuple(rank), one),
+        Param("padding", _PADDING, "valid"),
+        Param("data_format", data_format, "channels_last"),
+        Param("dilation_rate", ntuple(rank), one),
+        Param("depth_multiplier", positive_int, 1),
+        Param("activation", anything, None),
+        Param("use_bias", boolean, True),
+    ]
+
+
+def _separable_rule(rank: int) -> Rule:
+    layer = f"SeparableConv{rank}D"
+
     def separable(a: Args, inputs: list[Shape], ctx: Context) -> LayerResult:
-        """Depthwise k… · c_in · dm, then pointwise (c_in · dm) · filters, + filters biases."""
+        """k₁ × … × c_in × dm (depthwise) + (c_in × dm + 1) × filters (1×1 pointwise + bias)."""
         (x,) = inputs
-        spatial, c_in = _split(x, rank, a, name)
-        out = _window(spatial, a, name, x)
-        mid = c_in * a.depth_multiplier
-        volume = math.prod(a.kernel_size)
+        spatial, c_in = _channels(layer, x, rank, a.data_format)
+        out = window_output(
+            layer, x, spatial, a.kernel_size, a.strides, a.padding, a.dilation_rate, "kernel"
+        )
+        dm = a.depth_multiplier
+        depthwise = (*a.kernel_size, c_in, dm)
+        pointwise = ((1,) * rank) + (c_in * dm, a.filters)
         weights = [
-            Weight("depthwise_kernel", (*a.kernel_size, c_in, a.depth_multiplier)),
-            Weight("pointwise_kernel", (*(1,) * rank, mid, a.filters)),
+            Weight("depthwise_kernel", depthwise),
+            Weight("pointwise_kernel", pointwise),
+            *_bias(a.filters, a.use_bias),
         ]
-        total = volume * mid + mid * a.filters
-        formula = (f"{_kernel_text(a.kernel_size)} × {c_in} × {a.depth_multiplier} + "
-                   f"{fmt(mid)} × {fmt(a.filters)}")
-        if a.use_bias:
-            weights.append(Weight("bias", (a.filters,)))
-            total += a.filters
-            formula += f" + {fmt(a.filters)}"
-        macs = _positions(out) * (volume * mid + mid * a.filters)
-        return LayerResult(_join(out, a.filters, a), weights, f"{formula} = {fmt(total)}", macs)
+        channels = _times_multiplier(c_in, dm)
+        formula = (
+            f"{_product(a.kernel_size)} × {channels} + "
+            f"{_weighted(channels, a.filters, a.use_bias)} = {_total(weights)}"
+        )
+        macs = _positions(out) * (math.prod(depthwise) + math.prod(pointwise))
+        return LayerResult(join_channels(out, a.filters, a.data_format), weights, formula, macs)
 
+    return separable
+
+
+# ----------------------------------------------------------------------------- the table
 
 for _rank in (1, 2, 3):
-    _make_conv(_rank)
-    _make_transpose(_rank)
+    register(f"Conv{_rank}D", f"Convolution{_rank}D", params=_conv_params(_rank))(_conv_rule(_rank))
+    register(
+        f"Conv{_rank}DTranspose",
+        f"Convolution{_rank}DTranspose",
+        params=_transpose_params(_rank),
+    )(_transpose_rule(_rank))
+
 for _rank in (1, 2):
-    _make_depthwise(_rank)
-    _make_separable(_rank)
+    register(f"DepthwiseConv{_rank}D", params=_depthwise_params(_rank))(_depthwise_rule(_rank))
+    register(
+        f"SeparableConv{_rank}D",
+        f"SeparableConvolution{_rank}D",
+        params=_separable_params(_rank),
+    )(_separable_rule(_rank))

@@ -9,7 +9,6 @@ the summary books them by convention.
 from __future__ import annotations
 
 import math
-from typing import Any
 
 from paramlab.errors import ShapeError
 from paramlab.layers.base import (
@@ -22,6 +21,7 @@ from paramlab.layers.base import (
     anything,
     boolean,
     fmt,
+    int_tuple,
     integer,
     known,
     number,
@@ -29,16 +29,6 @@ from paramlab.layers.base import (
     register,
     show_shape,
 )
-
-
-def _axes(value: Any) -> tuple[int, ...] | None:
-    if value is None:
-        return None
-    if isinstance(value, int) and not isinstance(value, bool):
-        return (value,)
-    if isinstance(value, (list, tuple)) and all(isinstance(v, int) for v in value):
-        return tuple(value)
-    raise ValueError("an axis or a tuple of axes")
 
 
 def _resolve_axes(x: Shape, axes: tuple[int, ...], layer: str) -> list[int]:
@@ -121,7 +111,7 @@ def _affine(x: Shape, a: Args, layer: str, center: bool, scale: bool) -> LayerRe
 @register(
     "LayerNormalization",
     params=[
-        Param("axis", _axes, -1),
+        Param("axis", int_tuple, -1),
         Param("epsilon", number, 1e-3),
         Param("center", boolean, True),
         Param("scale", boolean, True),
@@ -133,7 +123,7 @@ def layer_normalization(a: Args, inputs: list[Shape], ctx: Context) -> LayerResu
     return _affine(inputs[0], a, "LayerNormalization", a.center and not a.rms_scaling, a.scale)
 
 
-@register("RMSNormalization", params=[Param("axis", _axes, -1), Param("epsilon", number, 1e-6)])
+@register("RMSNormalization", params=[Param("axis", int_tuple, -1), Param("epsilon", number, 1e-6)])
 def rms_normalization(a: Args, inputs: list[Shape], ctx: Context) -> LayerResult:
     """A scale per feature, no shift (as in T5 and Llama)."""
     return _affine(inputs[0], a, "RMSNormalization", False, True)
@@ -164,7 +154,7 @@ def group_normalization(a: Args, inputs: list[Shape], ctx: Context) -> LayerResu
     return _affine(x, a, "GroupNormalization", a.center, a.scale)
 
 
-@register("UnitNormalization", params=[Param("axis", _axes, -1)])
+@register("UnitNormalization", params=[Param("axis", int_tuple, -1)])
 def unit_normalization(a: Args, inputs: list[Shape], ctx: Context) -> LayerResult:
     """Scales each vector to unit L2 norm; nothing to learn."""
     return LayerResult(inputs[0])
@@ -173,7 +163,7 @@ def unit_normalization(a: Args, inputs: list[Shape], ctx: Context) -> LayerResul
 @register(
     "Normalization",
     params=[
-        Param("axis", _axes, -1),
+        Param("axis", int_tuple, -1),
         Param("mean", anything, None),
         Param("variance", anything, None),
         Param("invert", boolean, False),

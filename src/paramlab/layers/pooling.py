@@ -1,88 +1,88 @@
-"""Pooling, local and global: no weights; only the output shape changes.
+"""Pooling: Max/AveragePooling1D/2D/3D and their Global variants — no weights, 0 MACs.
 
-MACs are 0 by the module convention (comparisons and additions are not multiply-adds).
+They matter to a count through their output shapes: a pooling layer before Flatten divides
+the next Dense layer's parameters by the pool area.
 """
 
 from __future__ import annotations
 
-from paramlab.errors import ShapeError
 from paramlab.layers.base import (
+    REQUIRED,
     Args,
     Context,
     LayerResult,
     Param,
+    Rule,
     Shape,
     boolean,
     choice,
-    conv_output_length,
+    data_format,
+    expect_rank,
+    join_channels,
     ntuple,
     optional,
     register,
-    show_shape,
+    split_channels,
+    window_output,
 )
 
-_DATA_FORMAT = Param("data_format", optional(choice("channels_last", "channels_first")), None)
+
+def _pooling_params(rank: int, mode: str) -> list[Param]:
+    # Keras 3 gives MaxPoolingND a default pool size of 2; AveragePoolingND requires one.
+    default = (2,) * rank if mode == "Max" else REQUIRED
+    return [
+        Param("pool_size", ntuple(rank), default),
+        Param("strides", optional(ntuple(rank)), None),
+        Param("padding", choice("valid", "same"), "valid"),
+        Param("data_format", data_format, "channels_last"),
+    ]
 
 
-def _check_rank(x: Shape, rank: int, layer: str) -> None:
-    if len(x) != rank + 1:
-        raise ShapeError(
-            f"{layer} expects inputs of rank {rank + 2} (batch, {rank} spatial axes, channels); "
-            f"received input shape {show_shape(x)}"
-        )
+def _pooling_rule(rank: int, mode: str) -> Rule:
+    layer = f"{mode}Pooling{rank}D"
 
-
-def _make_pool(kind: str, rank: int) -> None:
-    name = f"{kind}Pooling{rank}D"
-    short = f"{'Max' if kind == 'Max' else 'Avg'}Pool{rank}D"
-
-    @register(
-        name,
-        short,
-        params=[
-            Param("pool_size", ntuple(rank), 2),
-            Param("strides", optional(ntuple(rank)), None),
-            Param("padding", choice("valid", "same"), "valid"),
-            _DATA_FORMAT,
-        ],
-    )
-    def pool(a: Args, inputs: list[Shape], ctx: Context) -> LayerResult:
-        """Windows of ``pool_size`` every ``strides`` (default: the pool size)."""
+    def pooling(a: Args, inputs: list[Shape], ctx: Context) -> LayerResult:
+        """Slides the pool window over the spatial axes (strides default to pool_size)."""
         (x,) = inputs
-        _check_rank(x, rank, name)
-        first = a.data_format == "channels_first"
-        spatial, channels = (x[1:], x[0]) if first else (x[:-1], x[-1])
+        expect_rank(x, rank, layer, a.data_format)
+        spatial, channels = split_channels(x, a.data_format)
         strides = a.strides or a.pool_size
-        out = tuple(
-            conv_output_length(d, k, a.padding, s)
-            for d, k, s in zip(spatial, a.pool_size, strides, strict=True)
-        )
-        if any(d is not None and d <= 0 for d in out):
-            raise ShapeError(
-                f"{name}: pool_size {a.pool_size} with padding {a.padding!r} does not fit "
-                f"input {show_shape(x)}"
-            )
-        return LayerResult((channels, *out) if first else (*out, channels))
+        out = window_output(layer, x, spatial, a.pool_size, strides, a.padding, what="pool")
+        return LayerResult(join_channels(out, channels, a.data_format))
+
+    return pooling
 
 
-def _make_global(kind: str, rank: int) -> None:
-    name = f"Global{kind}Pooling{rank}D"
-    short = f"Global{'Max' if kind == 'Max' else 'Avg'}Pool{rank}D"
+def _global_rule(rank: int, mode: str) -> Rule:
+    layer = f"Global{mode}Pooling{rank}D"
 
-    @register(name, short, params=[_DATA_FORMAT, Param("keepdims", boolean, False)])
-    def global_pool(a: Args, inputs: list[Shape], ctx: Context) -> LayerResult:
-        """One value per channel over all spatial axes."""
+    def global_pooling(a: Args, inputs: list[Shape], ctx: Context) -> LayerResult:
+        """One value per channel; ``keepdims`` keeps the spatial axes as 1s."""
         (x,) = inputs
-        _check_rank(x, rank, name)
-        first = a.data_format == "channels_first"
-        channels = x[0] if first else x[-1]
+        expect_rank(x, rank, layer, a.data_format)
+        _, channels = split_channels(x, a.data_format)
         if not a.keepdims:
             return LayerResult((channels,))
-        ones = (1,) * rank
-        return LayerResult((channels, *ones) if first else (*ones, channels))
+        return LayerResult(join_channels((1,) * rank, channels, a.data_format))
+
+    return global_pooling
 
 
-for _kind in ("Max", "Average"):
-    for _rank in (1, 2, 3):
-        _make_pool(_kind, _rank)
-        _make_global(_kind, _rank)
+_GLOBAL_PARAMS = [
+    Param("data_format", data_format, "channels_last"),
+    Param("keepdims", boolean, False),
+]
+
+for _rank in (1, 2, 3):
+    register(f"MaxPooling{_rank}D", f"MaxPool{_rank}D", params=_pooling_params(_rank, "Max"))(
+        _pooling_rule(_rank, "Max")
+    )
+    register(
+        f"AveragePooling{_rank}D", f"AvgPool{_rank}D", params=_pooling_params(_rank, "Average")
+    )(_pooling_rule(_rank, "Average"))
+    register(f"GlobalMaxPooling{_rank}D", f"GlobalMaxPool{_rank}D", params=_GLOBAL_PARAMS)(
+        _global_rule(_rank, "Max")
+    )
+    register(f"GlobalAveragePooling{_rank}D", f"GlobalAvgPool{_rank}D", params=_GLOBAL_PARAMS)(
+        _global_rule(_rank, "Average")
+    )

@@ -45,7 +45,16 @@ def _parse_text(source: str) -> ModelSpec:
     zoo_model = find_model(text)
     if zoo_model is not None:
         return zoo_model
-    return parse_dsl(source)
+    try:
+        return parse_dsl(source)
+    except SpecError as exc:
+        from paramlab.zoo import suggest_model
+
+        model = suggest_model(text)
+        if model is None:
+            raise
+        raise SpecError(f"unknown layer or model {text!r}; did you mean the zoo model "
+                        f"{model!r}?", exc.text, exc.column) from None
 
 
 def _is_file(text: str) -> bool:

@@ -3,10 +3,20 @@
 
 Handles Sequential and Functional models in the Keras 3 format (``inbound_nodes`` as
 ``{"args": [...__keras_tensor__...], "kwargs": {...}}``) and the Keras 2 format (nested
-``[name, node_index, tensor_index, kwargs]`` lists); shared layers (several inbound nodes of
-one layer → several calls of one LayerSpec, counted once); nested models, inlined with their
-name as a prefix (``encoder/dense``) so each inner layer keeps its row; ``trainable: false``;
-wrapper layers whose config holds another layer.
+``[name, node_index, tensor_index, kwargs]`` lists); wrapper layers whose config holds
+another layer. ``trainable: false`` is read per layer: Keras writes it on every layer of a
+frozen model, and its loader ignores the flag on the model itself (so does paramlab).
+
+Shared layers: a layer with several inbound nodes becomes several calls of one LayerSpec,
+counted once. Keras renumbers a layer's nodes within the serialized model, so node ``k`` of
+``inbound_nodes`` is the ``k``-th call; calls are added node by node in that order, which is
+exactly how :class:`~paramlab.graph.Graph` numbers calls (``TensorRef.call == node_index``).
+
+Nested models are inlined with their name as a prefix (``encoder/dense``) so every inner
+layer keeps its row; a nested model called twice reuses its inner LayerSpecs, so its weights
+count once. A layer object used both inside a nested model and outside it is written twice in
+the JSON and cannot be told apart from two layers; like ``keras.models.model_from_json``,
+it is then counted twice.
 """
 
 from __future__ import annotations
@@ -14,9 +24,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from paramlab.errors import ConfigError, ParamlabError
+from paramlab.errors import ConfigError, ParamlabError, SpecError
 from paramlab.graph import Call, ModelSpec, TensorRef
-from paramlab.layers.base import LayerSpec
+from paramlab.layers.base import LayerSpec, get_layer_type
 
 MODEL_CLASSES = {"Sequential", "Functional", "Model"}
 _DROP_KEYS = {"name", "trainable", "dtype"}  # handled here, or never affect counts
@@ -214,6 +224,13 @@ def to_layer_spec(layer: dict[str, Any], filename: str) -> LayerSpec:
     cfg = layer.get("config") or {}
     if not isinstance(cfg, dict):
         raise ConfigError(f"{filename}: layer {cls!r} has a config that is not an object")
+    try:
+        get_layer_type(cls)
+    except SpecError:
+        raise ConfigError(
+            f"{filename}: layer {cfg.get('name', '?')!r} is a {cls}, which paramlab has no "
+            "rule for (a custom layer, or one newer than paramlab)"
+        ) from None
     kwargs = {k: _value(v, filename) for k, v in cfg.items() if k not in _DROP_KEYS}
     if "batch_input_shape" in kwargs and cls != "InputLayer":
         kwargs.pop("batch_input_shape")
@@ -267,22 +284,41 @@ def _refs(value: Any) -> list[KerasRef]:
     return [(v[0], int(v[1]), int(v[2])) for v in value]
 
 
+# Keyword arguments whose tensors are layer inputs, in the order the layer's rule takes them
+# (MultiHeadAttention's call(query, value, key)); other tensor keywords — mask,
+# attention_mask, initial_state — never change a count and are not inputs of our rules.
+_INPUT_KWARGS = ("inputs", "query", "value", "key")
+
+
 def _node_refs(node: Any) -> list[KerasRef]:
     """Input tensors of one inbound node, in call order, in either Keras format."""
-    if isinstance(node, dict):  # Keras 3
-        found: list[KerasRef] = []
+    found: list[KerasRef] = []
+    if isinstance(node, dict):  # Keras 3: {"args": [...], "kwargs": {...}}
         _collect(node.get("args", []), found)
-        _collect(node.get("kwargs", {}), found)
+        kwargs = node.get("kwargs") or {}
+        for key in _INPUT_KWARGS:
+            _collect(kwargs.get(key), found)
         return found
-    refs: list[KerasRef] = []  # Keras 2: [[name, node_index, tensor_index, kwargs], ...]
-    for entry in node:
-        refs.append((entry[0], int(entry[1]), int(entry[2])))
-        if len(entry) > 3 and isinstance(entry[3], dict):
-            _collect(entry[3], refs)
-    return refs
+    for entry in node:  # Keras 2: [[name, node_index, tensor_index, kwargs], ...]
+        found.append((entry[0], int(entry[1]), int(entry[2])))
+        kwargs = entry[3] if len(entry) > 3 and isinstance(entry[3], dict) else {}
+        for key in _INPUT_KWARGS:
+            value = kwargs.get(key)
+            if _is_keras2_ref(value):
+                found.append((value[0], int(value[1]), int(value[2])))
+            else:
+                _collect(value, found)
+    return found
+
+
+def _is_keras2_ref(value: Any) -> bool:
+    """tf.keras writes a tensor inside call kwargs as ``[layer_name, node_index, tensor_index]``."""
+    return (isinstance(value, list) and len(value) == 3 and isinstance(value[0], str)
+            and all(isinstance(v, int) for v in value[1:]))
 
 
 def _collect(value: Any, found: list[KerasRef]) -> None:
+    """Every ``__keras_tensor__`` in ``value``, depth first (merge layers nest a list)."""
     if isinstance(value, dict):
         if value.get("class_name") == "__keras_tensor__":
             history = value["config"]["keras_history"]

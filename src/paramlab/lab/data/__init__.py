@@ -79,7 +79,9 @@ def load_dataset(
     train_share = 1 - val_fraction - test_fraction
     key = name_or_path.lower()
     if key in BUILTIN:
-        X, y, task, names, description = _generate(
+        from paramlab.lab.data.generators import generate
+
+        X, y, task, names, description = generate(
             key, seed, n_samples, n_features, noise, train_share
         )
     else:
@@ -94,19 +96,6 @@ def load_dataset(
         key = path.stem
     return split(key, X, y, task, names, description, seed, val_fraction, test_fraction,
                  standardize)
-
-
-def _generate(
-    key: str,
-    seed: int,
-    n_samples: int | None,
-    n_features: int | None,
-    noise: float | None,
-    train_share: float,
-) -> tuple[np.ndarray, np.ndarray, str, list[str], str]:
-    from paramlab.lab.data import generators
-
-    return generators.generate(key, seed, n_samples, n_features, noise, train_share)
 
 
 def split(
