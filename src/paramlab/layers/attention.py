@@ -1,10 +1,13 @@
-"""Attention layers: MultiHeadAttention, Attention (dot-product) and AdditiveAttention.
+"""Attention layers: MultiHeadAttention and Keras' parameter-light Attention/AdditiveAttention.
 
-MultiHeadAttention's weights are Keras' EinsumDense projections: query/key/value kernels
-(dim, heads, key_dim) with biases (heads, key_dim), and an output kernel
-(heads, value_dim, out) with bias (out,). Its MACs include the projections *and* the
-score (QKᵀ) and weighted-value products, which per-layer counters often leave out.
-Called with one input it is self-attention (query = value = key).
+MultiHeadAttention projects query, key and value per head with EinsumDense kernels of shape
+``(features, heads, head_dim)`` and biases ``(heads, head_dim)``, then projects the heads back
+with a kernel ``(heads, value_dim, *output_shape)``. Its MACs count the projections *and*
+the two attention products (scores QKᵀ and scores·V), which grow with sequence length while
+the parameters do not. Unknown lengths count as one.
+
+Inputs are ``[query, value]`` or ``[query, value, key]`` as Keras calls them; a single input
+means self-attention (query = value = key), the common ``mha(x, x)``.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from paramlab.errors import ShapeError
+from paramlab.errors import ShapeError, SpecError
 from paramlab.layers.base import (
     Args,
     Context,
@@ -20,7 +23,6 @@ from paramlab.layers.base import (
     Param,
     Shape,
     Weight,
-    anything,
     boolean,
     choice,
     fmt,
@@ -33,20 +35,45 @@ from paramlab.layers.base import (
 )
 
 
-def _out_shape(value: Any) -> tuple[int, ...] | None:
-    if value is None:
-        return None
+def _output_shape(value: Any) -> tuple[int, ...] | None:
+    """Keras' MHA ``output_shape``: an int or a tuple of ints; empty means the default."""
     if isinstance(value, int) and not isinstance(value, bool) and value > 0:
         return (value,)
-    if isinstance(value, (list, tuple)) and all(isinstance(v, int) and v > 0 for v in value):
+    if isinstance(value, (list, tuple)):
+        if not value:
+            return None
+        return tuple(positive_int(v) for v in value)
+    raise ValueError("a positive integer or a tuple of positive integers")
+
+
+def _axes(value: Any) -> tuple[int, ...]:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return (value,)
+    if isinstance(value, (list, tuple)) and all(
+        isinstance(v, int) and not isinstance(v, bool) for v in value
+    ):
         return tuple(value)
-    raise ValueError("a positive integer or a tuple of them")
+    raise ValueError("an integer or a tuple of integers")
 
 
-def _last(x: Shape, layer: str, role: str) -> int:
-    if not x:
-        raise ShapeError(f"{layer}: the {role} needs at least one axis; received {show_shape(x)}")
-    return known(x[-1], layer, f"{role} feature axis", x)
+def _query_value_key(inputs: list[Shape], layer: str) -> tuple[Shape, Shape, Shape]:
+    query = inputs[0]
+    value = inputs[1] if len(inputs) > 1 else query
+    key = inputs[2] if len(inputs) > 2 else value
+    for role, x in (("query", query), ("value", value), ("key", key)):
+        if len(x) < 2:
+            raise ShapeError(
+                f"{layer} expects {role} of shape (batch, sequence…, features); "
+                f"received {show_shape(x)}"
+            )
+    return query, value, key
+
+
+def _compatible(a: Shape, b: Shape) -> bool:
+    """Same rank, and equal wherever both axes are known."""
+    if len(a) != len(b):
+        return False
+    return all(x is None or y is None or x == y for x, y in zip(a, b, strict=True))
 
 
 @register(
@@ -57,82 +84,149 @@ def _last(x: Shape, layer: str, role: str) -> int:
         Param("value_dim", optional(positive_int), None),
         Param("dropout", number, 0.0),
         Param("use_bias", boolean, True),
-        Param("output_shape", _out_shape, None),
-        Param("attention_axes", anything, None),
-        Param("flash_attention", anything, None),
+        Param("output_shape", optional(_output_shape), None),
+        Param("attention_axes", optional(_axes), None),
+        Param("sliding_window", optional(positive_int), None),
+        Param("flash_attention", optional(boolean), None),
         Param("use_gate", boolean, False),
-        Param("sliding_window", anything, None),  # a mask: no weights
     ],
-    min_inputs=1,
     max_inputs=3,
 )
 def multi_head_attention(a: Args, inputs: list[Shape], ctx: Context) -> LayerResult:
-    """heads × key_dim projections of query, key and value, then back to the output size."""
-    query = inputs[0]
-    value = inputs[1] if len(inputs) > 1 else query
-    key = inputs[2] if len(inputs) > 2 else value
-    name = "MultiHeadAttention"
-    q, k, v = _last(query, name, "query"), _last(key, name, "key"), _last(value, name, "value")
-    h, kd = a.num_heads, a.key_dim
+    """Projections query/key/value (+ gate), attention, output projection."""
+    if a.flash_attention and a.dropout > 0:
+        raise SpecError(
+            "MultiHeadAttention does not support dropout with flash_attention=True. "
+            f"Received: dropout={a.dropout}"
+        )
+    layer = "MultiHeadAttention"
+    query, value, key = _query_value_key(inputs, layer)
+    if value[:-1] != key[:-1]:
+        raise ShapeError(
+            f"{layer}: all axes of value and key except the last must be equal; received "
+            f"value {show_shape(value)} and key {show_shape(key)}"
+        )
+    heads, kd = a.num_heads, a.key_dim
     vd = a.value_dim or kd
-    out = a.output_shape or (q,)
-    weights = [Weight("query_kernel", (q, h, kd)), Weight("key_kernel", (k, h, kd)),
-               Weight("value_kernel", (v, h, vd)), Weight("output_kernel", (h, vd, *out))]
-    n_out = math.prod(out)
-    parts = [f"{fmt(q)} × {h} × {kd}", f"{fmt(k)} × {h} × {kd}", f"{fmt(v)} × {h} × {vd}",
-             f"{h} × {vd} × {fmt(n_out)}"]
-    if a.use_bias:
-        weights = [weights[0], Weight("query_bias", (h, kd)), weights[1],
-                   Weight("key_bias", (h, kd)), weights[2], Weight("value_bias", (h, vd)),
-                   weights[3], Weight("output_bias", out)]
-        parts = [f"({fmt(q)} + 1) × {h} × {kd}", f"({fmt(k)} + 1) × {h} × {kd}",
-                 f"({fmt(v)} + 1) × {h} × {vd}", f"{h} × {vd} × {fmt(n_out)} + {fmt(n_out)}"]
-    tq = math.prod(d or 1 for d in query[:-1])
-    tv = math.prod(d or 1 for d in value[:-1])
-    macs = (tq * q * h * kd + tv * k * h * kd + tv * v * h * vd  # projections
-            + h * tq * tv * kd + h * tq * tv * vd  # scores QKᵀ and weights × V
-            + tq * h * vd * n_out)  # output projection
-    if a.use_gate:  # a sigmoid projection of the query, multiplied into the attention output
-        weights.append(Weight("gate_kernel", (q, h, vd)))
+    dims = {
+        role: known(x[-1], layer, f"{role} feature axis", x)
+        for role, x in (("query", query), ("key", key), ("value", value))
+    }
+    out = a.output_shape or (dims["query"],)
+    projections = [("query", dims["query"], kd), ("key", dims["key"], kd)]
+    if a.use_gate:
+        projections.append(("gate", dims["query"], vd))
+    projections.append(("value", dims["value"], vd))
+    weights: list[Weight] = []
+    terms: list[str] = []
+    for name, features, head_dim in projections:
+        weights.append(Weight(f"{name}/kernel", (features, heads, head_dim)))
         if a.use_bias:
-            weights.append(Weight("gate_bias", (h, vd)))
-        parts.append(f"({fmt(q)} + 1) × {h} × {vd}" if a.use_bias else f"{fmt(q)} × {h} × {vd}")
-        macs += tq * q * h * vd
+            weights.append(Weight(f"{name}/bias", (heads, head_dim)))
+        terms.append(_projection_term(name, features, heads, head_dim, a.use_bias))
+    weights.append(Weight("attention_output/kernel", (heads, vd, *out)))
+    if a.use_bias:
+        weights.append(Weight("attention_output/bias", out))
+    out_size = math.prod(out)
+    terms.append(_projection_term("output", heads * vd, 1, out_size, a.use_bias))
     total = sum(w.size for w in weights)
-    return LayerResult((*query[:-1], *out), weights, f"{' + '.join(parts)} = {fmt(total)}",
-                       macs)
+    formula = " + ".join(terms) + f" = {fmt(total)}"
+    macs = _mha_macs(a, query, key, value, dims, vd, out_size)
+    note = _torch_mha_note(a, dims, vd, out) if ctx.convention == "torch" else ""
+    return LayerResult((*query[:-1], *out), weights, formula, macs, note)
 
 
-def _query_value(inputs: list[Shape], layer: str) -> tuple[Shape, Shape]:
-    if len(inputs) < 2:
-        raise ShapeError(f"{layer} takes [query, value] or [query, value, key]")
-    return inputs[0], inputs[1]
+def _projection_term(name: str, features: int, heads: int, head_dim: int, bias: bool) -> str:
+    """One projection's count, e.g. ``query (64 + 1) × 8 × 16``."""
+    width = f"{fmt(head_dim)}" if heads == 1 else f"{heads} × {fmt(head_dim)}"
+    rows = f"({fmt(features)} + 1)" if bias else fmt(features)
+    return f"{name} {rows} × {width}"
+
+
+def _attention_axes(a: Args, rank: int) -> tuple[int, ...]:
+    """Attention axes counted without the batch axis, over the projected (…, heads, dim) shape.
+
+    Keras numbers axes with the batch axis and maps a negative axis ``i`` to ``rank + i``
+    of the projected tensor (batch, *query axes but features, heads, head_dim).
+    """
+    if a.attention_axes is None:
+        return tuple(range(rank - 1))
+    axes = tuple(axis - 1 if axis >= 0 else rank + axis for axis in a.attention_axes)
+    if any(axis < 0 or axis > rank - 1 for axis in axes):
+        raise SpecError(
+            f"MultiHeadAttention attention_axes={a.attention_axes} is out of range for a query "
+            f"of rank {rank + 1}: expected axes between 1 and {rank - 1}"
+        )
+    return axes
+
+
+def _mha_macs(
+    a: Args, query: Shape, key: Shape, value: Shape, dims: dict[str, int], vd: int, out: int
+) -> int:
+    """Projections, the QKᵀ scores and the scores·V combination, per example."""
+    heads, kd = a.num_heads, a.key_dim
+    if len(query) != len(key):
+        raise ShapeError(
+            "MultiHeadAttention needs query and key of the same rank; received "
+            f"query {show_shape(query)} and key {show_shape(key)}"
+        )
+    q_proj = (*query[:-1], heads)
+    k_proj = (*key[:-1], heads)
+    axes = _attention_axes(a, len(query))
+    batch = [i for i in range(len(q_proj)) if i not in axes]
+    if not _compatible(tuple(q_proj[i] for i in batch), tuple(k_proj[i] for i in batch)):
+        raise ShapeError(
+            "MultiHeadAttention: query and key must agree on every axis attention is not "
+            f"applied to; received query {show_shape(query)} and key {show_shape(key)} "
+            f"with attention_axes={a.attention_axes}"
+        )
+    q_positions = math.prod(d or 1 for d in query[:-1])
+    kv_positions = math.prod(d or 1 for d in key[:-1])
+    projections = q_positions * dims["query"] * heads * kd
+    projections += kv_positions * (dims["key"] * heads * kd + dims["value"] * heads * vd)
+    if a.use_gate:
+        projections += q_positions * dims["query"] * heads * vd
+    pairs = math.prod(q_proj[i] or 1 for i in batch)
+    pairs *= math.prod(q_proj[i] or 1 for i in axes) * math.prod(k_proj[i] or 1 for i in axes)
+    return projections + pairs * (kd + vd) + q_positions * heads * vd * out
+
+
+def _torch_mha_note(a: Args, dims: dict[str, int], vd: int, out: tuple[int, ...]) -> str:
+    """When PyTorch's nn.MultiheadAttention has the same count, and when it cannot."""
+    embed = dims["query"]
+    if a.num_heads * a.key_dim == embed == a.num_heads * vd and out == (embed,):
+        return (
+            "counted as Keras lays it out; PyTorch's nn.MultiheadAttention packs the same "
+            "projections into in_proj_weight/out_proj and has the same count"
+        )
+    return (
+        "counted as Keras lays it out; PyTorch's nn.MultiheadAttention needs "
+        "num_heads × key_dim = query features = output features, so it has no equivalent"
+    )
 
 
 @register(
     "Attention",
-    params=[Param("use_scale", boolean, False),
-            Param("score_mode", choice("dot", "concat"), "dot"),
-            Param("dropout", number, 0.0)],
+    params=[
+        Param("use_scale", boolean, False),
+        Param("score_mode", choice("dot", "concat"), "dot"),
+        Param("dropout", number, 0.0),
+    ],
     min_inputs=2,
     max_inputs=3,
 )
 def attention(a: Args, inputs: list[Shape], ctx: Context) -> LayerResult:
-    """Dot-product attention: an optional learned scalar scale (and one for concat scores)."""
-    query, value = _query_value(inputs, "Attention")
+    """Luong dot-product attention; at most two scalar weights (scale, concat_score_weight)."""
     weights = []
     if a.use_scale:
         weights.append(Weight("scale", ()))
     if a.score_mode == "concat":
         weights.append(Weight("concat_score_weight", ()))
-    dim = _last(query, "Attention", "query")
-    tq = math.prod(d or 1 for d in query[:-1])
-    tv = math.prod(d or 1 for d in value[:-1])
     formula = " + ".join(f"1 ({w.name})" for w in weights)
-    if weights:
+    if len(weights) > 1:
         formula += f" = {len(weights)}"
-    return LayerResult((*query[:-1], _last(value, "Attention", "value")), weights, formula,
-                       2 * tq * tv * dim)
+    # concat scores are tanh(q + k) summed: element-wise, so only dot scores count MACs
+    return _dot_attention(inputs, "Attention", weights, formula, a.score_mode == "dot")
 
 
 @register(
@@ -142,11 +236,37 @@ def attention(a: Args, inputs: list[Shape], ctx: Context) -> LayerResult:
     max_inputs=3,
 )
 def additive_attention(a: Args, inputs: list[Shape], ctx: Context) -> LayerResult:
-    """Bahdanau-style scores with a learned scale per feature."""
-    query, value = _query_value(inputs, "AdditiveAttention")
-    dim = _last(query, "AdditiveAttention", "query")
-    weights = [Weight("scale", (dim,))] if a.use_scale else []
-    tq = math.prod(d or 1 for d in query[:-1])
-    tv = math.prod(d or 1 for d in value[:-1])
-    return LayerResult((*query[:-1], _last(value, "AdditiveAttention", "value")), weights,
-                       fmt(dim) if weights else "", 2 * tq * tv * dim)
+    """Bahdanau attention; with use_scale a scale vector as long as the query features."""
+    query = inputs[0]
+    weights = []
+    formula = ""
+    if a.use_scale and query:
+        dim = known(query[-1], "AdditiveAttention", "query feature axis", query)
+        weights.append(Weight("scale", (dim,)))
+        formula = f"{fmt(dim)} (scale) = {fmt(dim)}"
+    # scores sum(scale · tanh(q + k)) are element-wise work: 0 MACs (fvcore's convention)
+    return _dot_attention(inputs, "AdditiveAttention", weights, formula, False)
+
+
+def _dot_attention(
+    inputs: list[Shape], layer: str, weights: list[Weight], formula: str, dot_scores: bool
+) -> LayerResult:
+    """Scores between every query and key position, then a weighted sum of the values.
+
+    MACs: the weighted sum of values, plus the query·key products when scores are dot products.
+    """
+    query, value, key = _query_value_key(inputs, layer)
+    if None not in (query[-1], key[-1]) and query[-1] != key[-1]:
+        raise ShapeError(
+            f"{layer} compares query and key features, which must be equal; received "
+            f"query {show_shape(query)} and key {show_shape(key)}"
+        )
+    if not _compatible(key[:-1], value[:-1]):
+        raise ShapeError(
+            f"{layer} needs key and value of the same length; received key "
+            f"{show_shape(key)} and value {show_shape(value)}"
+        )
+    pairs = math.prod(d or 1 for d in query[:-1]) * (key[-2] or 1)
+    scores = (query[-1] or 1) if dot_scores else 0
+    macs = pairs * (scores + (value[-1] or 1))
+    return LayerResult((*query[:-1], value[-1]), weights, formula, macs)

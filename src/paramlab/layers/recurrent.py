@@ -1,21 +1,28 @@
-"""Recurrent layers: SimpleRNN, LSTM, GRU, ConvLSTM, and the Bidirectional and
-TimeDistributed wrappers.
+"""Recurrent layers: SimpleRNN, LSTM, GRU, ConvLSTM1D/2D/3D and the wrappers around them.
 
-Convention: Keras gives each gate one bias (GRU with ``reset_after=True``, the default, two);
-PyTorch's ``nn.RNN/LSTM/GRU`` always have ``bias_ih`` *and* ``bias_hh``, one more bias vector
-per gate. Under ``convention="torch"`` the weights are PyTorch's.
+A recurrent layer keeps one kernel from the input and one recurrent kernel from its own
+state for each *gate* (1 for SimpleRNN, 3 for GRU, 4 for LSTM), plus biases::
+
+    gates × ((inputs + units + biases) × units)
+
+Keras keeps one bias vector per gate, except GRU with ``reset_after=True`` (the default),
+which keeps two (bias shape ``(2, 3·units)``). PyTorch's ``nn.RNN``/``nn.LSTM``/``nn.GRU``
+always keep two (``bias_ih`` and ``bias_hh``), so under the torch convention these rules emit
+PyTorch's weights and the counts grow by one bias vector per gate.
+
+MACs per example: every timestep multiplies the input by the kernel and the state by the
+recurrent kernel; an unknown number of timesteps counts as one.
 """
 
 from __future__ import annotations
 
 import math
 
-from paramlab.errors import ShapeError
+from paramlab.errors import ShapeError, SpecError
 from paramlab.layers.base import (
     Args,
     Context,
     LayerResult,
-    LayerSpec,
     Param,
     Shape,
     Weight,
@@ -35,145 +42,246 @@ from paramlab.layers.base import (
     show_shape,
 )
 
-_COMMON = [
-    Param("use_bias", boolean, True),
+# Arguments every Keras RNN layer accepts that never change its weights.
+_RNN_COMMON = [
     Param("dropout", number, 0.0),
     Param("recurrent_dropout", number, 0.0),
     Param("return_sequences", boolean, False),
     Param("return_state", boolean, False),
     Param("go_backwards", boolean, False),
-    Param("stateful", boolean, False),
+    Param("stateful", boolean, False),  # states are not weights: counts do not change
     Param("unroll", boolean, False),
     Param("zero_output_for_mask", boolean, False),
 ]
-_GATES = {"SimpleRNN": 1, "LSTM": 4, "GRU": 3}
-_STATES = {"SimpleRNN": 1, "LSTM": 2, "GRU": 1}
+# Keras' positional order starts units, activation, (recurrent_activation,) use_bias.
+_ACTIVATION = Param("activation", anything, "tanh")
+_RECURRENT_ACTIVATION = Param("recurrent_activation", anything, "sigmoid")
 
 
-def _sequence_input(x: Shape, layer: str) -> tuple[int | None, int]:
-    if len(x) != 2:
+def _steps(x: Shape, layer: str, rank: int = 1) -> tuple[int | None, Shape]:
+    """Split ``(timesteps, *step_shape)``; the step must have ``rank`` axes (features last)."""
+    if len(x) != rank + 1:
+        step = "features" if rank == 1 else f"{rank - 1} spatial axes and channels"
         raise ShapeError(
-            f"{layer} expects inputs of rank 3 (batch, timesteps, features); "
+            f"{layer} expects inputs of rank {rank + 2} (batch, timesteps, {step}); "
             f"received input shape {show_shape(x)}"
         )
-    return x[0], known(x[1], layer, "feature axis", x)
+    return x[0], x[1:]
 
 
-def _outputs(a: Args, steps: int | None, units: int, states: int) -> Shape | tuple[Shape, ...]:
-    out: Shape = (steps, units) if a.return_sequences else (units,)
-    if not a.return_state:
-        return out
-    return (out, *([(units,)] * states))
+def _sequence_outputs(
+    a: Args, timesteps: int | None, state: Shape, n_states: int
+) -> Shape | tuple[Shape, ...]:
+    """Keras' RNN output: the last state or every state, then the states if asked for."""
+    output = (timesteps, *state) if a.return_sequences else state
+    if a.return_state:
+        return (output, *([state] * n_states))
+    return output
 
 
-def _rnn_weights(kind: str, f: int, u: int, a: Args, ctx: Context) -> tuple[list[Weight], str]:
-    g = _GATES[kind]
-    gates = f"{g} × " if g > 1 else ""
-    if ctx.convention == "torch":
-        weights = [Weight("weight_ih_l0", (g * u, f)), Weight("weight_hh_l0", (g * u, u))]
-        if a.use_bias:
-            weights += [Weight("bias_ih_l0", (g * u,)), Weight("bias_hh_l0", (g * u,))]
-            total = g * u * (f + u + 2)
-            return weights, f"{gates}({fmt(f)} + {fmt(u)} + 2) × {fmt(u)} = {fmt(total)}"
-        return weights, f"{gates}({fmt(f)} + {fmt(u)}) × {fmt(u)} = {fmt(g * u * (f + u))}"
-    weights = [Weight("kernel", (f, g * u)), Weight("recurrent_kernel", (u, g * u))]
-    if not a.use_bias:
-        return weights, f"{gates}({fmt(f)} + {fmt(u)}) × {fmt(u)} = {fmt(g * u * (f + u))}"
-    if kind == "GRU" and a.reset_after:
-        weights.append(Weight("bias", (2, g * u)))
-        total = g * u * (f + u + 2)
-        return weights, f"{gates}({fmt(f)} + {fmt(u)} + 2) × {fmt(u)} = {fmt(total)}"
-    weights.append(Weight("bias", (g * u,)))
-    return weights, f"{gates}({fmt(f)} + {fmt(u)} + 1) × {fmt(u)} = {fmt(g * u * (f + u + 1))}"
+def _gates_formula(gates: int, terms: str, biases: int, units: int, total: int) -> str:
+    inner = f"({terms}{f' + {biases}' if biases else ''}) × {fmt(units)}"
+    if gates == 1:
+        return f"{inner} = {fmt(total)}"
+    return f"{gates} × ({inner}) = {fmt(total)}"
 
 
-def _note(kind: str, a: Args, ctx: Context) -> str:
-    if kind == "GRU" and a.get("reset_after", True):
-        return "GRU with reset_after=True has two biases per gate in Keras and PyTorch alike"
-    if kind == "GRU":
-        return ("GRU with reset_after=False has one bias per gate; PyTorch has no such GRU "
-                "(its GRU is reset_after=True with two biases)")
-    return ("Keras: one bias per gate; PyTorch: bias_ih and bias_hh, one more bias vector "
-            "per gate")
+def _recurrent(
+    a: Args, inputs: list[Shape], ctx: Context, layer: str, gates: int, keras_biases: int
+) -> LayerResult:
+    """Shared arithmetic of SimpleRNN, LSTM and GRU, in either convention."""
+    timesteps, (features,) = _steps(inputs[0], layer)
+    n = known(features, layer, "last axis (features)", inputs[0])
+    u = a.units
+    width = gates * u
+    torch = ctx.convention == "torch"
+    biases = (2 if torch else keras_biases) if a.use_bias else 0
+    if torch:
+        weights = [Weight("weight_ih_l0", (width, n)), Weight("weight_hh_l0", (width, u))]
+        if biases:
+            weights += [Weight("bias_ih_l0", (width,)), Weight("bias_hh_l0", (width,))]
+    else:
+        weights = [Weight("kernel", (n, width)), Weight("recurrent_kernel", (u, width))]
+        if biases:
+            weights.append(Weight("bias", (2, width) if biases == 2 else (width,)))
+    total = sum(w.size for w in weights)
+    formula = _gates_formula(gates, f"{fmt(n)} + {fmt(u)}", biases, u, total)
+    macs = (timesteps or 1) * (n + u) * width
+    n_states = 2 if layer == "LSTM" else 1
+    output = _sequence_outputs(a, timesteps, (u,), n_states)
+    return LayerResult(output, weights, formula, macs, _torch_note(a, ctx, layer, width))
 
 
-def _make_rnn(kind: str) -> None:
-    params = [Param("units", positive_int), *_COMMON]
-    if kind == "LSTM":
-        params += [Param("unit_forget_bias", boolean, True), Param("use_cudnn", anything, "auto")]
-    if kind == "GRU":
-        params += [Param("reset_after", boolean, True), Param("use_cudnn", anything, "auto")]
+def _torch_note(a: Args, ctx: Context, layer: str, width: int) -> str:
+    """Why the torch count differs from Keras' (or why it does not)."""
+    if ctx.convention != "torch" or not a.use_bias:
+        return ""
+    module = {"SimpleRNN": "nn.RNN", "LSTM": "nn.LSTM", "GRU": "nn.GRU"}[layer]
+    if layer == "GRU" and a.reset_after:
+        return (
+            "Keras GRU(reset_after=True) already keeps two bias vectors, shape (2, "
+            f"{width}), as PyTorch's nn.GRU does (bias_ih_l0, bias_hh_l0): the counts agree"
+        )
+    if layer == "GRU":
+        return (
+            "Keras GRU(reset_after=False) applies the reset gate before the recurrent "
+            "product and keeps one bias; PyTorch's nn.GRU has no such variant, so this "
+            f"counts nn.GRU's two biases (bias_ih_l0, bias_hh_l0): {fmt(width)} more than Keras"
+        )
+    return (
+        f"PyTorch's {module} keeps two bias vectors (bias_ih_l0 and bias_hh_l0) where Keras "
+        f"keeps one: {fmt(width)} more parameters than Keras' {layer}"
+    )
 
-    @register(kind, params=params)
-    def rnn(a: Args, inputs: list[Shape], ctx: Context) -> LayerResult:
-        """Each gate has a kernel from the inputs, a recurrent kernel from the state, a bias."""
-        (x,) = inputs
-        steps, f = _sequence_input(x, kind)
-        u = a.units
-        weights, formula = _rnn_weights(kind, f, u, a, ctx)
-        macs = (steps or 1) * _GATES[kind] * u * (f + u)
-        return LayerResult(_outputs(a, steps, u, _STATES[kind]), weights, formula, macs,
-                           _note(kind, a, ctx))
+
+@register(
+    "SimpleRNN",
+    params=[Param("units", positive_int), _ACTIVATION, Param("use_bias", boolean, True),
+            *_RNN_COMMON],
+)
+def simple_rnn(a: Args, inputs: list[Shape], ctx: Context) -> LayerResult:
+    """h_t = act(x_t·W + h_{t−1}·U + b): one gate."""
+    return _recurrent(a, inputs, ctx, "SimpleRNN", gates=1, keras_biases=1)
 
 
-for _kind in _GATES:
-    _make_rnn(_kind)
+@register(
+    "LSTM",
+    params=[Param("units", positive_int), _ACTIVATION, _RECURRENT_ACTIVATION,
+            Param("use_bias", boolean, True), Param("unit_forget_bias", boolean, True),
+            *_RNN_COMMON, Param("use_cudnn", anything, "auto")],
+)
+def lstm(a: Args, inputs: list[Shape], ctx: Context) -> LayerResult:
+    """Four gates (input, forget, cell, output); returns h, and h and c as states."""
+    return _recurrent(a, inputs, ctx, "LSTM", gates=4, keras_biases=1)
 
 
-def _make_conv_lstm(rank: int) -> None:
-    name = f"ConvLSTM{rank}D"
-    params = [
+@register(
+    "GRU",
+    params=[Param("units", positive_int), _ACTIVATION, _RECURRENT_ACTIVATION,
+            Param("use_bias", boolean, True), *_RNN_COMMON,
+            Param("reset_after", boolean, True), Param("use_cudnn", anything, "auto")],
+)
+def gru(a: Args, inputs: list[Shape], ctx: Context) -> LayerResult:
+    """Three gates (update, reset, candidate); reset_after=True keeps a second bias."""
+    return _recurrent(a, inputs, ctx, "GRU", gates=3, keras_biases=2 if a.reset_after else 1)
+
+
+# ----------------------------------------------------------------------------- ConvLSTM
+
+
+def _conv_lstm_params(rank: int) -> list[Param]:
+    return [
         Param("filters", positive_int),
         Param("kernel_size", ntuple(rank)),
-        Param("strides", ntuple(rank), 1),
+        Param("strides", ntuple(rank), (1,) * rank),
         Param("padding", choice("valid", "same"), "valid"),
         Param("data_format", optional(choice("channels_last", "channels_first")), None),
-        Param("dilation_rate", ntuple(rank), 1),
+        Param("dilation_rate", ntuple(rank), (1,) * rank),
+        _ACTIVATION,
+        _RECURRENT_ACTIVATION,
+        Param("use_bias", boolean, True),
         Param("unit_forget_bias", boolean, True),
-        *_COMMON,
+        *_RNN_COMMON,
     ]
 
-    @register(name, params=params)
-    def conv_lstm(a: Args, inputs: list[Shape], ctx: Context) -> LayerResult:
-        """An LSTM whose four gates are convolutions: input kernel, recurrent kernel, bias."""
-        (x,) = inputs
-        if len(x) != rank + 2:
-            raise ShapeError(
-                f"{name} expects inputs of rank {rank + 3} (batch, time, {rank} spatial axes, "
-                f"channels); received input shape {show_shape(x)}"
-            )
-        first = a.data_format == "channels_first"
-        steps = x[0]
-        spatial, c = (x[2:], x[1]) if first else (x[1:-1], x[-1])
-        c_in = known(c, name, "channel axis", x)
-        out = tuple(
-            conv_output_length(d, k, a.padding, s, r)
-            for d, k, s, r in zip(spatial, a.kernel_size, a.strides, a.dilation_rate,
-                                  strict=True)
+
+def _conv_lstm(a: Args, inputs: list[Shape], ctx: Context, rank: int) -> LayerResult:
+    """An LSTM whose kernels are convolutions: the input convolution follows the layer's
+    padding and strides, the recurrent one is always 'same' with stride 1 on the state."""
+    layer = f"ConvLSTM{rank}D"
+    if max(a.strides) > 1 and max(a.dilation_rate) > 1:
+        raise SpecError(
+            f"{layer} does not support strides > 1 together with dilation_rate > 1. "
+            f"Received: strides={a.strides}, dilation_rate={a.dilation_rate}"
         )
-        if any(d is not None and d <= 0 for d in out):
-            raise ShapeError(f"{name}: kernel {a.kernel_size} does not fit input {show_shape(x)}")
-        f, k = a.filters, math.prod(a.kernel_size)
-        ktext = " × ".join(map(str, a.kernel_size))
-        weights = [Weight("kernel", (*a.kernel_size, c_in, 4 * f)),
-                   Weight("recurrent_kernel", (*a.kernel_size, f, 4 * f))]
-        total = 4 * f * k * (c_in + f)
-        formula = f"4 × {ktext} × ({fmt(c_in)} + {fmt(f)}) × {fmt(f)}"
-        if a.use_bias:
-            weights.append(Weight("bias", (4 * f,)))
-            total += 4 * f
-            formula += f" + 4 × {fmt(f)}"
-        frame: Shape = (f, *out) if first else (*out, f)
-        output: Shape = (steps, *frame) if a.return_sequences else frame
-        shape: Shape | tuple[Shape, ...] = (output, frame, frame) if a.return_state else output
-        positions = math.prod(d or 1 for d in out)
-        macs = (steps or 1) * positions * 4 * f * k * (c_in + f)
-        return LayerResult(shape, weights, f"{formula} = {fmt(total)}", macs,
-                           "PyTorch has no ConvLSTM; counted as Keras does")
+    timesteps, step = _steps(inputs[0], layer, rank + 1)
+    first = a.data_format == "channels_first"
+    channels, spatial = (step[0], step[1:]) if first else (step[-1], step[:-1])
+    c = known(channels, layer, "channel axis", inputs[0])
+    out_spatial = tuple(
+        conv_output_length(length, k, a.padding, s, d)
+        for length, k, s, d in zip(spatial, a.kernel_size, a.strides, a.dilation_rate, strict=True)
+    )
+    if any(d is not None and d <= 0 for d in out_spatial):
+        raise ShapeError(
+            f"{layer}: kernel_size={a.kernel_size} with dilation_rate={a.dilation_rate} does "
+            f"not fit the spatial axes of input {show_shape(inputs[0])} with padding='valid'"
+        )
+    f = a.filters
+    state = (f, *out_spatial) if first else (*out_spatial, f)
+    weights = [
+        Weight("kernel", (*a.kernel_size, c, 4 * f)),
+        Weight("recurrent_kernel", (*a.kernel_size, f, 4 * f)),
+    ]
+    if a.use_bias:
+        weights.append(Weight("bias", (4 * f,)))
+    window = " × ".join(fmt(k) for k in a.kernel_size)
+    total = sum(w.size for w in weights)
+    terms = f"{window} × {fmt(c)} + {window} × {fmt(f)}"
+    formula = _gates_formula(4, terms, 1 if a.use_bias else 0, f, total)
+    positions = math.prod(d or 1 for d in out_spatial)
+    macs = (timesteps or 1) * positions * math.prod(a.kernel_size) * (c + f) * 4 * f
+    note = "PyTorch has no built-in ConvLSTM; counted as Keras does" if (
+        ctx.convention == "torch") else ""
+    return LayerResult(_sequence_outputs(a, timesteps, state, 2), weights, formula, macs, note)
 
 
-for _rank in (1, 2, 3):
-    _make_conv_lstm(_rank)
+@register("ConvLSTM1D", params=_conv_lstm_params(1))
+def conv_lstm1d(a: Args, inputs: list[Shape], ctx: Context) -> LayerResult:
+    """Input (timesteps, length, channels)."""
+    return _conv_lstm(a, inputs, ctx, 1)
+
+
+@register("ConvLSTM2D", params=_conv_lstm_params(2))
+def conv_lstm2d(a: Args, inputs: list[Shape], ctx: Context) -> LayerResult:
+    """Input (timesteps, rows, cols, channels)."""
+    return _conv_lstm(a, inputs, ctx, 2)
+
+
+@register("ConvLSTM3D", params=_conv_lstm_params(3))
+def conv_lstm3d(a: Args, inputs: list[Shape], ctx: Context) -> LayerResult:
+    """Input (timesteps, depth, rows, cols, channels)."""
+    return _conv_lstm(a, inputs, ctx, 3)
+
+
+# ----------------------------------------------------------------------------- wrappers
+
+
+def _split_outputs(result: LayerResult, return_state: bool) -> tuple[Shape, list[Shape]]:
+    """(output, states) of a recurrent layer's result."""
+    if return_state:
+        output, *states = result.output_shape
+        return output, states  # type: ignore[return-value]
+    return result.output_shape, []  # type: ignore[return-value]
+
+
+def _merge(mode: str | None, forward: Shape, backward: Shape) -> list[Shape]:
+    """Bidirectional's merge of the two directions' outputs."""
+    if mode is None:
+        return [forward, backward]
+    if mode == "concat":
+        if forward[:-1] != backward[:-1]:
+            raise ShapeError(
+                "Bidirectional cannot concatenate forward output "
+                f"{show_shape(forward)} with backward output {show_shape(backward)}"
+            )
+        last = None if None in (forward[-1], backward[-1]) else forward[-1] + backward[-1]
+        return [(*forward[:-1], last)]
+    if forward != backward:
+        raise ShapeError(
+            f"Bidirectional merge_mode={mode!r} needs equal outputs; received forward "
+            f"{show_shape(forward)} and backward {show_shape(backward)}"
+        )
+    return [forward]
+
+
+def _direction_weights(weights: list[Weight], ctx: Context, backward: bool) -> list[Weight]:
+    """Keras names the halves forward_/backward_; PyTorch suffixes the backward one _reverse."""
+    if ctx.convention == "torch" and all(w.name.endswith("_l0") for w in weights):
+        suffix = "_reverse" if backward else ""
+        return [Weight(w.name + suffix, w.shape, w.trainable, w.statistic) for w in weights]
+    prefix = "backward_" if backward else "forward_"
+    return [Weight(prefix + w.name, w.shape, w.trainable, w.statistic) for w in weights]
 
 
 @register(
@@ -181,53 +289,84 @@ for _rank in (1, 2, 3):
     params=[
         Param("layer", layer_spec),
         Param("merge_mode", optional(choice("concat", "sum", "mul", "ave")), "concat"),
+        Param("weights", anything, None),  # initial values only
         Param("backward_layer", optional(layer_spec), None),
-        Param("weights", anything, None),
     ],
 )
 def bidirectional(a: Args, inputs: list[Shape], ctx: Context) -> LayerResult:
-    """Two copies of the recurrent layer, one reading backwards: twice the weights."""
-    forward = _inner(a.layer, inputs, ctx, "forward")
-    backward = _inner(a.backward_layer or a.layer, inputs, ctx, "backward")
-    weights = [Weight(f"forward_{w.name}", w.shape, w.trainable, w.statistic)
-               for w in forward.weights]
-    weights += [Weight(f"backward_{w.name}", w.shape, w.trainable, w.statistic)
-                for w in backward.weights]
-    total = sum(w.size for w in weights)
-    formula = f"2 × {fmt(total // 2)} = {fmt(total)}" if total and forward.formula else ""
-    shapes = forward.output_shape
-    states: tuple[Shape, ...] = ()
-    if shapes and isinstance(shapes[0], tuple):
-        out, *rest = shapes  # type: ignore[misc]
-        states = tuple(rest) * 2
+    """Two copies of a recurrent layer, one reading the sequence backwards: twice the weights.
+
+    Without ``backward_layer`` the backward copy is the forward layer's config with
+    ``go_backwards=True``, exactly as Keras builds it.
+    """
+    fwd_type, fwd_args, fwd = apply_layer(a.layer, inputs, ctx, " (forward layer)")
+    if "go_backwards" not in fwd_args:
+        raise SpecError(
+            f"Bidirectional wraps a recurrent layer (LSTM, GRU, SimpleRNN, ConvLSTM…); "
+            f"received {fwd_type.name}"
+        )
+    if a.backward_layer is None:
+        bwd_args = Args(fwd_args, go_backwards=True)
+        bwd_type, bwd = fwd_type, fwd_type.rule(bwd_args, list(inputs), ctx)
     else:
-        out = shapes
-    if a.merge_mode == "concat":
-        merged: Shape | tuple[Shape, ...] = (*out[:-1], (out[-1] or 0) * 2)
-    elif a.merge_mode is None:
-        merged = (out, out)
-    else:
-        merged = out
-    if states:
-        merged = ((merged,) if a.merge_mode is not None else merged) + states  # type: ignore[operator]
-    return LayerResult(merged, weights, formula, forward.macs + backward.macs, forward.note)
+        bwd_type, bwd_args, bwd = apply_layer(a.backward_layer, inputs, ctx, " (backward layer)")
+        if "go_backwards" not in bwd_args:
+            raise SpecError(
+                f"Bidirectional's backward_layer must be recurrent; received {bwd_type.name}"
+            )
+    _check_directions(fwd_args, bwd_args)
+    out_f, states_f = _split_outputs(fwd, fwd_args.return_state)
+    out_b, states_b = _split_outputs(bwd, bwd_args.return_state)
+    outputs = _merge(a.merge_mode, out_f, out_b) + states_f + states_b
+    weights = _direction_weights(fwd.weights, ctx, False)
+    weights += _direction_weights(bwd.weights, ctx, True)
+    formula = _bidirectional_formula(fwd, bwd)
+    note = fwd.note and f"each direction: {fwd.note}"
+    output = outputs[0] if len(outputs) == 1 else tuple(outputs)
+    return LayerResult(output, weights, formula, fwd.macs + bwd.macs, note)
 
 
-def _inner(spec: LayerSpec, inputs: list[Shape], ctx: Context, role: str) -> LayerResult:
-    return apply_layer(spec, inputs, ctx, f" ({role} layer of Bidirectional)")[2]
+def _check_directions(fwd: Args, bwd: Args) -> None:
+    """Keras' _verify_layer_config: opposite directions, same outputs and statefulness."""
+    if fwd.go_backwards == bwd.go_backwards:
+        raise SpecError(
+            "Bidirectional's forward and backward layers need different go_backwards; "
+            f"both are go_backwards={fwd.go_backwards}"
+        )
+    for attr in ("stateful", "return_sequences", "return_state"):
+        if fwd[attr] != bwd[attr]:
+            raise SpecError(
+                f"Bidirectional's forward and backward layers need the same {attr}; "
+                f"received {fwd[attr]} and {bwd[attr]}"
+            )
+
+
+def _bidirectional_formula(fwd: LayerResult, bwd: LayerResult) -> str:
+    n_f = sum(w.size for w in fwd.weights)
+    n_b = sum(w.size for w in bwd.weights)
+    if fwd.formula == bwd.formula:
+        return f"2 directions × {fmt(n_f)} = {fmt(n_f + n_b)} (each: {fwd.formula})"
+    return (
+        f"{fmt(n_f)} + {fmt(n_b)} = {fmt(n_f + n_b)} "
+        f"(forward: {fwd.formula}; backward: {bwd.formula})"
+    )
 
 
 @register("TimeDistributed", params=[Param("layer", layer_spec)])
 def time_distributed(a: Args, inputs: list[Shape], ctx: Context) -> LayerResult:
-    """The same inner layer (same weights) applied to every time step."""
+    """The same layer on every timestep: its weights once, its MACs once per timestep."""
     (x,) = inputs
     if len(x) < 2:
         raise ShapeError(
-            f"TimeDistributed expects inputs of rank ≥ 3 (batch, time, …); received {show_shape(x)}"
+            "TimeDistributed expects inputs of rank 3 or more (batch, timesteps, …); "
+            f"received input shape {show_shape(x)}"
         )
-    inner = apply_layer(a.layer, [x[1:]], ctx, " (inside TimeDistributed)")[2]
+    inner_type, _, inner = apply_layer(a.layer, [x[1:]], ctx, " (inside TimeDistributed)")
     out = inner.output_shape
     if out and isinstance(out[0], tuple):
-        raise ShapeError("TimeDistributed cannot wrap a layer with several outputs")
-    return LayerResult((x[0], *out), inner.weights, inner.formula,  # type: ignore[misc]
-                       inner.macs * (x[0] or 1), inner.note)
+        raise ShapeError(
+            f"TimeDistributed cannot wrap {inner_type.name}, which has several outputs"
+        )
+    formula = inner.formula and f"{inner.formula} (one copy shared by all timesteps)"
+    macs = (x[0] or 1) * inner.macs
+    return LayerResult((x[0], *out), list(inner.weights), formula, macs, inner.note)

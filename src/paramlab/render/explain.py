@@ -75,6 +75,8 @@ def render_explain(summary: Summary) -> str:
         words = _WORDS.get(row.type, lambda r: "")(row)
         lines.append(f"{head}: {words + ': ' if words else ''}{row.formula} parameters.")
         lines.append(f"   Weights: {_weights_sentence(row)}.")
+        if row.note:
+            lines.append(f"   Note: {row.note.rstrip('.')}.")
     counted = [row for row in summary.layers if row.params]
     if counted:
         sum_text = " + ".join(f"{row.params:,}" for row in counted)
