@@ -15,7 +15,6 @@ from paramlab.layers.base import (
     Weight,
     get_layer_type,
     register,
-    registered_names,
 )
 
 for _module in pkgutil.iter_modules(__path__):
@@ -31,5 +30,4 @@ __all__ = [
     "Weight",
     "get_layer_type",
     "register",
-    "registered_names",
 ]

@@ -134,12 +134,6 @@ def number(value: Any) -> float:
     raise ValueError("a number")
 
 
-def string(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    raise ValueError("a string")
-
-
 def anything(value: Any) -> Any:
     return value
 
@@ -333,12 +327,6 @@ def get_layer_type(name: str) -> LayerType:
     close = difflib.get_close_matches(key, list(_CANONICAL), n=1, cutoff=0.6)
     hint = f"; did you mean {_REGISTRY[_CANONICAL[close[0]]].name!r}?" if close else ""
     raise SpecError(f"unknown layer {name!r}{hint}")
-
-
-def registered_names() -> list[str]:
-    from paramlab import layers  # noqa: F401
-
-    return sorted(_REGISTRY)
 
 
 # ----------------------------------------------------------------------------- arithmetic
