@@ -238,16 +238,23 @@ def _times_multiplier(channels: int, multiplier: int) -> str:
     return f"{fmt(channels)} × {multiplier}" if multiplier > 1 else fmt(channels)
 
 
+def _input_and_window(layer: str, inputs: list[Shape], rank: int,
+                      a: Args) -> tuple[int, Shape]:
+    """Input channels and the spatial output of the depthwise window (depthwise, separable)."""
+    (x,) = inputs
+    spatial, c_in = _channels(layer, x, rank, a.data_format)
+    out = window_output(
+        layer, x, spatial, a.kernel_size, a.strides, a.padding, a.dilation_rate, "kernel"
+    )
+    return c_in, out
+
+
 def _depthwise_rule(rank: int) -> Rule:
     layer = f"DepthwiseConv{rank}D"
 
     def depthwise(a: Args, inputs: list[Shape], ctx: Context) -> LayerResult:
         """(k₁ × … + 1) × c_in × depth_multiplier: each channel filtered on its own."""
-        (x,) = inputs
-        spatial, c_in = _channels(layer, x, rank, a.data_format)
-        out = window_output(
-            layer, x, spatial, a.kernel_size, a.strides, a.padding, a.dilation_rate, "kernel"
-        )
+        c_in, out = _input_and_window(layer, inputs, rank, a)
         dm = a.depth_multiplier
         kernel = (*a.kernel_size, c_in, dm)
         weights = [Weight("kernel", kernel), *_bias(c_in * dm, a.use_bias)]
@@ -283,11 +290,7 @@ def _separable_rule(rank: int) -> Rule:
 
     def separable(a: Args, inputs: list[Shape], ctx: Context) -> LayerResult:
         """k₁ × … × c_in × dm (depthwise) + (c_in × dm + 1) × filters (1×1 pointwise + bias)."""
-        (x,) = inputs
-        spatial, c_in = _channels(layer, x, rank, a.data_format)
-        out = window_output(
-            layer, x, spatial, a.kernel_size, a.strides, a.padding, a.dilation_rate, "kernel"
-        )
+        c_in, out = _input_and_window(layer, inputs, rank, a)
         dm = a.depth_multiplier
         depthwise = (*a.kernel_size, c_in, dm)
         pointwise = ((1,) * rank) + (c_in * dm, a.filters)
