@@ -24,12 +24,13 @@ window.addEventListener('load', () => {
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return demo(tmp_path_factory.mktemp("demo"), quick=True, quiet=True)
+    return demo(tmp_path_factory.mktemp("demo"), level="quick", quiet=True)
 
 
 def test_report_is_self_contained_and_answers_with_numbers(report: Path) -> None:
     page = report.read_text()
-    assert page.count('src="data:image/png;base64,') == 4
+    images = page.count('src="data:image/png;base64,')
+    assert images >= 4 and images == len(list((report.parent / "plots").glob("*.png")))
     assert "http://" not in page and "https://" not in page and "<script" not in page
     rows = RunStore.open(report.parent / "sweep").rows()
     largest = max(rows, key=lambda r: r["params"])
@@ -54,4 +55,5 @@ def test_every_plot_is_visible_in_chromium(report: Path, tmp_path: Path) -> None
     ).stdout
     match = re.search(r'data-images="([^"]*)"', dom)
     assert match, "the page did not finish loading"
-    assert match.group(1).split(",") == ["true"] * 4
+    shown = match.group(1).split(",")
+    assert len(shown) >= 4 and all(flag == "true" for flag in shown)

@@ -184,9 +184,19 @@ def _add_lab_parsers(subparsers: argparse._SubParsersAction) -> None:  # type: i
     add_lab_parsers(subparsers)
 
 
+def _run_experiment(ns: argparse.Namespace) -> int:
+    from paramlab.lab.cli import run_command
+
+    return run_command(ns.run_argv)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    ns = parser.parse_args(argv)
+    if args[:1] == ["run"]:  # the lab parses the rest itself (see paramlab.lab.cli)
+        ns = argparse.Namespace(handler=_run_experiment, run_argv=args[1:])
+    else:
+        ns = parser.parse_args(args)
     handler: Handler | None = getattr(ns, "handler", None)
     if handler is None:
         parser.print_help()

@@ -22,26 +22,18 @@ import os
 import platform
 import sqlite3
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from paramlab.errors import DataError, ParamlabError
 
-COLUMNS = [
-    "model_id", "seed", "hidden", "spec", "params", "observations", "params_per_observation",
-    "train_loss", "val_loss", "test_loss", "train_metric", "val_metric", "test_metric",
-    "epochs", "best_epoch", "seconds",
-]
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS models (
-    model_id TEXT PRIMARY KEY, seed INTEGER, hidden TEXT, spec TEXT, params INTEGER,
-    observations INTEGER, params_per_observation REAL, train_loss REAL, val_loss REAL,
-    test_loss REAL, train_metric REAL, val_metric REAL, test_metric REAL, epochs INTEGER,
-    best_epoch INTEGER, seconds REAL, finished_at TEXT
-);
+if TYPE_CHECKING:
+    from paramlab.lab.experiments.base import Column
+
+_EPOCHS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS epochs (
     model_id TEXT, epoch INTEGER, train_loss REAL, val_loss REAL, test_loss REAL,
     PRIMARY KEY (model_id, epoch)
@@ -49,23 +41,34 @@ CREATE TABLE IF NOT EXISTS epochs (
 """
 
 
+def _models_schema(columns: Sequence[Column]) -> str:
+    """The models table, made from the experiment's one declaration of its columns; the
+    first column is the primary key (the resume key)."""
+    key, *rest = columns
+    parts = [f"{key.name} {key.sql_type} PRIMARY KEY",
+             *(f"{c.name} {c.sql_type}" for c in rest), "finished_at TEXT"]
+    return f"CREATE TABLE IF NOT EXISTS models ({', '.join(parts)});"
+
+
 class RunStore:
     """One run folder. Open it with :meth:`create_or_resume`."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, columns: Sequence[str] | None = None):
         self.path = path
         self.db_path = path / "store.sqlite"
+        self._columns = list(columns) if columns is not None else None
 
     # --- opening
     @classmethod
-    def create_or_resume(cls, path: Path, config: dict[str, Any]) -> RunStore:
+    def create_or_resume(cls, path: Path, config: dict[str, Any],
+                         columns: Sequence[Column]) -> RunStore:
         """A new run, or the same run again (its finished models are skipped).
 
         A folder that holds a *different* configuration is refused rather than mixed.
         """
         config = json.loads(json.dumps(config))  # compare as it will read back (tuples → lists)
         path.mkdir(parents=True, exist_ok=True)
-        store = cls(path)
+        store = cls(path, [c.name for c in columns])
         config_path = path / "config.json"
         if config_path.exists():
             saved = json.loads(config_path.read_text())
@@ -80,7 +83,7 @@ class RunStore:
                  "created": _now()}, indent=2))
             _atomic_write(path / "environment.json", json.dumps(environment(), indent=2))
         with store.connect() as db:
-            db.executescript(_SCHEMA)
+            db.executescript(_models_schema(columns) + _EPOCHS_SCHEMA)
         return store
 
     @classmethod
@@ -105,6 +108,34 @@ class RunStore:
     def config(self) -> dict[str, Any]:
         return json.loads((self.path / "config.json").read_text())["experiment_config"]
 
+    @property
+    def experiment(self) -> str:
+        """The registered name of the experiment that made this run."""
+        return str(self.config().get("experiment", ""))
+
+    def write_json(self, name: str, value: Any) -> Path:
+        """An experiment-level result file (``analysis.json``), written atomically."""
+        target = self.path / name
+        _atomic_write(target, json.dumps(value, indent=2))
+        return target
+
+    def read_json(self, name: str) -> Any:
+        target = self.path / name
+        if not target.exists():
+            raise DataError(f"{target} is missing; run the experiment to the end "
+                            "(the same command again resumes it)")
+        return json.loads(target.read_text())
+
+    @property
+    def columns(self) -> list[str]:
+        """The results columns, as declared by the experiment (read back from the table
+        when the folder was opened for a report)."""
+        if self._columns is None:
+            with self.connect() as db:
+                names = [r[1] for r in db.execute("PRAGMA table_info(models)")]
+            self._columns = [n for n in names if n != "finished_at"]
+        return self._columns
+
     # --- writing
     def finished_ids(self) -> set[str]:
         with self.connect() as db:
@@ -112,7 +143,10 @@ class RunStore:
 
     def record(self, row: dict[str, Any], history: list[dict[str, float]]) -> None:
         """Commit one finished model and its epochs together, or not at all."""
-        values = [row.get(column) for column in COLUMNS] + [_now()]
+        unknown = sorted(set(row) - set(self.columns))
+        if unknown:  # a bug in the experiment, not the user's doing: fail loudly
+            raise ValueError(f"row has columns the experiment did not declare: {unknown}")
+        values = [row.get(column) for column in self.columns] + [_now()]
         with self.connect() as db:
             db.execute(f"INSERT INTO models VALUES ({', '.join('?' * len(values))})", values)
             db.executemany(
@@ -159,7 +193,7 @@ class RunStore:
         target = self.path / "results.csv"
         temporary = target.with_suffix(".csv.tmp")
         with temporary.open("w", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=COLUMNS, extrasaction="ignore")
+            writer = csv.DictWriter(handle, fieldnames=self.columns, extrasaction="ignore")
             writer.writeheader()
             writer.writerows(self.rows())
         os.replace(temporary, target)

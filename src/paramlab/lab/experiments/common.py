@@ -1,18 +1,34 @@
-"""What every experiment shares: data/training options, the run loop with resume, progress."""
+"""What experiments that train MLPs on one data set share: the data config, the results
+columns of a trained model, and the run loop with resume."""
 
 from __future__ import annotations
 
-import dataclasses
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from paramlab.errors import ParamlabError
 from paramlab.lab.data import Dataset, load_dataset
 from paramlab.lab.engine import MLPArch, ModelResult, TrainConfig, train_models
+from paramlab.lab.experiments.base import Column, Progress, RunOutcome
 from paramlab.lab.store import RunStore
+
+MODEL_COLUMNS = (
+    Column("model_id", str, "unique within the run; the resume key"),
+    Column("seed", int, "initialization seed"),
+    Column("hidden", str, "hidden widths, e.g. 256-256"),
+    Column("spec", str, "the MLP shorthand, e.g. 40-256-256-1"),
+    Column("params", int, "trainable parameters (paramlab count)"),
+    Column("observations", int, "training rows"),
+    Column("params_per_observation", float),
+    Column("train_loss", float), Column("val_loss", float), Column("test_loss", float),
+    Column("train_metric", float, "accuracy, for classification"),
+    Column("val_metric", float), Column("test_metric", float),
+    Column("epochs", int, "epochs trained (early stopping may end sooner)"),
+    Column("best_epoch", int), Column("seconds", float),
+)
+MODEL_DISPLAY = ("model_id", "hidden", "params", "params_per_observation", "train_loss",
+                 "val_loss", "test_loss", "epochs")
 
 
 @dataclass
@@ -28,16 +44,6 @@ class DataConfig:
                             n_samples=self.n_samples, noise=self.noise)
 
 
-def from_dict(cls: type, values: dict[str, Any]) -> Any:
-    """Build a config dataclass, rejecting unknown keys (nanoGPT's configurator rule)."""
-    names = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(values) - names)
-    if unknown:
-        raise ParamlabError(f"unknown {cls.__name__} key(s): {', '.join(unknown)}; "
-                            f"known: {', '.join(sorted(names))}")
-    return cls(**values)
-
-
 @dataclass
 class Planned:
     """One model a run intends to train."""
@@ -45,25 +51,6 @@ class Planned:
     model_id: str
     arch: MLPArch
     seed: int
-
-
-@dataclass
-class Progress:
-    """Callbacks the CLI plugs a progress bar into (no-ops by default)."""
-
-    start: Callable[[int, int, int], None] = lambda total, done, epochs: None
-    epoch: Callable[[int, int], None] = lambda epoch, models: None
-    model_done: Callable[[ModelResult], None] = lambda result: None
-
-
-@dataclass
-class RunOutcome:
-    store: RunStore
-    data: Dataset
-    trained: int
-    skipped: int
-    seconds: float
-    results: list[ModelResult] = field(default_factory=list)
 
 
 def execute(
@@ -100,8 +87,8 @@ def execute(
             on_model_done=finished,
         )
     store.write_csv()
-    return RunOutcome(store, data, len(todo), len(plan) - len(todo),
-                      time.perf_counter() - start, results)
+    return RunOutcome(store, len(todo), len(plan) - len(todo), time.perf_counter() - start,
+                      data, results)
 
 
 def row_of(result: ModelResult) -> dict[str, Any]:
@@ -117,5 +104,6 @@ def row_of(result: ModelResult) -> dict[str, Any]:
     }
 
 
-def open_store(out: Path, experiment: str, config: dict[str, Any]) -> RunStore:
-    return RunStore.create_or_resume(out, {"experiment": experiment, **config})
+def open_store(out: Path, experiment: str, config: dict[str, Any],
+               columns: tuple[Column, ...] = MODEL_COLUMNS) -> RunStore:
+    return RunStore.create_or_resume(out, {"experiment": experiment, **config}, columns)

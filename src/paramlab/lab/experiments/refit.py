@@ -11,6 +11,7 @@ inputs. What distance remains after alignment is real disagreement.
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import itertools
 from dataclasses import dataclass, field
@@ -20,15 +21,26 @@ from typing import Any
 import numpy as np
 
 from paramlab.errors import ParamlabError, SpecError
+from paramlab.lab import plots, reporting
 from paramlab.lab.engine import MLPArch, TrainConfig
-from paramlab.lab.experiments.common import (
-    DataConfig,
-    Planned,
+from paramlab.lab.experiments import options
+from paramlab.lab.experiments.base import (
+    DemoLevel,
+    Experiment,
     Progress,
     RunOutcome,
+    Section,
+    from_dict,
+)
+from paramlab.lab.experiments.common import (
+    MODEL_COLUMNS,
+    MODEL_DISPLAY,
+    DataConfig,
+    Planned,
     execute,
     open_store,
 )
+from paramlab.lab.store import RunStore
 
 
 @dataclass
@@ -63,7 +75,17 @@ def run(config: RefitConfig, out: Path, progress: Progress | None = None) -> Run
     arch = config.arch(data.n_features, data.n_outputs)
     store = open_store(out, "refit", dataclasses.asdict(config))
     planned = [Planned(f"refit-{k:03d}", arch, config.seed + k) for k in range(config.seeds)]
-    return execute(planned, data, config.train, store, keep_weights=True, progress=progress)
+    outcome = execute(planned, data, config.train, store, keep_weights=True,
+                      progress=progress)
+    target_std = float(np.std(data.y_test)) if data.task == "regression" else 1.0
+    outcome.analysis = analyze_store(store, target_std).to_dict()
+    store.write_json("analysis.json", outcome.analysis)
+    outcome.summary = [
+        f"validation loss spread {outcome.analysis['val_loss_spread']:.1%} · weight distance "
+        f"{outcome.analysis['weight_distance']:.0%} (aligned "
+        f"{outcome.analysis['aligned_distance']:.0%}) · prediction difference "
+        f"{outcome.analysis['prediction_difference']:.1%}"]
+    return outcome
 
 
 # ------------------------------------------------------------------ analysis
@@ -173,3 +195,95 @@ def analyze_store(store: Any, target_std: float, prefix: str = "refit-") -> Refi
     return analyze(weights, predictions, [r["val_loss"] for r in rows],
                    [r["test_loss"] for r in rows], target_std, rows[0]["params"],
                    rows[0]["observations"])
+
+
+# ------------------------------------------------------------------ command line
+
+
+def add_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("spec", metavar="SPEC", help="MLP shorthand, e.g. 40-256-256-1")
+    p.add_argument("--seeds", type=int, default=5, help="refits (default 5)")
+    options.add_data(p)
+    options.add_training(p)
+
+
+def build_config(ns: argparse.Namespace) -> RefitConfig:
+    return RefitConfig(ns.spec, ns.seeds, options.data_config(ns), options.train_config(ns),
+                       ns.seed)
+
+
+def demo_config(level: DemoLevel, earlier: dict[str, RunOutcome]) -> RefitConfig | None:
+    """The largest architecture of the demo's sweep, refitted from four seeds."""
+    swept = earlier.get("sweep")
+    if swept is None:
+        return None
+    largest = max(swept.store.rows(), key=lambda r: r["params"])["spec"]
+    sweep_config = swept.store.config()
+    data = from_dict(DataConfig, sweep_config["data"])
+    train = from_dict(TrainConfig, sweep_config["train"])
+    return RefitConfig(largest, 3 if level == "quick" else 4, data, train, seed=1000)
+
+
+# ------------------------------------------------------------------ report
+
+
+def report(store: RunStore, plots_dir: Path) -> Section:
+    rows = store.rows()
+    analysis = store.read_json("analysis.json")
+    return Section(
+        f"Refits: {rows[0]['spec']} with {len(rows)} seeds",
+        refit_sentences(analysis, rows),
+        [plots.refit_spread(analysis, plots_dir / "refit_spread.png")],
+        reporting.architecture_tables([rows[0]["spec"]]),
+    )
+
+
+def refit_sentences(analysis: dict[str, Any], rows: list[dict[str, Any]]) -> list[str]:
+    """The seed answer, measured — or contradicted, when the numbers say so."""
+    n = analysis["observations"] or rows[0]["observations"]
+    params = analysis["params"] or rows[0]["params"]
+    same_loss = analysis["val_loss_spread"] < 0.1
+    apart = analysis["aligned_distance"] > 0.2
+    lines = [
+        f"{len(rows)} refits of {rows[0]['spec']} ({params:,} parameters for {n:,} "
+        f"observations, {params / n:,.1f} per observation) differ only in their random seed.",
+        f"Their validation losses are within {analysis['val_loss_spread']:.1%} of each other "
+        f"(mean {analysis['val_loss_mean']:.4f}).",
+        f"Their weights are {'far apart' if apart else 'close'}: the mean relative distance "
+        f"between two refits is {analysis['weight_distance']:.0%} (cosine similarity "
+        f"{analysis['weight_cosine']:.2f}); after matching hidden units across refits it is "
+        f"{analysis['aligned_distance']:.0%} (cosine {analysis['aligned_cosine']:.2f}).",
+        f"Their test predictions differ by {analysis['prediction_difference']:.1%} of the "
+        "targets' spread.",
+    ]
+    if same_loss and apart:
+        lines.append("This is the seed answer, measured: the data determine the predictions, "
+                     "not the parameters. The goal of fitting is a good predictor, and many "
+                     "very different weight settings are equally good ones.")
+    elif same_loss:
+        lines.append("Here the data do pin the weights down: after matching units the refits "
+                     "land close together, as a model with few parameters per observation "
+                     "should.")
+    else:
+        lines.append("The refits do not even agree on the loss: training has not converged "
+                     "to equally good solutions (more epochs or a smaller learning rate), so "
+                     "their weights say little yet.")
+    return lines
+
+
+EXPERIMENT = Experiment(
+    name="refit",
+    help="one architecture, several seeds: same loss, different weights?",
+    description="Train one architecture from several seeds and compare the spread of "
+    "validation loss with the spread of weights (raw and after aligning hidden units).",
+    config=RefitConfig,
+    add_options=add_options,
+    build_config=build_config,
+    run=run,
+    columns=MODEL_COLUMNS,
+    report=report,
+    order=20,
+    display=MODEL_DISPLAY,
+    demo=demo_config,
+    example=("40-8-1", "--seeds", "2", "--epochs", "1", "--n-samples", "200"),
+)

@@ -1,4 +1,8 @@
-"""The report's figures (matplotlib, Agg backend), one function per plot, each saved as PNG."""
+"""The report's figures (matplotlib, Agg backend), one function per plot, each saved as PNG.
+
+:func:`figure` and :func:`save` give every experiment's plots one look; the sweep's and the
+refit's figures live here, new experiments may keep theirs in their own module.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,13 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
 
-def _save(fig: Any, path: Path) -> Path:
+def figure(width: float = 7.5, height: float = 4.6) -> tuple[Any, Any]:
+    """A new figure and its axes, in the report's size."""
+    return plt.subplots(figsize=(width, height))
+
+
+def save(fig: Any, path: Path) -> Path:
+    """Write the figure as PNG and free it."""
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -24,7 +34,7 @@ def _depth_colors(rows: list[dict[str, Any]]) -> list[int]:
 
 def loss_vs_params(rows: list[dict[str, Any]], observations: int, path: Path) -> Path:
     """Validation loss against parameters (log axis), a line at parameters = observations."""
-    fig, ax = plt.subplots(figsize=(7.5, 4.6))
+    fig, ax = figure()
     points = ax.scatter([r["params"] for r in rows], [r["val_loss"] for r in rows],
                         c=_depth_colors(rows), cmap="viridis", s=36, edgecolor="k", lw=0.4)
     ax.axvline(observations, color="crimson", ls="--",
@@ -35,12 +45,12 @@ def loss_vs_params(rows: list[dict[str, Any]], observations: int, path: Path) ->
     ax.set_title("Validation loss against the number of parameters")
     fig.colorbar(points, ax=ax, label="hidden layers")
     ax.legend(loc="best")
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def train_vs_val(rows: list[dict[str, Any]], observations: int, path: Path) -> Path:
     """Training and validation loss of each model, against its parameters."""
-    fig, ax = plt.subplots(figsize=(7.5, 4.6))
+    fig, ax = figure()
     params = [r["params"] for r in rows]
     ax.scatter(params, [r["train_loss"] for r in rows], marker="v", label="training loss")
     ax.scatter(params, [r["val_loss"] for r in rows], marker="o", label="validation loss")
@@ -53,7 +63,7 @@ def train_vs_val(rows: list[dict[str, Any]], observations: int, path: Path) -> P
     ax.set_ylabel("loss")
     ax.set_title("Training vs validation loss")
     ax.legend(loc="best")
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def learning_curves(history: dict[str, list[dict[str, float]]], rows: list[dict[str, Any]],
@@ -61,7 +71,7 @@ def learning_curves(history: dict[str, list[dict[str, float]]], rows: list[dict[
     """Validation loss per epoch for the smallest, median and largest models."""
     ordered = sorted(rows, key=lambda r: r["params"])
     picks = {id(r): r for r in (ordered[0], ordered[len(ordered) // 2], ordered[-1])}.values()
-    fig, ax = plt.subplots(figsize=(7.5, 4.2))
+    fig, ax = figure(height=4.2)
     for row in picks:
         epochs = history.get(row["model_id"], [])
         label = f"{row['spec']} ({row['params']:,} params)"
@@ -73,7 +83,7 @@ def learning_curves(history: dict[str, list[dict[str, float]]], rows: list[dict[
     ax.set_ylabel("loss")
     ax.set_title("Learning curves")
     ax.legend(fontsize=7)
-    return _save(fig, path)
+    return save(fig, path)
 
 
 def refit_spread(analysis: dict[str, Any], path: Path) -> Path:
@@ -82,7 +92,7 @@ def refit_spread(analysis: dict[str, Any], path: Path) -> Path:
               "weights after\nunit alignment", "test predictions\nRMS / target std"]
     values = [analysis["val_loss_spread"], analysis["weight_distance"],
               analysis["aligned_distance"], analysis["prediction_difference"]]
-    fig, ax = plt.subplots(figsize=(7.5, 4.2))
+    fig, ax = figure(height=4.2)
     bars = ax.bar(labels, [100 * v for v in values],
                   color=["#4a6fd0", "#d0704a", "#e0a060", "#6a9a5a"])
     for bar, value in zip(bars, values, strict=True):
@@ -90,4 +100,4 @@ def refit_spread(analysis: dict[str, Any], path: Path) -> Path:
                     ha="center", va="bottom")
     ax.set_ylabel("percent")
     ax.set_title("Refits: same loss, different weights")
-    return _save(fig, path)
+    return save(fig, path)
