@@ -33,6 +33,7 @@ count: $(VENV)/.installed-lab
 
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/python -m mypy src
 	$(BIN)/python -m pytest -q
 
 bench: $(VENV)/.installed-test

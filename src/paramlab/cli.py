@@ -11,7 +11,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from paramlab.errors import ParamlabError
+from paramlab.errors import MissingExtraError, ParamlabError
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -184,6 +184,23 @@ def _add_lab_parsers(subparsers: argparse._SubParsersAction) -> None:  # type: i
     add_lab_parsers(subparsers)
 
 
+# The modules of the `lab` extra, as imported (scikit-learn imports as sklearn).
+LAB_MODULES = ("numpy", "torch", "scipy", "sklearn", "matplotlib", "rich", "mnist1d")
+LAB_COMMANDS = ("run", "report", "demo")
+
+
+def check_lab_extra(command: str | None) -> None:
+    """A lab command without the `lab` extra: the install command, before any work starts
+    (otherwise the first missing import would end the run in a traceback)."""
+    if command not in LAB_COMMANDS:
+        return
+    from importlib.util import find_spec
+
+    for module in LAB_MODULES:
+        if find_spec(module) is None:
+            raise MissingExtraError(module, "lab")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     ns = parser.parse_args(argv)
@@ -192,6 +209,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
+        check_lab_extra(ns.command)
         return handler(ns)
     except ParamlabError as exc:
         message = " ".join(str(exc).split())
