@@ -118,30 +118,15 @@ def _add_extension_options(p: argparse.ArgumentParser) -> None:
 
 
 def run_count(ns: argparse.Namespace) -> int:
-    from paramlab.counting import count_any
+    from paramlab.counting import count
+    from paramlab.options import CountOptions
 
-    observations = ns.observations
-    features = None
-    if ns.data is not None:
-        observations, features = ns.data
-    summary = count_any(
-        ns.spec,
-        convention=ns.convention,
-        dtype=ns.dtype,
-        observations=observations,
-        features=features,
-        other_convention=not ns.no_other,
-        options=ns,
-    )
+    summary = count(ns.spec, options=CountOptions.from_namespace(ns))
     fmt = "json" if ns.json else ns.format
-    from paramlab.memory import attach_reports
-
-    reports = attach_reports(summary, ns, text=fmt != "json")
     if fmt == "json":
         import json
 
-        print(json.dumps({**summary.to_dict(), **reports}, indent=2))
-        return 0
+        print(json.dumps(summary.to_dict(), indent=2))
     elif fmt == "markdown":
         print(summary.to_markdown(), end="")
     elif fmt == "html":
@@ -153,9 +138,6 @@ def run_count(ns: argparse.Namespace) -> int:
 
             print()
             print(render_explain(summary))
-    for section in summary.extra_sections:
-        print()
-        print(section)
     return 0
 
 

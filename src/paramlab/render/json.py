@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from paramlab.summary import Summary
+if TYPE_CHECKING:
+    from paramlab.summary import Summary
 
 
 def _shape(shape: Any) -> Any:
@@ -60,6 +61,12 @@ def summary_to_dict(summary: Summary) -> dict[str, Any]:
         if summary.targets:
             data["target_values"] = summary.observations * summary.targets
             data["params_per_target_value"] = summary.trainable / data["target_values"]
+    if summary.notes:
+        data["notes"] = summary.notes
+    if summary.memory is not None:
+        data["memory"] = summary.memory
+    if summary.flops_report is not None:
+        data["flops"] = summary.flops_report
     if summary.other is not None:
         other = summary.other
         data["other_convention"] = {
