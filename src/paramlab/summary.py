@@ -115,7 +115,8 @@ class Summary:
         return count * self.bytes_per_param
 
     def share(self, row: LayerRow) -> float:
-        """The fraction of all parameters held by ``row``: where the parameters concentrate."""
+        """The fraction of all parameters held by ``row``: where the parameters concentrate.
+        (Sums every row: renderers take :attr:`total` once instead of calling this per row.)"""
         return row.params / self.total if self.total else 0.0
 
     # --- rendering, delegated

@@ -15,11 +15,12 @@ def _shape(shape: Any) -> Any:
 
 
 def summary_to_dict(summary: Summary) -> dict[str, Any]:
+    total = summary.total  # once: a sum over the rows, so per row it would be quadratic
     data: dict[str, Any] = {
         "name": summary.name,
         "origin": summary.origin,
         "convention": summary.convention,
-        "total": summary.total,
+        "total": total,
         "trainable": summary.trainable,
         "non_trainable": summary.non_trainable,
         "buffers": summary.buffers,
@@ -39,7 +40,7 @@ def summary_to_dict(summary: Summary) -> dict[str, Any]:
                 "buffers": row.buffers,
                 "formula": row.formula,
                 "macs": row.macs,
-                "share": summary.share(row),
+                "share": row.params / total if total else 0.0,
                 "connected_to": row.connected_to,
                 "shared": row.shared,
                 "weights": [

@@ -23,6 +23,7 @@ def table_rows(summary: Summary) -> tuple[list[str], list[list[list[str]]]]:
         headers.append("Connected to")
     headers += ["Formula", "Share"]
     body = []
+    total = summary.total  # once: a sum over the rows, so per row it would be quadratic
     for row in summary.layers:
         cells = [
             [f"{'  ' * row.depth}{row.name} ({row.type})"],
@@ -31,7 +32,7 @@ def table_rows(summary: Summary) -> tuple[list[str], list[list[list[str]]]]:
         ]
         if summary.show_connections:
             cells.append(_connections(row))
-        cells += [[row.formula or "-"], [_share(summary, row)]]
+        cells += [[row.formula or "-"], [_share(row.params, total)]]
         body.append(cells)
     return headers, body
 
@@ -42,10 +43,10 @@ def _connections(row: LayerRow) -> list[str]:
     return [f"{c}," for c in row.connected_to[:-1]] + [row.connected_to[-1]]
 
 
-def _share(summary: Summary, row: LayerRow) -> str:
-    if row.params == 0:
+def _share(params: int, total: int) -> str:
+    if params == 0:
         return "-"
-    share = summary.share(row)
+    share = params / total
     return f"{share:.1%}" if share >= 0.001 else "<0.1%"
 
 
