@@ -492,7 +492,8 @@ def _meta_copy(module: Any, torch: Any) -> Any:
     dtypes and ``requires_grad``: ``deepcopy`` with every tensor pre-entered in its memo, so
     no storage is copied, a tensor or module reachable from two places stays one object
     (tied weights, a module registered twice), and nothing of the user's is touched. The
-    copy's hooks are dropped: the user's hooks must not see (or record) the probe pass."""
+    copy's hooks are dropped — the user's hooks must not see (or record) the probe pass —
+    except those that are the module's own methods, how lazy modules initialize."""
     memo: dict[int, Any] = {}
     for sub in module.modules():
         tensors = [*sub._parameters.values(), *sub._buffers.values(),
@@ -502,11 +503,12 @@ def _meta_copy(module: Any, torch: Any) -> Any:
                 memo[id(tensor)] = _meta_like(tensor, torch)
     probe = copy.deepcopy(module, memo)
     for sub in probe.modules():
-        for hooks in ("_forward_hooks", "_forward_pre_hooks", "_forward_hooks_with_kwargs",
-                      "_forward_pre_hooks_with_kwargs", "_forward_hooks_always_called",
-                      "_backward_hooks", "_backward_pre_hooks"):
-            if hasattr(sub, hooks):
-                setattr(sub, hooks, type(getattr(sub, hooks))())
+        for attribute in ("_forward_hooks", "_forward_pre_hooks", "_backward_hooks",
+                          "_backward_pre_hooks"):
+            hooks = getattr(sub, attribute, {})
+            for key in [k for k, hook in hooks.items() if getattr(hook, "__self__", None)
+                        is not sub]:  # kept: a module's own methods (lazy initialization)
+                del hooks[key]
     return probe
 
 
