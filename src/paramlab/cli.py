@@ -95,6 +95,15 @@ def _add_extension_options(p: argparse.ArgumentParser) -> None:
         help="input size for a PyTorch forward pass on the meta device, e.g. 1,3,224,224",
     )
     p.add_argument(
+        "--input-dtype",
+        dest="dtypes",
+        type=lambda text: text.split(","),
+        default=None,
+        metavar="DTYPES",
+        help="dtype of each --input-size input, e.g. long or float16,long "
+        "(default: the model's own floating dtype; token ids for embedding models)",
+    )
+    p.add_argument(
         "--depth", type=int, default=None, help="rows nested this deep (modules, blocks)"
     )
     p.add_argument(

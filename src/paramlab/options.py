@@ -4,11 +4,13 @@ namespace (so the core never depends on how the command line spells an option)."
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import argparse
 
 
 @dataclass(frozen=True)
@@ -22,7 +24,7 @@ class CountOptions:
     other_convention: bool = True  # also count under the other convention (--no-other: False)
     args: str | dict[str, Any] | None = None  # keyword arguments of a PyTorch factory (JSON)
     input_size: Any = None  # PyTorch forward on the meta device: (1, 3, 224, 224) or "1,3,224,224"
-    dtypes: Sequence[Any] | None = None  # dtypes of the probe inputs (torchinfo's `dtypes`)
+    dtypes: Sequence[Any] | None = None  # probe input dtypes, torchinfo's `dtypes` (--input-dtype)
     depth: int | None = None  # rows nested this deep (modules, nested models, blocks)
     base: bool = False  # Hugging Face configs: the base model rather than the head class
     memory: bool = False  # attach the training/serving memory report

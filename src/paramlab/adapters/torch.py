@@ -288,13 +288,13 @@ def _formula(place: _Place, weights: list[Weight], convention: str) -> str:
     module = place.module
     params = [w for w in weights if not w.statistic]
     total = sum(w.size for w in params)
+    closed_form: str | None = None
     if place.folded and list(module.children()):
-        text = _block_formula(place, params, total)
-    else:
-        text = _leaf_formula(module, type(module).__name__, params, total) if place.folded else None
-        if text is None:
-            terms = " + ".join(_shape_term(w) for w in params)
-            text = f"{terms} = {fmt(total)}" if terms else ""
+        closed_form = _block_formula(place, params, total)
+    elif place.folded:
+        closed_form = _leaf_formula(module, type(module).__name__, params, total)
+    terms = " + ".join(_shape_term(w) for w in params)
+    text = closed_form or (f"{terms} = {fmt(total)}" if terms else "")
     frozen = sum(w.size for w in params if not w.trainable)
     if frozen:
         text += f" (frozen: {fmt(frozen)} with requires_grad=False)"
