@@ -19,11 +19,21 @@ Conventions, stated where the numbers are made:
   under the ``keras`` convention floating-point buffers (BatchNorm running mean/variance) are
   non-trainable parameters, as Keras' moving statistics are, and integer counters such as
   ``num_batches_tracked`` (which Keras does not have) are left out.
-* With ``input_size`` one forward pass runs on meta tensors (parameters swapped for meta
-  tensors through ``torch.func.functional_call``, so a live model is neither copied nor
-  changed). Output shapes come from forward hooks, without the first (batch) axis; MACs come
-  from ``torch.utils.flop_counter.FlopCounterMode`` (matmuls, convolutions, attention; one
-  MAC = 2 FLOPs; element-wise ops, norms and activations count 0), divided by the batch size.
+* With ``input_size`` one forward pass runs on a *meta copy* of the model (``deepcopy`` with
+  every tensor mapped to a meta tensor of its shape, so no storage is copied): the user's
+  model is never touched — not its tensors, devices, hooks nor training flags. (Swapping
+  tensors in place with ``torch.func.functional_call`` is not safe: a module registered
+  under two names is swapped twice and keeps meta tensors.) The copy is what is counted, so
+  lazy modules have their shapes after that pass. The probe input takes the model's own
+  floating dtype (token ids for models with an ``nn.Embedding``) unless ``dtypes`` says.
+  Output shapes come from forward hooks, without the first (batch) axis; MACs come from
+  ``torch.utils.flop_counter.FlopCounterMode`` (matmuls, convolutions, attention; one MAC =
+  2 FLOPs; element-wise ops, norms and activations count 0), divided by the batch size.
+* What cannot be measured is said, not raised: ScriptModules and forwards the meta device
+  cannot run (``.item()``, copies to a real device) are counted without shapes, and lazy
+  modules without an input size count 0 for their uninitialized parameters — each with a
+  one-line note on the summary. A forward that fails for any other reason means the input
+  size is wrong: a ShapeError.
 """
 
 from __future__ import annotations
@@ -162,9 +172,11 @@ def _type_names(module: Any, probe: Any) -> dict[int, str]:
     """Class names of the user's modules, keyed by the probe's modules: the meta copy of a
     ``LazyLinear`` has become a ``Linear``, and a ScriptModule knows its original class."""
     torch = sys.modules["torch"]
-    pairs = zip(module.modules(), probe.modules(), strict=True)
-    return {id(copy): orig.original_name if isinstance(orig, torch.jit.ScriptModule)
-            else type(orig).__name__ for orig, copy in pairs}
+    names = {id(sub): type(sub).__name__ for sub in probe.modules()}
+    for orig, sub in zip(module.modules(), probe.modules(), strict=False):  # same walk order
+        names[id(sub)] = (orig.original_name if isinstance(orig, torch.jit.ScriptModule)
+                          else type(orig).__name__)
+    return names
 
 
 def _add_root_macs(module: Any, rows: list[LayerRow], places: list[_Place], trace: _Trace) -> None:
