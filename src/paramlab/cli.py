@@ -150,7 +150,7 @@ def run_count(ns: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(with_lab: bool = True) -> argparse.ArgumentParser:
     from paramlab import __version__
 
     parser = argparse.ArgumentParser(
@@ -162,7 +162,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"paramlab {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     add_count_parser(subparsers)
-    _add_lab_parsers(subparsers)
+    if with_lab:
+        _add_lab_parsers(subparsers)
     return parser
 
 
@@ -193,8 +194,10 @@ def check_lab_extra(command: str | None) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    ns = parser.parse_args(argv)
+    args = sys.argv[1:] if argv is None else list(argv)
+    # `paramlab count` never needs the lab's parsers: not importing them keeps it fast.
+    parser = build_parser(with_lab=args[:1] != ["count"])
+    ns = parser.parse_args(args)
     handler: Handler | None = getattr(ns, "handler", None)
     if handler is None:
         parser.print_help()
