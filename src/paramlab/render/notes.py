@@ -42,7 +42,7 @@ def footer_lines(summary: Summary) -> list[str]:
     lines = totals_lines(summary)
     if summary.dtype != "float32":
         lines.append(f"Sizes are for {summary.dtype} parameters at "
-                     f"{summary.bytes_per_param:g} bytes each ({summary.dtype}).")
+                     f"{summary.bytes_per_param:g} bytes each.")
     lines.append(
         f"MACs per example: {summary.macs:,} (forward FLOPs ≈ 2 × MACs = {summary.flops:,})"
     )
