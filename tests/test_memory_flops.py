@@ -96,3 +96,17 @@ def test_cli_text_and_json(capsys: pytest.CaptureFixture[str]) -> None:
     data = json.loads(capsys.readouterr().out)
     assert data["memory"]["inference"]["float32"] == 4 * 7993
     assert data["flops"]["macs_per_example"] == 7970
+
+
+def test_adapter_memory_sections_are_drawn_by_every_renderer() -> None:
+    """The extension point for model-specific memory (a language model's KV cache): a
+    section an adapter adds reaches the JSON and every renderer."""
+    summary = paramlab.count("784-10-10-3")
+    summary.memory_sections.append({
+        "title": "KV cache", "columns": ["dtype", "bytes per token"],
+        "rows": [["bfloat16", 131072]], "notes": ["2 (K and V) × layers × kv heads × head dim"]})
+    summary.memory = memory_report(summary)
+    assert summary.to_dict()["memory"]["sections"][0]["rows"] == [["bfloat16", 131072]]
+    for rendered in (str(summary), summary.to_markdown(), summary._repr_html_()):
+        assert "KV cache" in rendered and "131,072" in rendered
+        assert "2 (K and V) × layers" in rendered
