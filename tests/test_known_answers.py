@@ -134,3 +134,16 @@ def test_thousands_of_layers_count_exactly() -> None:
     summary = paramlab.count(f"input(4) > dense(3) * {layers}", other_convention=False)
     assert summary.total == 15 + (layers - 1) * 12
     assert len(summary.layers) == layers and summary.layers[-1].name == f"dense_{layers - 1}"
+
+
+def test_cli_flags_and_count_keywords_are_one_options_object() -> None:
+    from paramlab.cli import build_parser
+
+    ns = build_parser(with_lab=False).parse_args(
+        ["count", "784-10-10-3", "--no-other", "--depth", "2", "--data", "100,784",
+         "--input-size", "1,784", "--input-dtype", "float16", "--memory"])
+    assert paramlab.CountOptions.from_namespace(ns) == paramlab.CountOptions(
+        other_convention=False, depth=2, observations=100, features=784, input_size="1,784",
+        dtypes=["float16"], memory=True)
+    with pytest.raises(paramlab.ParamlabError, match="not both"):
+        paramlab.count("784-10-10-3", options=paramlab.CountOptions(), depth=2)

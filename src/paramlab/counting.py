@@ -44,13 +44,15 @@ def count(
     the other convention so the summary can say where Keras and PyTorch differ; ``memory``
     and ``flops`` attach those reports. ``options`` replaces all the keywords at once.
     """
+    keywords = CountOptions(
+        convention=convention, dtype=dtype, observations=observations, features=features,
+        other_convention=other_convention, input_size=input_size, dtypes=dtypes,
+        depth=depth, args=args, base=base, memory=memory, flops=flops, batch_size=batch_size,
+    )
     if options is None:
-        options = CountOptions(
-            convention=convention, dtype=dtype, observations=observations, features=features,
-            other_convention=other_convention, input_size=input_size, dtypes=dtypes,
-            depth=depth, args=args, base=base, memory=memory, flops=flops,
-            batch_size=batch_size,
-        )
+        options = keywords
+    elif keywords != CountOptions():
+        raise ParamlabError("count() takes either options= or keyword options, not both")
     elif not isinstance(options, CountOptions):  # an argparse namespace or look-alike
         options = CountOptions.from_namespace(options)
     _check(options)
