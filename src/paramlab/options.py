@@ -30,6 +30,7 @@ class CountOptions:
     memory: bool = False  # attach the training/serving memory report
     flops: bool = False  # attach the FLOPs report
     batch_size: int = 1  # batch size of the memory and FLOPs totals
+    context: int | None = None  # language models: KV-cache memory at this many tokens
 
     @classmethod
     def from_namespace(cls, ns: argparse.Namespace) -> CountOptions:
