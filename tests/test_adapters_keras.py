@@ -8,11 +8,6 @@ import paramlab
 keras = pytest.importorskip("keras")
 
 
-class Options:
-    def __init__(self, depth: int | None = None):
-        self.depth = depth
-
-
 def nested_model() -> "keras.Model":
     inner = keras.Sequential([keras.Input((8,)), keras.layers.Dense(6),
                               keras.layers.BatchNormalization()], name="inner")
@@ -33,7 +28,7 @@ def test_live_model_equals_count_params() -> None:
 def test_nested_expansion_and_torch_convention() -> None:
     model = nested_model()
     flat = paramlab.count(model)
-    expanded = paramlab.count(model, options=Options(depth=2))
+    expanded = paramlab.count(model, depth=2)
     assert "inner" in [row.name for row in flat.layers]
     assert any(row.name.startswith("inner/batch_normalization") for row in expanded.layers)
     assert expanded.total == flat.total

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import types
 
 import pytest
 
@@ -11,10 +10,11 @@ keras = pytest.importorskip("keras")
 
 import paramlab  # noqa: E402
 from paramlab.adapters.keras import count_keras_model  # noqa: E402
+from paramlab.options import CountOptions  # noqa: E402
 
 
-def opts(depth: int | None = None) -> types.SimpleNamespace:
-    return types.SimpleNamespace(depth=depth, input_size=None, args=None)
+def opts(depth: int | None = None) -> CountOptions:
+    return CountOptions(depth=depth)
 
 
 @pytest.fixture(scope="module")

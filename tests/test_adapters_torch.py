@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import types
+from typing import Any
 
 import pytest
 
@@ -14,12 +14,12 @@ import paramlab  # noqa: E402
 from paramlab.adapters.torch import count_import_path, count_module  # noqa: E402
 from paramlab.cli import main  # noqa: E402
 from paramlab.errors import ConfigError, ShapeError  # noqa: E402
+from paramlab.options import CountOptions  # noqa: E402
 from torch_models_for_tests import ResNet50, TiedLM  # noqa: E402
 
 
-def opts(**kwargs: object) -> types.SimpleNamespace:
-    base = {"args": None, "input_size": None, "depth": None}
-    return types.SimpleNamespace(**{**base, **kwargs})
+def opts(**kwargs: Any) -> CountOptions:
+    return CountOptions(**kwargs)
 
 
 def unique_params(model: nn.Module) -> int:

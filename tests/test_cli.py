@@ -40,7 +40,11 @@ def test_count_json_fields(capsys: pytest.CaptureFixture[str]) -> None:
             "non_trainable",
             "formula",
         } <= set(layer)
-    assert sum(layer["params"] for layer in data["layers"]) == data["total"]
+    keras = pytest.importorskip("keras")
+    model = keras.Sequential([keras.Input((5,)), *(keras.layers.Dense(n) for n in (8, 4, 3))])
+    assert [layer["params"] for layer in data["layers"]] == [
+        layer.count_params() for layer in model.layers]
+    assert data["total"] == model.count_params()
 
 
 def test_count_markdown(capsys: pytest.CaptureFixture[str]) -> None:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import types
 
 import pytest
 
 import paramlab
 from paramlab.cli import main
-from paramlab.memory import activation_elements, attach_reports, flops_report, memory_report
+from paramlab.memory import activation_elements, flops_report, memory_report
 
 
 def recipe(report: dict, precision: str, optimizer: str) -> dict:
@@ -68,8 +67,7 @@ def test_flops_closed_form_and_torch_counter() -> None:
 
     model = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3), torch.nn.Flatten(),
                                 torch.nn.Linear(8 * 30 * 30, 10))
-    summary = paramlab.count(model, options=types.SimpleNamespace(
-        input_size="4,3,32,32", depth=None, args=None))
+    summary = paramlab.count(model, input_size=(4, 3, 32, 32))
     with FlopCounterMode(display=False) as counter, torch.no_grad():
         model(torch.zeros(1, 3, 32, 32))
     report = flops_report(summary, batch_size=4)
@@ -83,12 +81,11 @@ def test_flops_closed_form_and_torch_counter() -> None:
 
 def test_unknown_flops_and_shapes_are_said() -> None:
     torch = pytest.importorskip("torch")
-    summary = paramlab.count(torch.nn.Linear(3, 2))
-    opts = types.SimpleNamespace(memory=True, flops=True, batch_size=1)
-    data = attach_reports(summary, opts)
-    assert data["memory"]["activation_elements_per_example"] is None
-    assert "need --input-size" in summary.extra_sections[1]
-    assert "Activations: unknown" in summary.extra_sections[0]
+    summary = paramlab.count(torch.nn.Linear(3, 2), memory=True, flops=True)
+    assert summary.memory is not None
+    assert summary.memory["activation_elements_per_example"] is None
+    for rendered in (str(summary), summary.to_markdown(), summary._repr_html_()):
+        assert "need --input-size" in rendered and "Activations: unknown" in rendered
 
 
 def test_cli_text_and_json(capsys: pytest.CaptureFixture[str]) -> None:
@@ -99,3 +96,17 @@ def test_cli_text_and_json(capsys: pytest.CaptureFixture[str]) -> None:
     data = json.loads(capsys.readouterr().out)
     assert data["memory"]["inference"]["float32"] == 4 * 7993
     assert data["flops"]["macs_per_example"] == 7970
+
+
+def test_adapter_memory_sections_are_drawn_by_every_renderer() -> None:
+    """The extension point for model-specific memory (a language model's KV cache): a
+    section an adapter adds reaches the JSON and every renderer."""
+    summary = paramlab.count("784-10-10-3")
+    summary.memory_sections.append({
+        "title": "KV cache", "columns": ["dtype", "bytes per token"],
+        "rows": [["bfloat16", 131072]], "notes": ["2 (K and V) × layers × kv heads × head dim"]})
+    summary.memory = memory_report(summary)
+    assert summary.to_dict()["memory"]["sections"][0]["rows"] == [["bfloat16", 131072]]
+    for rendered in (str(summary), summary.to_markdown(), summary._repr_html_()):
+        assert "KV cache" in rendered and "131,072" in rendered
+        assert "2 (K and V) × layers" in rendered

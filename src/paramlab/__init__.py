@@ -10,12 +10,14 @@ from paramlab.errors import (
     ShapeError,
     SpecError,
 )
+from paramlab.options import CountOptions
 from paramlab.summary import LayerRow, Summary
 
 __version__ = "0.1.0"
 
 __all__ = [
     "ConfigError",
+    "CountOptions",
     "DataError",
     "LayerRow",
     "MissingExtraError",

@@ -11,7 +11,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from paramlab.errors import ParamlabError
+from paramlab.errors import MissingExtraError, ParamlabError
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -95,6 +95,15 @@ def _add_extension_options(p: argparse.ArgumentParser) -> None:
         help="input size for a PyTorch forward pass on the meta device, e.g. 1,3,224,224",
     )
     p.add_argument(
+        "--input-dtype",
+        dest="dtypes",
+        type=lambda text: text.split(","),
+        default=None,
+        metavar="DTYPES",
+        help="dtype of each --input-size input, e.g. long or float16,long "
+        "(default: the model's own floating dtype; token ids for embedding models)",
+    )
+    p.add_argument(
         "--depth", type=int, default=None, help="rows nested this deep (modules, blocks)"
     )
     p.add_argument(
@@ -118,30 +127,15 @@ def _add_extension_options(p: argparse.ArgumentParser) -> None:
 
 
 def run_count(ns: argparse.Namespace) -> int:
-    from paramlab.counting import count_any
+    from paramlab.counting import count
+    from paramlab.options import CountOptions
 
-    observations = ns.observations
-    features = None
-    if ns.data is not None:
-        observations, features = ns.data
-    summary = count_any(
-        ns.spec,
-        convention=ns.convention,
-        dtype=ns.dtype,
-        observations=observations,
-        features=features,
-        other_convention=not ns.no_other,
-        options=ns,
-    )
+    summary = count(ns.spec, options=CountOptions.from_namespace(ns))
     fmt = "json" if ns.json else ns.format
-    from paramlab.memory import attach_reports
-
-    reports = attach_reports(summary, ns, text=fmt != "json")
     if fmt == "json":
         import json
 
-        print(json.dumps({**summary.to_dict(), **reports}, indent=2))
-        return 0
+        print(json.dumps(summary.to_dict(), indent=2))
     elif fmt == "markdown":
         print(summary.to_markdown(), end="")
     elif fmt == "html":
@@ -153,13 +147,10 @@ def run_count(ns: argparse.Namespace) -> int:
 
             print()
             print(render_explain(summary))
-    for section in summary.extra_sections:
-        print()
-        print(section)
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(with_lab: bool = True) -> argparse.ArgumentParser:
     from paramlab import __version__
 
     parser = argparse.ArgumentParser(
@@ -171,7 +162,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"paramlab {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     add_count_parser(subparsers)
-    _add_lab_parsers(subparsers)
+    if with_lab:
+        _add_lab_parsers(subparsers)
     return parser
 
 
@@ -184,6 +176,23 @@ def _add_lab_parsers(subparsers: argparse._SubParsersAction) -> None:  # type: i
     add_lab_parsers(subparsers)
 
 
+# The modules of the `lab` extra, as imported (scikit-learn imports as sklearn).
+LAB_MODULES = ("numpy", "torch", "scipy", "sklearn", "matplotlib", "rich", "mnist1d")
+LAB_COMMANDS = ("run", "report", "demo")
+
+
+def check_lab_extra(command: str | None) -> None:
+    """A lab command without the `lab` extra: the install command, before any work starts
+    (otherwise the first missing import would end the run in a traceback)."""
+    if command not in LAB_COMMANDS:
+        return
+    from importlib.util import find_spec
+
+    for module in LAB_MODULES:
+        if find_spec(module) is None:
+            raise MissingExtraError(module, "lab")
+
+
 def _run_experiment(ns: argparse.Namespace) -> int:
     from paramlab.lab.cli import run_command
 
@@ -191,10 +200,11 @@ def _run_experiment(ns: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
+    args = sys.argv[1:] if argv is None else list(argv)
+    # `paramlab count` never needs the lab's parsers: not importing them keeps it fast.
+    parser = build_parser(with_lab=args[:1] != ["count"])
     if args[:1] == ["run"]:  # the lab parses the rest itself (see paramlab.lab.cli)
-        ns = argparse.Namespace(handler=_run_experiment, run_argv=args[1:])
+        ns = argparse.Namespace(command="run", handler=_run_experiment, run_argv=args[1:])
     else:
         ns = parser.parse_args(args)
     handler: Handler | None = getattr(ns, "handler", None)
@@ -202,6 +212,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
+        check_lab_extra(ns.command)
         return handler(ns)
     except ParamlabError as exc:
         message = " ".join(str(exc).split())

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from paramlab.errors import ParamlabError, SpecError
 from paramlab.graph import ModelSpec, build_graph
 from paramlab.layers.base import Context
+from paramlab.options import CountOptions
 from paramlab.summary import DTYPE_BYTES, Summary, summarize
 
 CONVENTIONS = ("keras", "torch")
@@ -20,41 +22,80 @@ def count(
     observations: int | None = None,
     features: int | None = None,
     other_convention: bool = True,
-    options: Any = None,
+    input_size: Any = None,
+    dtypes: Sequence[Any] | None = None,
+    depth: int | None = None,
+    args: str | dict[str, Any] | None = None,
+    base: bool = False,
+    memory: bool = False,
+    flops: bool = False,
+    batch_size: int = 1,
+    options: CountOptions | None = None,
 ) -> Summary:
     """Count the parameters of ``model`` by arithmetic, allocating no weights.
 
     ``model`` may be a spec string (``"784-10-10-3"``, the DSL, a zoo name, a file path),
     a :class:`~paramlab.graph.ModelSpec`, a parsed Keras/paramlab JSON ``dict``, or anything
     an adapter in :mod:`paramlab.adapters` recognizes (PyTorch modules, Keras models,
-    Hugging Face configs, ONNX files). ``observations`` adds parameters-per-observation;
-    ``other_convention`` also counts under the other convention so the summary can say
-    where Keras and PyTorch differ. ``options`` carries adapter settings (the CLI namespace).
+    Hugging Face configs, ONNX files). The keywords are the CLI's options (see
+    :class:`~paramlab.options.CountOptions`): ``input_size`` (and ``dtypes``) run a PyTorch
+    forward pass on a meta copy, as torchinfo's ``summary(model, input_size=…)`` does;
+    ``observations`` adds parameters-per-observation; ``other_convention`` also counts under
+    the other convention so the summary can say where Keras and PyTorch differ; ``memory``
+    and ``flops`` attach those reports. ``options`` replaces all the keywords at once.
     """
-    if convention is not None:
-        _check_choice("convention", convention, CONVENTIONS)
-    _check_choice("dtype", dtype, tuple(DTYPE_BYTES))
-    if observations is not None and (not isinstance(observations, int) or observations <= 0):
-        raise ParamlabError(
-            f"observations must be a positive integer. Received: observations={observations!r}"
-        )
+    keywords = CountOptions(
+        convention=convention, dtype=dtype, observations=observations, features=features,
+        other_convention=other_convention, input_size=input_size, dtypes=dtypes,
+        depth=depth, args=args, base=base, memory=memory, flops=flops, batch_size=batch_size,
+    )
+    if options is None:
+        options = keywords
+    elif keywords != CountOptions():
+        raise ParamlabError("count() takes either options= or keyword options, not both")
+    elif not isinstance(options, CountOptions):  # an argparse namespace or look-alike
+        options = CountOptions.from_namespace(options)
+    _check(options)
     from paramlab.adapters import find_adapter
 
     adapter = find_adapter(model)
     if adapter is not None:
-        summary = adapter(model, convention, options)
+        summary = adapter(model, options.convention, options)
     else:
         spec = to_model_spec(model)
-        convention = convention or "keras"
-        summary = _count_spec(spec, convention)
-        if other_convention:
-            other = "torch" if convention == "keras" else "keras"
+        chosen = options.convention or "keras"
+        summary = _count_spec(spec, chosen)
+        if options.other_convention:
+            other = "torch" if chosen == "keras" else "keras"
             summary.other_factory = lambda: _count_spec(spec, other)
-    summary.dtype = dtype
-    summary.observations = observations
-    summary.features = features
+    summary.dtype = options.dtype
+    summary.observations = options.observations
+    summary.features = options.features
     summary.targets = _output_units(summary)
+    _attach_reports(summary, options)
     return summary
+
+
+def _check(options: CountOptions) -> None:
+    if options.convention is not None:
+        _check_choice("convention", options.convention, CONVENTIONS)
+    _check_choice("dtype", options.dtype, tuple(DTYPE_BYTES))
+    for name in ("observations", "batch_size"):
+        value = getattr(options, name)
+        if value is not None and (not isinstance(value, int) or value <= 0):
+            raise ParamlabError(f"{name} must be a positive integer. Received: {name}={value!r}")
+
+
+def _attach_reports(summary: Summary, options: CountOptions) -> None:
+    """``memory``/``flops``: data on the summary, which the renderers draw."""
+    if not (options.memory or options.flops):
+        return
+    from paramlab.memory import flops_report, memory_report
+
+    if options.memory:
+        summary.memory = memory_report(summary, options.batch_size)
+    if options.flops:
+        summary.flops_report = flops_report(summary, options.batch_size)
 
 
 count_any = count

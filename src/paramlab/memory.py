@@ -24,9 +24,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from paramlab.summary import Summary
+if TYPE_CHECKING:
+    from paramlab.summary import Summary
 
 INFERENCE_BYTES = {"float32": 4.0, "float16/bfloat16": 2.0, "int8": 1.0, "int4": 0.5}
 BACKWARD_FACTOR = 2  # backward ≈ 2 × forward FLOPs
@@ -108,18 +109,19 @@ def memory_report(summary: Summary, batch_size: int = 1) -> dict[str, Any]:
     training = []
     for recipe in RECIPES:
         weights = (trainable + frozen) * recipe.weight_bytes + buffers * 4
+        gradients = trainable * recipe.gradient_bytes
+        optimizer_state = trainable * recipe.optimizer_bytes
         activations = acts * recipe.activation_bytes * batch_size if acts is not None else None
         row = {
             "precision": recipe.precision,
             "optimizer": recipe.optimizer,
             "bytes_per_trainable_param": recipe.per_param,
             "weights": weights,
-            "gradients": trainable * recipe.gradient_bytes,
-            "optimizer_state": trainable * recipe.optimizer_bytes,
+            "gradients": gradients,
+            "optimizer_state": optimizer_state,
             "activations": activations,
+            "total": weights + gradients + optimizer_state + (activations or 0),
         }
-        row["total"] = row["weights"] + row["gradients"] + row["optimizer_state"] + (
-            activations or 0)
         training.append(row)
     return {
         "params": summary.total,
@@ -133,6 +135,9 @@ def memory_report(summary: Summary, batch_size: int = 1) -> dict[str, Any]:
         },
         "training": training,
         "assumptions": MEMORY_ASSUMPTIONS,
+        # More tables an adapter knows for its model (a language model's KV cache), each
+        # {"title": str, "columns": [str], "rows": [[str | int]], "notes": [str]}.
+        "sections": [dict(section) for section in summary.memory_sections],
     }
 
 
@@ -158,76 +163,3 @@ def flops_report(summary: Summary, batch_size: int = 1) -> dict[str, Any]:
             "work (gradients for the inputs and for the weights).",
         ],
     }
-
-
-# --------------------------------------------------------------------------- text
-def render_memory(report: dict[str, Any]) -> str:
-    from paramlab.render import readable_memory_size as size
-
-    lines = [f"Memory (batch size {report['batch_size']:,})"]
-    inference = ", ".join(f"{k} {size(v)}" for k, v in report["inference"].items())
-    lines.append(f" Inference, weights only: {inference}")
-    acts = report["activation_elements_per_example"]
-    lines.append(
-        f" Activations per example: {acts:,} values" if acts is not None
-        else " Activations: unknown (output shapes unknown; PyTorch modules need --input-size)"
-    )
-    headers = ["Training", "bytes/param", "weights", "gradients", "optimizer", "activations",
-               "total"]
-    table = [headers]
-    for row in report["training"]:
-        act = "?" if row["activations"] is None else size(row["activations"])
-        table.append([f"{row['precision']} {row['optimizer']}",
-                      str(row["bytes_per_trainable_param"]), size(row["weights"]),
-                      size(row["gradients"]), size(row["optimizer_state"]), act,
-                      size(row["total"])])
-    lines += _columns(table)
-    lines += [f" * {text}" for text in report["assumptions"]]
-    return "\n".join(lines)
-
-
-def render_flops(report: dict[str, Any], summary: Summary) -> str:
-    if not report["known"]:
-        return ("FLOPs: unknown — no multiply-accumulates were found (PyTorch modules need "
-                "--input-size for a forward pass).")
-    table = [["Layer", "MACs", "FLOPs (forward)", "FLOPs (fwd + bwd)", "Share"]]
-    for row in report["layers"]:
-        share = row["macs"] / summary.macs
-        table.append([row["name"], f"{row['macs']:,}", f"{row['flops']:,}",
-                      f"{row['training_flops']:,}", f"{share:.1%}"])
-    table.append(["Total per example", f"{report['macs_per_example']:,}",
-                  f"{report['forward_flops_per_example']:,}",
-                  f"{report['training_flops_per_example']:,}", "100.0%"])
-    lines = ["FLOPs", *_columns(table)]
-    if report["batch_size"] > 1:
-        lines.append(
-            f" Batch of {report['batch_size']:,}: forward {report['forward_flops_per_batch']:,}"
-            f" FLOPs, forward + backward {report['training_flops_per_batch']:,} FLOPs"
-        )
-    lines += [f" * {text}" for text in report["assumptions"]]
-    return "\n".join(lines)
-
-
-def _columns(table: list[list[str]]) -> list[str]:
-    widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
-    return [
-        " " + "  ".join(c.ljust(w) if i == 0 else c.rjust(w)
-                        for i, (c, w) in enumerate(zip(r, widths, strict=True)))
-        for r in table
-    ]
-
-
-def attach_reports(summary: Summary, options: Any, text: bool = True) -> dict[str, Any]:
-    """Reports asked for by ``--memory``/``--flops``: text sections go on the summary (the
-    CLI prints them after the table), the dictionaries are returned for ``--json``."""
-    batch = getattr(options, "batch_size", None) or 1
-    data: dict[str, Any] = {}
-    if getattr(options, "memory", False):
-        data["memory"] = memory_report(summary, batch)
-        if text:
-            summary.extra_sections.append(render_memory(data["memory"]))
-    if getattr(options, "flops", False):
-        data["flops"] = flops_report(summary, batch)
-        if text:
-            summary.extra_sections.append(render_flops(data["flops"], summary))
-    return data

@@ -62,7 +62,15 @@ class Summary:
     other_factory: Callable[[], Summary] | None = field(default=None, repr=False)
     _other: Summary | None = field(default=None, repr=False)
     activation_elements: int | None = None  # per example, when an adapter traced a forward pass
-    extra_sections: list[str] = field(default_factory=list)  # --memory, --flops: after the table
+    # Text sections after the table, drawn by every renderer (a Hugging Face config's notes).
+    extra_sections: list[str] = field(default_factory=list)
+    # One-line notes on how the count was made (why shapes are missing, lazy modules).
+    notes: list[str] = field(default_factory=list)
+    # --memory and --flops: data from paramlab.memory, drawn by paramlab.render.reports.
+    memory: dict[str, Any] | None = None
+    flops_report: dict[str, Any] | None = None
+    # Memory tables an adapter adds for its model (see paramlab.memory.memory_report).
+    memory_sections: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def other(self) -> Summary | None:
@@ -107,7 +115,8 @@ class Summary:
         return count * self.bytes_per_param
 
     def share(self, row: LayerRow) -> float:
-        """The fraction of all parameters held by ``row``: where the parameters concentrate."""
+        """The fraction of all parameters held by ``row``: where the parameters concentrate.
+        (Sums every row: renderers take :attr:`total` once instead of calling this per row.)"""
         return row.params / self.total if self.total else 0.0
 
     # --- rendering, delegated
@@ -130,6 +139,23 @@ class Summary:
         from paramlab.render.html import render_html
 
         return render_html(self)
+
+
+def make_row(
+    name: str, kind: str, weights: list[Weight], convention: str, *,
+    output_shape: Shape | tuple[Shape, ...] = (), formula: str = "", macs: int = 0,
+    connected_to: list[str] | None = None, shared: bool = False, note: str = "",
+    depth: int = 0,
+) -> LayerRow:
+    """The one place a row is made, for specs and every adapter: its counts come from its
+    weights under ``convention`` (:func:`row_counts`), never from the caller."""
+    trainable, non_trainable, buffers = row_counts(weights, convention)
+    return LayerRow(
+        name=name, type=kind, output_shape=output_shape, params=trainable + non_trainable,
+        trainable=trainable, non_trainable=non_trainable, buffers=buffers, formula=formula,
+        macs=macs, connected_to=connected_to or [], shared=shared, note=note,
+        weights=weights, depth=depth,
+    )
 
 
 def row_counts(weights: list[Weight], convention: str) -> tuple[int, int, int]:
@@ -164,25 +190,14 @@ def summarize(graph: Graph, origin: str = "") -> Summary:
 
 def _row(node: Node, convention: str) -> LayerRow:
     weights = node.weights
-    trainable, non_trainable, buffers = row_counts(weights, convention)
     formula = node.result.formula
     if node.call > 0:
         formula = f"shared with call 0 of {node.name!r}: counted once"
     elif weights and not node.trainable:
         formula = f"{formula} (frozen: trainable=False)"
     connected = [f"{ref.layer}[{ref.call}][{ref.index}]" for ref in node.inputs]
-    return LayerRow(
-        name=node.name,
-        type=node.type,
-        output_shape=node.result.output_shape,
-        params=trainable + non_trainable,
-        trainable=trainable,
-        non_trainable=non_trainable,
-        buffers=buffers,
-        formula=formula,
-        macs=node.result.macs,
-        connected_to=connected,
-        shared=node.call > 0,
+    return make_row(
+        node.name, node.type, weights, convention, output_shape=node.result.output_shape,
+        formula=formula, macs=node.result.macs, connected_to=connected, shared=node.call > 0,
         note=node.result.note,
-        weights=weights,
     )

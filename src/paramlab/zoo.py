@@ -7,6 +7,7 @@ the same parser and rules a user's spec goes through.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import re
 from collections.abc import Callable
@@ -241,10 +242,10 @@ def find_model(name: str) -> ModelSpec | None:
         return None
     from paramlab.spec import parse
 
-    model = parse(entry.spec)
-    model.name = entry.name
-    model.origin = f"zoo: {entry.reference}"
-    return model
+    # A renamed copy: parse() memoizes by text, so renaming its result in place would hand
+    # the zoo name to every later parse of the same DSL text.
+    return dataclasses.replace(parse(entry.spec), name=entry.name,
+                               origin=f"zoo: {entry.reference}")
 
 
 def suggest_model(text: str) -> str | None:

@@ -3,7 +3,9 @@ configs, ONNX files) counted straight into a :class:`~paramlab.summary.Summary`.
 
 Detection here must stay cheap: it never imports torch, keras or onnx. An adapter is
 ``adapter(target, convention, options) -> Summary``; ``convention`` may be None (the
-adapter's own default) and ``options`` is the CLI namespace or None.
+adapter's own default) and ``options`` is a :class:`~paramlab.options.CountOptions` or None.
+Adapters build their rows with :func:`paramlab.summary.make_row`, so every input kind
+splits trainable / non-trainable / buffers the same way.
 """
 
 from __future__ import annotations
@@ -11,9 +13,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from paramlab.options import CountOptions
 from paramlab.summary import Summary
 
-Adapter = Callable[[Any, "str | None", Any], Summary]
+Adapter = Callable[[Any, "str | None", "CountOptions | None"], Summary]
 
 
 def _module_prefixes(obj: Any) -> set[str]:

@@ -9,9 +9,12 @@ Keras' own; the table adds what ``model.summary()`` does not say:
 * A variable reachable twice (a layer shared between the outer model and a nested one) is
   counted once, at its first place; a layer called several times is one row, marked.
 * ``trainable`` is Keras' answer (``model.trainable_weights``), so frozen layers and frozen
-  parents are non-trainable. Statistics (BatchNormalization moving mean/variance: variables
-  Keras creates with ``trainable=False`` in a trainable layer) are non-trainable parameters
-  under the ``keras`` convention and buffers under ``torch``.
+  parents are non-trainable. Statistics — the variables PyTorch would keep as buffers:
+  BatchNormalization's moving mean/variance, Normalization's mean/variance/count, spectral
+  normalization's power-iteration vector — are non-trainable parameters under the ``keras``
+  convention and buffers under ``torch``. They are known by name: a trainable layer can hold
+  other non-trainable variables that are frozen *parameters* (a LoRA-enabled Dense freezes its
+  kernel), which stay parameters under both conventions.
 """
 
 from __future__ import annotations
@@ -20,38 +23,32 @@ from typing import Any
 
 from paramlab.errors import ConfigError
 from paramlab.layers.base import Shape, Weight, fmt
-from paramlab.summary import LayerRow, Summary, row_counts
+from paramlab.options import CountOptions
+from paramlab.summary import LayerRow, Summary, make_row
 
-STATISTIC_NAMES = {"moving_mean", "moving_variance", "mean", "variance", "count"}
+STATISTIC_NAMES = {"moving_mean", "moving_variance", "mean", "variance", "count", "vector_u"}
 
 
-def count_keras_model(model: Any, convention: str | None, options: Any) -> Summary:
+def count_keras_model(model: Any, convention: str | None, options: CountOptions | None) -> Summary:
     """Rows for ``model.layers`` (nested models expanded to ``options.depth``)."""
+    options = options or CountOptions()
     convention = convention or "keras"
     if not model.built:
         raise ConfigError(
             f"Keras model {model.name!r} is not built, so it has no weights yet: call it on "
             "data or model.build(input_shape) first, or give it a keras.Input"
         )
-    depth = getattr(options, "depth", None) or 0
+    depth = options.depth or 0
     trainable_ids = {id(v) for v in model.trainable_weights}
     seen: dict[int, str] = {}
     rows: list[LayerRow] = []
     _walk(model, "", 0, depth, (convention, trainable_ids, seen), rows)
     summary = Summary(model.name, rows, convention, origin="keras.Model")
-    if getattr(options, "_other_of", None) is None:
+    if options.other_convention:
         other = "torch" if convention == "keras" else "keras"
-        summary.other_factory = lambda: count_keras_model(model, other, _Other(depth))
+        recount = options.replace(other_convention=False)
+        summary.other_factory = lambda: count_keras_model(model, other, recount)
     return summary
-
-
-class _Other:
-    """Options for the recount under the other convention."""
-
-    _other_of = True
-
-    def __init__(self, depth: int) -> None:
-        self.depth = depth
 
 
 def _walk(model: Any, prefix: str, level: int, depth: int,
@@ -82,36 +79,24 @@ def _row(layer: Any, prefix: str, level: int, convention: str, trainable_ids: se
                 shared_with.append(seen[key])
             continue
         seen[key] = prefix + layer.name
-        weights.append(_weight(layer, variable, trainable_ids))
-    trainable, non_trainable, buffers = row_counts(weights, convention)
+        weights.append(_weight(variable, trainable_ids))
     formula = _formula(weights, convention)
     if shared_with:
         formula = f"shares weights with {', '.join(shared_with)}; counted once" + (
             f"; {formula}" if formula else "")
     calls = len(getattr(layer, "_inbound_nodes", []) or [])
     note = f"called {calls} times; weights counted once" if calls > 1 else ""
-    return LayerRow(
-        name=prefix + layer.name,
-        type=type(layer).__name__,
-        output_shape=_output_shape(layer),
-        params=trainable + non_trainable,
-        trainable=trainable,
-        non_trainable=non_trainable,
-        buffers=buffers,
-        formula=formula + (f" ({note})" if note else ""),
-        macs=0,
-        shared=bool(shared_with) and not weights,
-        note=note,
-        weights=weights,
-        depth=level,
+    return make_row(
+        prefix + layer.name, type(layer).__name__, weights, convention,
+        output_shape=_output_shape(layer), formula=formula + (f" ({note})" if note else ""),
+        shared=bool(shared_with) and not weights, note=note, depth=level,
     )
 
 
-def _weight(layer: Any, variable: Any, trainable_ids: set[int]) -> Weight:
+def _weight(variable: Any, trainable_ids: set[int]) -> Weight:
     name = variable.path if hasattr(variable, "path") else variable.name
     short = name.rsplit("/", 1)[-1]
-    statistic = (layer.trainable and not variable.trainable) or (
-        short in STATISTIC_NAMES and not variable.trainable)
+    statistic = short in STATISTIC_NAMES and not variable.trainable
     return Weight(name, tuple(int(d) for d in variable.shape),
                   trainable=id(variable) in trainable_ids and not statistic, statistic=statistic)
 

@@ -26,7 +26,8 @@ from typing import Any
 
 from paramlab.errors import ConfigError, require
 from paramlab.layers.base import Shape, Weight, fmt
-from paramlab.summary import LayerRow, Summary, row_counts
+from paramlab.options import CountOptions
+from paramlab.summary import LayerRow, Summary, make_row
 
 # TensorProto data types that hold parameters (FLOAT, UINT8, INT8, FLOAT16, DOUBLE, BFLOAT16,
 # the float8 family, UINT4, INT4); the rest are shape/index constants.
@@ -34,7 +35,7 @@ PARAM_TYPES = {1, 2, 3, 10, 11, 16, 17, 18, 19, 20, 21, 22}
 STATISTIC_INPUTS = {"BatchNormalization": {3, 4}}
 
 
-def count_onnx(path: Any, convention: str | None, options: Any) -> Summary:
+def count_onnx(path: Any, convention: str | None, options: CountOptions | None) -> Summary:
     """Rows for the nodes that use initializers, in graph order."""
     onnx = require("onnx", "onnx")
     convention = convention or "torch"
@@ -54,7 +55,8 @@ def count_onnx(path: Any, convention: str | None, options: Any) -> Summary:
         if not used:
             continue
         node_name = node.name or f"{node.op_type}_{index}"
-        row, constants = _node_row(node, node_name, used, initializers, shapes, seen, convention)
+        row, constants = _node_row(node, node_name, used, initializers, aliases, shapes, seen,
+                                   convention)
         skipped += constants
         if row is not None:
             rows.append(row)
@@ -117,7 +119,7 @@ def _shapes(onnx: Any, model: Any) -> dict[str, Shape]:
 
 def _node_row(
     node: Any, name: str, used: list[tuple[int, str]], initializers: dict[str, Any],
-    shapes: dict[str, Shape], seen: dict[str, str], convention: str,
+    aliases: dict[str, str], shapes: dict[str, Shape], seen: dict[str, str], convention: str,
 ) -> tuple[LayerRow | None, int]:
     weights: list[Weight] = []
     shared: list[str] = []
@@ -137,14 +139,12 @@ def _node_row(
                               statistic=position in stats))
     if not weights and not shared:
         return None, constants
-    trainable, non_trainable, buffers = row_counts(weights, convention)
     formula = "; ".join([*shared, _formula(weights, convention)] if weights else shared)
     output = shapes.get(node.output[0], ()) if node.output else ()
-    return LayerRow(
-        name=name, type=node.op_type, output_shape=output, params=trainable + non_trainable,
-        trainable=trainable, non_trainable=non_trainable, buffers=buffers, formula=formula,
-        macs=_macs(node, initializers, output), shared=bool(shared) and not weights,
-        note="; ".join(shared), weights=weights,
+    return make_row(
+        name, node.op_type, weights, convention, output_shape=output, formula=formula,
+        macs=_macs(node, initializers, aliases, output), shared=bool(shared) and not weights,
+        note="; ".join(shared),
     ), constants
 
 
@@ -162,27 +162,28 @@ def _formula(weights: list[Weight], convention: str) -> str:
 
 def _unused_row(unused: list[Any], convention: str) -> LayerRow:
     weights = [Weight(i.name, tuple(int(d) for d in i.dims)) for i in unused]
-    trainable, non_trainable, buffers = row_counts(weights, convention)
-    return LayerRow("(initializers no node uses)", "-", (), trainable + non_trainable,
-                    trainable, non_trainable, buffers, _formula(weights, convention), 0,
-                    weights=weights)
+    return make_row("(initializers no node uses)", "-", weights, convention,
+                    formula=_formula(weights, convention))
 
 
-def _macs(node: Any, initializers: dict[str, Any], output: Shape) -> int:
-    """Multiply-accumulates per example for the weight-bearing matmul and conv nodes."""
+def _macs(node: Any, initializers: dict[str, Any], aliases: dict[str, str],
+          output: Shape) -> int:
+    """Multiply-accumulates per example for the weight-bearing matmul and conv nodes (the
+    weight may reach the node under an Identity alias of its initializer)."""
     if not output or any(d is None for d in output) or len(node.input) < 2:
         return 0
-    weight = initializers.get(node.input[1])
+    weight = initializers.get(aliases.get(node.input[1], node.input[1]))
     if weight is None or len(weight.dims) < 2:
         return 0
     dims = list(weight.dims)
+    outputs = math.prod(d for d in output if d is not None)  # all known: checked above
     if node.op_type == "Conv":
-        return math.prod(output) * math.prod(dims[1:])  # per output: c_in/groups · k_h · k_w
+        return outputs * math.prod(dims[1:])  # per output: c_in/groups · k_h · k_w
     if node.op_type == "Gemm":
         trans_b = next((a.i for a in node.attribute if a.name == "transB"), 0)
-        return math.prod(output) * (dims[1] if trans_b else dims[0])
+        return outputs * (dims[1] if trans_b else dims[0])
     if node.op_type == "MatMul":
-        return math.prod(output) * dims[-2]
+        return outputs * dims[-2]
     return 0
 
 
@@ -195,5 +196,5 @@ def _activations(graph: Any, shapes: dict[str, Shape]) -> int | None:
         shape = shapes.get(node.output[0])
         if shape is None or None in shape:
             return None
-        total += math.prod(shape)
+        total += math.prod(d for d in shape if d is not None)
     return total

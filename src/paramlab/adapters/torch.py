@@ -19,15 +19,26 @@ Conventions, stated where the numbers are made:
   under the ``keras`` convention floating-point buffers (BatchNorm running mean/variance) are
   non-trainable parameters, as Keras' moving statistics are, and integer counters such as
   ``num_batches_tracked`` (which Keras does not have) are left out.
-* With ``input_size`` one forward pass runs on meta tensors (parameters swapped for meta
-  tensors through ``torch.func.functional_call``, so a live model is neither copied nor
-  changed). Output shapes come from forward hooks, without the first (batch) axis; MACs come
-  from ``torch.utils.flop_counter.FlopCounterMode`` (matmuls, convolutions, attention; one
-  MAC = 2 FLOPs; element-wise ops, norms and activations count 0), divided by the batch size.
+* With ``input_size`` one forward pass runs on a *meta copy* of the model (``deepcopy`` with
+  every tensor mapped to a meta tensor of its shape, so no storage is copied): the user's
+  model is never touched — not its tensors, devices, hooks nor training flags. (Swapping
+  tensors in place with ``torch.func.functional_call`` is not safe: a module registered
+  under two names is swapped twice and keeps meta tensors.) The copy is what is counted, so
+  lazy modules have their shapes after that pass. The probe input takes the model's own
+  floating dtype (token ids for models with an ``nn.Embedding``) unless ``dtypes`` says.
+  Output shapes come from forward hooks, without the first (batch) axis; MACs come from
+  ``torch.utils.flop_counter.FlopCounterMode`` (matmuls, convolutions, attention; one MAC =
+  2 FLOPs; element-wise ops, norms and activations count 0), divided by the batch size.
+* What cannot be measured is said, not raised: ScriptModules and forwards the meta device
+  cannot run (``.item()``, copies to a real device) are counted without shapes, and lazy
+  modules without an input size count 0 for their uninitialized parameters — each with a
+  one-line note on the summary. A forward that fails for any other reason means the input
+  size is wrong: a ShapeError.
 """
 
 from __future__ import annotations
 
+import copy
 import importlib
 import json
 import math
@@ -37,18 +48,21 @@ from typing import Any
 
 from paramlab.errors import ConfigError, ShapeError, require
 from paramlab.layers.base import Shape, Weight, fmt
-from paramlab.summary import LayerRow, Summary, row_counts
+from paramlab.options import CountOptions
+from paramlab.summary import LayerRow, Summary, make_row
 
 DEFAULT_DEPTH = 2
+LAZY_NOTE = "uninitialized (lazy)"
 
 
 # --------------------------------------------------------------------------- import paths
-def count_import_path(text: str, convention: str | None, options: Any) -> Summary:
+def count_import_path(text: str, convention: str | None, options: CountOptions | None) -> Summary:
     """Build ``"pkg.module:factory"`` on the meta device (``--args`` as keyword arguments)."""
     torch = require("torch", "torch")
+    options = options or CountOptions()
     target = text.strip()
     factory = _resolve(target)
-    kwargs = _kwargs(getattr(options, "args", None), target)
+    kwargs = _kwargs(options.args, target)
     try:
         with torch.device("meta"):
             model = factory(**kwargs)
@@ -87,9 +101,11 @@ def _resolve(target: str) -> Any:
     return obj
 
 
-def _kwargs(text: str | None, target: str) -> dict[str, Any]:
+def _kwargs(text: str | dict[str, Any] | None, target: str) -> dict[str, Any]:
     if not text:
         return {}
+    if isinstance(text, dict):
+        return text
     try:
         value = json.loads(text)
     except ValueError as exc:
@@ -119,32 +135,48 @@ class _Place:
     shares: list[str] = field(default_factory=list)
 
 
-def count_module(module: Any, convention: str | None, options: Any) -> Summary:
-    """One row per module down to ``options.depth`` (default 2), deeper modules folded."""
+def count_module(module: Any, convention: str | None, options: CountOptions | None) -> Summary:
+    """One row per module down to ``options.depth`` (default 2), deeper modules folded.
+
+    The user's module is only read: a forward pass (``options.input_size``) runs on a meta
+    copy of it, which is then what is counted, so lazy modules have their shapes."""
     torch = require("torch", "torch")
+    options = options or CountOptions()
     convention = convention or "torch"
-    depth = getattr(options, "depth", None)
-    depth = DEFAULT_DEPTH if depth is None else depth
-    places = _places(module, depth)
-    trace = _trace(module, getattr(options, "input_size", None), torch)
+    depth = DEFAULT_DEPTH if options.depth is None else options.depth
+    notes: list[str] = []
+    probe, trace = _measure(module, options, torch, notes)
+    type_names = _type_names(module, probe)
+    places = _places(probe, depth, type_names)
     seen: dict[int, str] = {}
-    rows = [_place_row(place, places, convention, seen, trace) for place in places]
-    if trace and places[0].module is not module:
-        _add_root_macs(module, rows, places, trace)
-    summary = Summary(type(module).__name__, rows, convention, origin="torch.nn.Module")
+    rows = [_place_row(place, places, convention, seen, trace, type_names) for place in places]
+    if trace and places[0].module is not probe:
+        _add_root_macs(probe, rows, places, trace)
+    lazy = [row.name for row in rows if row.note.startswith(LAZY_NOTE)]
+    if lazy:
+        notes.append(f"{len(lazy)} lazy module(s) are uninitialized ({', '.join(lazy[:3])}"
+                     f"{', …' if len(lazy) > 3 else ''}): their parameters have no shape before "
+                     "the first forward and count 0; give input_size (--input-size) to measure "
+                     "them on a meta copy.")
+    summary = Summary(type_names[id(probe)], rows, convention, origin="torch.nn.Module")
     summary.activation_elements = trace.activations if trace else None
-    if getattr(options, "_other_of", None) is None:
+    summary.notes += notes
+    if options.other_convention:
         other = "keras" if convention == "torch" else "torch"
-        summary.other_factory = lambda: count_module(module, other, _OtherOptions(depth))
+        recount = options.replace(input_size=None, other_convention=False)
+        summary.other_factory = lambda: count_module(probe, other, recount)
     return summary
 
 
-@dataclass
-class _OtherOptions:
-    """Options for the recount under the other convention: no forward pass, no recursion."""
-
-    depth: int
-    _other_of: bool = True
+def _type_names(module: Any, probe: Any) -> dict[int, str]:
+    """Class names of the user's modules, keyed by the probe's modules: the meta copy of a
+    ``LazyLinear`` has become a ``Linear``, and a ScriptModule knows its original class."""
+    torch = sys.modules["torch"]
+    names = {id(sub): type(sub).__name__ for sub in probe.modules()}
+    for orig, sub in zip(module.modules(), probe.modules(), strict=False):  # same walk order
+        names[id(sub)] = (orig.original_name if isinstance(orig, torch.jit.ScriptModule)
+                          else type(orig).__name__)
+    return names
 
 
 def _add_root_macs(module: Any, rows: list[LayerRow], places: list[_Place], trace: _Trace) -> None:
@@ -155,18 +187,20 @@ def _add_root_macs(module: Any, rows: list[LayerRow], places: list[_Place], trac
         trace.subtree_macs(p.name) for p in places if p.level == 0
     )
     if residual:
-        rows.append(LayerRow(f"({root})", root, trace.shapes.get(id(module), ()), 0, 0, 0, 0,
-                             "operations in forward() itself", residual))
+        rows.append(make_row(f"({root})", root, [], "torch",
+                             output_shape=trace.shapes.get(id(module), ()),
+                             formula="operations in forward() itself", macs=residual))
 
 
-def _places(root: Any, depth: int) -> list[_Place]:
+def _places(root: Any, depth: int, type_names: dict[int, str]) -> list[_Place]:
     """Pre-order walk; the root is a row of its own only when it is a leaf or folded whole,
     or when it holds parameters directly (a ``cls_token`` on the model itself)."""
+    root_name = type_names[id(root)]
     if depth <= 0 or not list(root.children()):
-        return [_Place(type(root).__name__, root, 0, folded=True)]
+        return [_Place(root_name, root, 0, folded=True)]
     places: list[_Place] = []
     if _direct_tensors(root):
-        places.append(_Place(f"({type(root).__name__})", root, 0, folded=False))
+        places.append(_Place(f"({root_name})", root, 0, folded=False))
 
     def walk(module: Any, prefix: str, level: int) -> None:
         for name, child in module._modules.items():  # named_children() hides a second place
@@ -184,7 +218,7 @@ def _places(root: Any, depth: int) -> list[_Place]:
 
 def _direct_tensors(module: Any) -> list[tuple[str, Any, bool]]:
     """(name, tensor, is_buffer) held by ``module`` itself, persistent buffers only."""
-    skip = getattr(module, "_non_persistent_buffers_set", set())
+    skip: set[str] = getattr(module, "_non_persistent_buffers_set", set())
     tensors = [(n, p, False) for n, p in module._parameters.items() if p is not None]
     tensors += [(n, b, True) for n, b in module._buffers.items() if b is not None and n not in skip]
     return tensors
@@ -203,10 +237,12 @@ def _tensors(place: _Place) -> list[tuple[str, Any, bool]]:
 
 def _place_row(
     place: _Place, places: list[_Place], convention: str, seen: dict[int, str],
-    trace: _Trace | None,
+    trace: _Trace | None, type_names: dict[int, str],
 ) -> LayerRow:
+    torch = sys.modules["torch"]
     weights: list[Weight] = []
     shared_with: list[str] = []
+    lazy: list[str] = []
     for name, tensor, is_buffer in _tensors(place):
         key = id(tensor)
         if key in seen:
@@ -214,27 +250,29 @@ def _place_row(
                 shared_with.append(seen[key])
             continue
         seen[key] = name
+        if torch.nn.parameter.is_lazy(tensor):
+            lazy.append(name.rsplit(".", 1)[-1])
+            continue
         weight = _weight(name, tensor, is_buffer, convention)
         if weight is not None:
             weights.append(weight)
-    trainable, non_trainable, buffers = row_counts(weights, convention)
     formula = _formula(place, weights, convention)
+    notes = []
     if shared_with:
         owners = ", ".join(_owner(n) for n in shared_with)
         formula = f"shares weight with {owners}" + (f"; {formula}" if formula else "")
-    return LayerRow(
-        name=place.name,
-        type=type(place.module).__name__,
+        notes.append(f"shares weight with {', '.join(shared_with)}")
+    if lazy:
+        formula = f"{LAZY_NOTE}: {', '.join(lazy)} not counted" + (
+            f"; {formula}" if formula else "")
+        notes.insert(0, f"{LAZY_NOTE}: {', '.join(lazy)}")
+    return make_row(
+        place.name, type_names[id(place.module)], weights, convention,
         output_shape=trace.shapes.get(id(place.module), ()) if trace else (),
-        params=trainable + non_trainable,
-        trainable=trainable,
-        non_trainable=non_trainable,
-        buffers=buffers,
         formula=formula,
         macs=trace.row_macs(place, places) if trace else 0,
         shared=bool(shared_with) and not weights,
-        note=f"shares weight with {', '.join(shared_with)}" if shared_with else "",
-        weights=weights,
+        note="; ".join(notes),
         depth=place.level,
     )
 
@@ -262,13 +300,13 @@ def _formula(place: _Place, weights: list[Weight], convention: str) -> str:
     module = place.module
     params = [w for w in weights if not w.statistic]
     total = sum(w.size for w in params)
+    closed_form: str | None = None
     if place.folded and list(module.children()):
-        text = _block_formula(place, params, total)
-    else:
-        text = _leaf_formula(module, type(module).__name__, params, total) if place.folded else None
-        if text is None:
-            terms = " + ".join(_shape_term(w) for w in params)
-            text = f"{terms} = {fmt(total)}" if terms else ""
+        closed_form = _block_formula(place, params, total)
+    elif place.folded:
+        closed_form = _leaf_formula(module, type(module).__name__, params, total)
+    terms = " + ".join(_shape_term(w) for w in params)
+    text = closed_form or (f"{terms} = {fmt(total)}" if terms else "")
     frozen = sum(w.size for w in params if not w.trainable)
     if frozen:
         text += f" (frozen: {fmt(frozen)} with requires_grad=False)"
@@ -362,11 +400,19 @@ class _Trace:
         return total - sum(self.subtree_macs(c.name) for c in children)
 
 
-def _input_size(text: Any) -> tuple[int, ...]:
-    if isinstance(text, (tuple, list)):
-        parts = [str(p) for p in text]
+def _input_sizes(value: Any) -> list[tuple[int, ...]]:
+    """``"1,3,224,224"``, ``(1, 3, 224, 224)`` or, for several inputs, a list of such sizes
+    (torchinfo's ``input_size``); the batch axis first."""
+    if isinstance(value, (tuple, list)) and value and isinstance(value[0], (tuple, list)):
+        return [_input_size(v, value) for v in value]
+    return [_input_size(value, value)]
+
+
+def _input_size(part: Any, whole: Any) -> tuple[int, ...]:
+    if isinstance(part, (tuple, list)):
+        parts = [str(p) for p in part]
     else:
-        parts = str(text).replace("x", ",").replace("×", ",").split(",")
+        parts = str(part).replace("x", ",").replace("×", ",").split(",")
     try:
         dims = tuple(int(p) for p in parts if p.strip())
     except ValueError:
@@ -374,34 +420,112 @@ def _input_size(text: Any) -> tuple[int, ...]:
     if not dims or any(d <= 0 for d in dims):
         raise ShapeError(
             f"--input-size must be positive integers with the batch axis first, such as "
-            f"1,3,224,224. Received: {text!r}"
+            f"1,3,224,224. Received: {whole!r}"
         )
     return dims
 
 
-def _trace(module: Any, input_size: Any, torch: Any) -> _Trace | None:
-    """Run one forward pass on meta tensors; None when no input size was given.
-
-    Integer token ids are tried first for models with an ``nn.Embedding``, floats first
-    otherwise; the other dtype is the fallback."""
-    if input_size is None:
-        return None
-    dims = _input_size(input_size)
-    has_embedding = any(isinstance(m, torch.nn.Embedding) for m in module.modules())
-    dtypes = [torch.long, torch.float32] if has_embedding else [torch.float32, torch.long]
-    try:
-        return _traced_pass(module, dims, dtypes[0], torch)
-    except Exception as first:
+def _measure(module: Any, options: CountOptions, torch: Any,
+             notes: list[str]) -> tuple[Any, _Trace | None]:
+    """(the module to count, what its forward pass saw): a traced meta copy, or the user's
+    module itself when no input size is given or the forward cannot run on meta tensors
+    (the reason goes to ``notes``)."""
+    if options.input_size is None:
+        return module, None
+    sizes = _input_sizes(options.input_size)
+    missing = "Output shapes and MACs are missing:"
+    if isinstance(module, torch.jit.ScriptModule):
+        notes.append(f"{missing} a ScriptModule's compiled forward cannot be traced on the "
+                     "meta device; parameters are counted from its tensors.")
+        return module, None
+    failures: list[BaseException] = []
+    for dtypes in _dtype_choices(module, options.dtypes, len(sizes), torch):
         try:
-            return _traced_pass(module, dims, dtypes[1], torch)
-        except Exception:
-            raise ShapeError(
-                f"the forward pass of {type(module).__name__} with input size {dims} failed on "
-                f"the meta device: {type(first).__name__}: {_one_line(first)}"
-            ) from first
+            probe = _meta_copy(module, torch)
+        except Exception as exc:  # a module deepcopy cannot copy (locks, open files)
+            notes.append(f"{missing} the model could not be copied for a meta-device forward "
+                         f"pass ({type(exc).__name__}: {_one_line(exc)}).")
+            return module, None
+        try:
+            return probe, _traced_pass(probe, sizes, dtypes, torch)
+        except Exception as exc:  # the user's forward: any failure is reported, never raised raw
+            failures.append(exc)
+    first = failures[0]
+    if any(_meta_limitation(exc) for exc in failures):
+        reason = next(exc for exc in failures if _meta_limitation(exc))
+        notes.append(f"{missing} the forward pass of {type(module).__name__} cannot run on the "
+                     f"meta device ({type(reason).__name__}: {_one_line(reason)[:160]}).")
+        return module, None
+    raise ShapeError(
+        f"the forward pass of {type(module).__name__} with input size "
+        f"{sizes[0] if len(sizes) == 1 else sizes} failed on the meta device: "
+        f"{type(first).__name__}: {_one_line(first)}"
+    ) from first
 
 
-def _traced_pass(module: Any, dims: tuple[int, ...], dtype: Any, torch: Any) -> _Trace:
+def _meta_limitation(exc: BaseException) -> bool:
+    """Failures of the meta device rather than of the input size: reading values
+    (``.item()``, ``.tolist()``, data-dependent shapes) or copying to a real device."""
+    return isinstance(exc, NotImplementedError) or "meta" in str(exc).lower()
+
+
+def _dtype_choices(module: Any, dtypes: Any, inputs: int, torch: Any) -> list[list[Any]]:
+    """The probe inputs' dtypes to try. Given ``dtypes`` are used as they are; otherwise the
+    model's own floating dtype (a half or bfloat16 model gets half or bfloat16 inputs), with
+    integer token ids tried first for models with an ``nn.Embedding``."""
+    if dtypes is not None:
+        chosen = [_torch_dtype(d, torch) for d in dtypes]
+        if len(chosen) == 1:
+            chosen *= inputs
+        if len(chosen) != inputs:
+            raise ShapeError(f"dtypes must name one dtype per input ({inputs}). "
+                             f"Received: dtypes={list(dtypes)!r}")
+        return [chosen]
+    floating = next((t.dtype for t in [*module.parameters(), *module.buffers()]
+                     if not torch.nn.parameter.is_lazy(t) and t.is_floating_point()),
+                    torch.get_default_dtype())
+    has_embedding = any(isinstance(m, torch.nn.Embedding) for m in module.modules())
+    order = [torch.long, floating] if has_embedding else [floating, torch.long]
+    return [[dtype] * inputs for dtype in order]
+
+
+def _torch_dtype(value: Any, torch: Any) -> Any:
+    if isinstance(value, torch.dtype):
+        return value
+    dtype = getattr(torch, str(value), None)
+    if not isinstance(dtype, torch.dtype):
+        raise ShapeError(f"dtypes must be torch dtypes or their names (float16, long, …). "
+                         f"Received: {value!r}")
+    return dtype
+
+
+def _meta_copy(module: Any, torch: Any) -> Any:
+    """A structural copy of ``module`` whose tensors are meta tensors of the same shapes,
+    dtypes and ``requires_grad``: ``deepcopy`` with every tensor pre-entered in its memo, so
+    no storage is copied, a tensor or module reachable from two places stays one object
+    (tied weights, a module registered twice), and nothing of the user's is touched. The
+    copy's hooks are dropped — the user's hooks must not see (or record) the probe pass —
+    except those that are the module's own methods, how lazy modules initialize."""
+    memo: dict[int, Any] = {}
+    for sub in module.modules():
+        tensors = [*sub._parameters.values(), *sub._buffers.values(),
+                   *(v for v in vars(sub).values() if isinstance(v, torch.Tensor))]
+        for tensor in tensors:
+            if tensor is not None and id(tensor) not in memo:
+                memo[id(tensor)] = _meta_like(tensor, torch)
+    probe = copy.deepcopy(module, memo)
+    for sub in probe.modules():
+        for attribute in ("_forward_hooks", "_forward_pre_hooks", "_backward_hooks",
+                          "_backward_pre_hooks"):
+            hooks = getattr(sub, attribute, {})
+            for key in [k for k, hook in hooks.items() if getattr(hook, "__self__", None)
+                        is not sub]:  # kept: a module's own methods (lazy initialization)
+                del hooks[key]
+    return probe
+
+
+def _traced_pass(module: Any, sizes: list[tuple[int, ...]], dtypes: list[Any],
+                 torch: Any) -> _Trace:
     from torch.utils.flop_counter import FlopCounterMode
 
     shapes: dict[int, Shape] = {}
@@ -415,24 +539,22 @@ def _traced_pass(module: Any, dims: tuple[int, ...], dtype: Any, torch: Any) -> 
         if not list(mod.children()):
             leaf_elements[0] += math.prod(tensor.shape[1:])
 
-    handles = [m.register_forward_hook(hook) for m in module.modules()]
-    state = {n: _meta_like(t, torch) for n, t in module.named_parameters()}
-    state.update({n: _meta_like(t, torch) for n, t in module.named_buffers()})
+    for sub in module.modules():
+        sub.register_forward_hook(hook)  # on the probe, which is thrown away afterwards
+    inputs = [torch.zeros(size, dtype=dtype, device="meta")
+              for size, dtype in zip(sizes, dtypes, strict=True)]
     counter = FlopCounterMode(display=False)
-    try:
-        with counter, torch.no_grad():
-            x = torch.zeros(dims, dtype=dtype, device="meta")
-            torch.func.functional_call(module, state, (x,), strict=False)
-    finally:
-        for handle in handles:
-            handle.remove()
+    with counter, torch.no_grad():
+        module(*inputs)
     flops = {name: sum(ops.values()) for name, ops in counter.get_flop_counts().items()}
-    return _Trace(shapes, flops, type(module).__name__, dims[0], leaf_elements[0])
+    return _Trace(shapes, flops, type(module).__name__, sizes[0][0], leaf_elements[0])
 
 
 def _meta_like(tensor: Any, torch: Any) -> Any:
-    if tensor.device.type == "meta":
-        return tensor
+    if torch.nn.parameter.is_lazy(tensor):  # shapeless until the first forward
+        if isinstance(tensor, torch.nn.UninitializedBuffer):
+            return torch.nn.UninitializedBuffer(device="meta", dtype=tensor.dtype)
+        return torch.nn.UninitializedParameter(tensor.requires_grad, "meta", tensor.dtype)
     meta = torch.empty_like(tensor, device="meta")
     if isinstance(tensor, torch.nn.Parameter):
         return torch.nn.Parameter(meta, requires_grad=tensor.requires_grad)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from paramlab.render import shape_text
 from paramlab.render.notes import convention_line
-from paramlab.summary import LayerRow, Summary
+
+if TYPE_CHECKING:
+    from paramlab.summary import LayerRow, Summary
 
 
 def _weights_sentence(row: LayerRow) -> str:

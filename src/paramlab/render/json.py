@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from paramlab.summary import Summary
+if TYPE_CHECKING:
+    from paramlab.summary import Summary
 
 
 def _shape(shape: Any) -> Any:
@@ -14,11 +15,12 @@ def _shape(shape: Any) -> Any:
 
 
 def summary_to_dict(summary: Summary) -> dict[str, Any]:
+    total = summary.total  # once: a sum over the rows, so per row it would be quadratic
     data: dict[str, Any] = {
         "name": summary.name,
         "origin": summary.origin,
         "convention": summary.convention,
-        "total": summary.total,
+        "total": total,
         "trainable": summary.trainable,
         "non_trainable": summary.non_trainable,
         "buffers": summary.buffers,
@@ -38,7 +40,7 @@ def summary_to_dict(summary: Summary) -> dict[str, Any]:
                 "buffers": row.buffers,
                 "formula": row.formula,
                 "macs": row.macs,
-                "share": summary.share(row),
+                "share": row.params / total if total else 0.0,
                 "connected_to": row.connected_to,
                 "shared": row.shared,
                 "weights": [
@@ -60,6 +62,12 @@ def summary_to_dict(summary: Summary) -> dict[str, Any]:
         if summary.targets:
             data["target_values"] = summary.observations * summary.targets
             data["params_per_target_value"] = summary.trainable / data["target_values"]
+    if summary.notes:
+        data["notes"] = summary.notes
+    if summary.memory is not None:
+        data["memory"] = summary.memory
+    if summary.flops_report is not None:
+        data["flops"] = summary.flops_report
     if summary.other is not None:
         other = summary.other
         data["other_convention"] = {

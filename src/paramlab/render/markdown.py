@@ -1,30 +1,45 @@
-"""``--format markdown``: the same table as GitHub-flavoured Markdown."""
+"""``--format markdown``: the same table and sections as GitHub-flavoured Markdown."""
 
 from __future__ import annotations
 
-from paramlab.render.notes import convention_line, data_ratio_lines
-from paramlab.render.text import table_rows, totals_lines
-from paramlab.summary import Summary
+from typing import TYPE_CHECKING
+
+from paramlab.render.notes import footer_lines
+from paramlab.render.reports import Block, report_blocks
+from paramlab.render.text import table_rows
+
+if TYPE_CHECKING:
+    from paramlab.summary import Summary
 
 
 def _escape(text: str) -> str:
     return text.replace("|", "\\|")
 
 
+def _table(headers: list[str], rows: list[list[str]], right: set[int]) -> list[str]:
+    align = ["---:" if i in right else "---" for i in range(len(headers))]
+    lines = ["| " + " | ".join(_escape(h) for h in headers) + " |",
+             "| " + " | ".join(align) + " |"]
+    lines += ["| " + " | ".join(_escape(c) for c in row) + " |" for row in rows]
+    return lines
+
+
+def _block(block: Block) -> list[str]:
+    lines = [f"**{block.title}**", ""] if block.title else []
+    lines += [f"{line}  " for line in block.lines]
+    if block.table:
+        width = len(block.table[0])
+        lines += ["", *_table(block.table[0], block.table[1:], set(range(1, width)))]
+    lines += ["", *(f"- {note}" for note in block.notes)] if block.notes else []
+    return lines
+
+
 def render_markdown(summary: Summary) -> str:
     headers, body = table_rows(summary)
-    align = ["---:" if h in ("Param #", "Share") else "---" for h in headers]
-    lines = [
-        f"**Model: {summary.name}**",
-        "",
-        "| " + " | ".join(headers) + " |",
-        "| " + " | ".join(align) + " |",
-    ]
-    for cells in body:
-        lines.append("| " + " | ".join(_escape(" ".join(c)) for c in cells) + " |")
-    lines.append("")
-    lines += [f"- {line.strip()}" for line in totals_lines(summary)]
-    lines.append(f"- MACs per example: {summary.macs:,}")
-    lines.append(f"- {convention_line(summary)}")
-    lines += [f"- {line}" for line in data_ratio_lines(summary)]
+    right = {i for i, h in enumerate(headers) if h in ("Param #", "Share")}
+    lines = [f"**Model: {summary.name}**", "",
+             *_table(headers, [[" ".join(c) for c in cells] for cells in body], right), ""]
+    lines += [f"- {line}" for line in footer_lines(summary)]
+    for block in report_blocks(summary):
+        lines += ["", *_block(block)]
     return "\n".join(lines) + "\n"

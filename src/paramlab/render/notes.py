@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from paramlab.render import human_count
-from paramlab.summary import Summary
+from typing import TYPE_CHECKING
+
+from paramlab.render import human_count, readable_memory_size
+
+if TYPE_CHECKING:
+    from paramlab.summary import Summary
 
 CONVENTION_NOTES = {
     "keras": (
@@ -15,6 +19,37 @@ CONVENTION_NOTES = {
         "recurrent layers have two bias vectors (input and hidden) per gate."
     ),
 }
+
+
+def totals_lines(summary: Summary) -> list[str]:
+    """The three Keras footer lines, byte for byte, plus buffers under the torch convention."""
+    size = summary.memory_bytes
+    lines = [
+        f"Total params: {summary.total:,} ({readable_memory_size(size(summary.total))})",
+        f"Trainable params: {summary.trainable:,} "
+        f"({readable_memory_size(size(summary.trainable))})",
+        f"Non-trainable params: {summary.non_trainable:,} "
+        f"({readable_memory_size(size(summary.non_trainable))})",
+    ]
+    if summary.buffers:
+        lines.append(f"Buffers (not parameters): {summary.buffers:,}")
+    return lines
+
+
+def footer_lines(summary: Summary) -> list[str]:
+    """Everything under the table, in order, for every renderer: totals, the dtype the sizes
+    assume, MACs and FLOPs, the convention, the data ratio and the notes on the count."""
+    lines = totals_lines(summary)
+    if summary.dtype != "float32":
+        lines.append(f"Sizes are for {summary.dtype} parameters at "
+                     f"{summary.bytes_per_param:g} bytes each.")
+    lines.append(
+        f"MACs per example: {summary.macs:,} (forward FLOPs ≈ 2 × MACs = {summary.flops:,})"
+    )
+    lines.append(convention_line(summary))
+    lines += data_ratio_lines(summary)
+    lines += summary.notes
+    return lines
 
 
 def convention_line(summary: Summary) -> str:

@@ -6,9 +6,14 @@ count`` answers without importing rich (the CLI must start in well under 0.15 s)
 
 from __future__ import annotations
 
-from paramlab.render import readable_memory_size, shape_text
-from paramlab.render.notes import convention_line, data_ratio_lines
-from paramlab.summary import LayerRow, Summary
+from typing import TYPE_CHECKING
+
+from paramlab.render import shape_text
+from paramlab.render.notes import footer_lines
+from paramlab.render.reports import report_blocks, text_block
+
+if TYPE_CHECKING:
+    from paramlab.summary import LayerRow, Summary
 
 
 def table_rows(summary: Summary) -> tuple[list[str], list[list[list[str]]]]:
@@ -18,6 +23,7 @@ def table_rows(summary: Summary) -> tuple[list[str], list[list[list[str]]]]:
         headers.append("Connected to")
     headers += ["Formula", "Share"]
     body = []
+    total = summary.total  # once: a sum over the rows, so per row it would be quadratic
     for row in summary.layers:
         cells = [
             [f"{'  ' * row.depth}{row.name} ({row.type})"],
@@ -26,7 +32,7 @@ def table_rows(summary: Summary) -> tuple[list[str], list[list[list[str]]]]:
         ]
         if summary.show_connections:
             cells.append(_connections(row))
-        cells += [[row.formula or "-"], [_share(summary, row)]]
+        cells += [[row.formula or "-"], [_share(row.params, total)]]
         body.append(cells)
     return headers, body
 
@@ -37,10 +43,10 @@ def _connections(row: LayerRow) -> list[str]:
     return [f"{c}," for c in row.connected_to[:-1]] + [row.connected_to[-1]]
 
 
-def _share(summary: Summary, row: LayerRow) -> str:
-    if row.params == 0:
+def _share(params: int, total: int) -> str:
+    if params == 0:
         return "-"
-    share = summary.share(row)
+    share = params / total
     return f"{share:.1%}" if share >= 0.001 else "<0.1%"
 
 
@@ -71,35 +77,10 @@ def render_table(headers: list[str], body: list[list[list[str]]], right: set[int
     return "\n".join(out)
 
 
-def totals_lines(summary: Summary) -> list[str]:
-    """The three Keras footer lines, byte for byte, plus buffers under the torch convention."""
-    size = summary.memory_bytes
-    lines = [
-        f" Total params: {summary.total:,} ({readable_memory_size(size(summary.total))})",
-        f" Trainable params: {summary.trainable:,} "
-        f"({readable_memory_size(size(summary.trainable))})",
-        f" Non-trainable params: {summary.non_trainable:,} "
-        f"({readable_memory_size(size(summary.non_trainable))})",
-    ]
-    if summary.buffers:
-        lines.append(f" Buffers (not parameters): {summary.buffers:,}")
-    return lines
-
-
 def render_text(summary: Summary) -> str:
     headers, body = table_rows(summary)
     right = {2, len(headers) - 1}
-    parts = [f'Model: "{summary.name}"', render_table(headers, body, right), *totals_lines(summary)]
-    dtype = (
-        ""
-        if summary.dtype == "float32"
-        else f" at {summary.bytes_per_param:g} bytes each ({summary.dtype})"
-    )
-    if dtype:
-        parts.append(f" Sizes are for {summary.dtype} parameters{dtype}.")
-    parts.append(
-        f" MACs per example: {summary.macs:,} (forward FLOPs ≈ 2 × MACs = {summary.flops:,})"
-    )
-    parts.append(" " + convention_line(summary))
-    parts += [" " + line for line in data_ratio_lines(summary)]
+    parts = [f'Model: "{summary.name}"', render_table(headers, body, right)]
+    parts += [" " + line for line in footer_lines(summary)]
+    parts += ["\n" + text_block(block) for block in report_blocks(summary)]
     return "\n".join(parts)

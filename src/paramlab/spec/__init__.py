@@ -6,6 +6,7 @@ MLP shorthand, or the one-line DSL.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from pathlib import Path
 
@@ -30,7 +31,7 @@ def parse(source: str) -> ModelSpec:
         from paramlab.spec.files import parse_file
 
         return parse_file(Path(text))
-    return _parse_text(source)
+    return dataclasses.replace(_parse_text(source))  # the cached object stays the cache's
 
 
 @functools.lru_cache(maxsize=256)

@@ -55,6 +55,11 @@ _TOKEN = re.compile(
     re.VERBOSE,
 )
 _CONSTANTS = {"true": True, "false": False, "none": None, "null": None}
+# Limits that keep bad input from exhausting memory or the stack (each raises a SpecError
+# at its column): far above real networks — the deepest Keras applications have ~1,000
+# layers, and a transformer written out layer by layer a few thousand.
+MAX_LAYERS = 20_000  # layer calls in one spec, repetitions included
+MAX_NESTING = 50  # parentheses, brackets and layers nested inside each other
 
 
 @dataclass(frozen=True)
@@ -99,6 +104,7 @@ class _Parser:
         self.calls: list[Call] = []
         self.names: dict[str, TensorRef] = {}
         self.last: TensorRef | None = None
+        self.nesting = 0
 
     # --- token helpers
     @property
@@ -129,6 +135,16 @@ class _Parser:
         raise SpecError(
             f"{message} at column {token.column + 1}, found {found}", self.text, token.column
         )
+
+    def enter(self) -> None:
+        """One level deeper (a group, a tuple, a nested layer); refused past MAX_NESTING,
+        before Python's own recursion limit ends the parse in a RecursionError."""
+        self.nesting += 1
+        if self.nesting > MAX_NESTING:
+            self.fail(f"the spec nests deeper than {MAX_NESTING} levels")
+
+    def leave(self) -> None:
+        self.nesting -= 1
 
     def skip_separators(self) -> None:
         while self.tok.kind == "newline" or self.at(";"):
@@ -206,6 +222,7 @@ class _Parser:
     def element(self, first_inputs: list[TensorRef] | None = None) -> None:
         """A layer or a parenthesized group, optionally repeated with ``* n``."""
         start = self.pos
+        calls_before = len(self.calls)
         self._element_once(first_inputs)
         if not self.at("*"):
             return
@@ -217,6 +234,11 @@ class _Parser:
             or count_token.value < 1
         ):
             self.fail("expected a positive whole number of repetitions after '*'")
+        per_copy = len(self.calls) - calls_before
+        if calls_before + per_copy * count_token.value > MAX_LAYERS:
+            self.fail(f"'* {count_token.value:,}' would make "
+                      f"{calls_before + per_copy * count_token.value:,} layers; a spec may "
+                      f"have at most {MAX_LAYERS:,}", count_token)
         self.take()
         end = self.pos
         for _ in range(count_token.value - 1):
@@ -226,13 +248,17 @@ class _Parser:
 
     def _element_once(self, inputs: list[TensorRef] | None) -> None:
         if self.at("("):
+            self.enter()
             self.take()
             self.element(inputs)
             while self.at(">"):
                 self.take()
                 self.element()
             self.expect(")", "')' closing the group")
+            self.leave()
             return
+        if len(self.calls) >= MAX_LAYERS:
+            self.fail(f"a spec may have at most {MAX_LAYERS:,} layers")
         spec = self.layer()
         call = Call(spec, inputs)
         if lookup_key(spec.type) in ("input", "inputlayer"):
@@ -303,10 +329,14 @@ class _Parser:
                 self.take()
                 return _CONSTANTS[token.text.lower()]
             if self._called():
-                return self.layer()
+                self.enter()
+                layer = self.layer()
+                self.leave()
+                return layer
             self.take()
             return token.text
         if self.at("(") or self.at("["):
+            self.enter()
             closer = ")" if self.take().text == "(" else "]"
             items: list[Any] = []
             while not self.at(closer):
@@ -315,6 +345,7 @@ class _Parser:
                     break
                 self.take()
             self.expect(closer, f"',' or {closer!r}")
+            self.leave()
             return tuple(items)
         self.fail("expected a value")
         return None

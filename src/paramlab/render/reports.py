@@ -1,0 +1,106 @@
+"""The sections after the table — notes on how the count was made, an adapter's text
+sections, ``--memory`` and ``--flops`` — as renderer-neutral blocks, so text, Markdown and
+HTML draw the same content (each renderer decides only how a block looks).
+
+The memory report's ``sections`` (a list of ``{"title", "columns", "rows", "notes"}``
+dicts, see :mod:`paramlab.memory`) are drawn generically: an adapter that knows more about
+its model's memory (a language model's KV cache) adds a section and every renderer shows it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from paramlab.render import readable_memory_size as size
+
+if TYPE_CHECKING:
+    from paramlab.summary import Summary
+
+
+@dataclass
+class Block:
+    """A titled section: prose lines, an optional table (header row first), bullet notes."""
+
+    title: str
+    lines: list[str] = field(default_factory=list)
+    table: list[list[str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def report_blocks(summary: Summary) -> list[Block]:
+    blocks = [Block("", lines=section.splitlines()) for section in summary.extra_sections]
+    if summary.memory is not None:
+        blocks.append(memory_block(summary.memory))
+        blocks += [_section_block(s) for s in summary.memory.get("sections", [])]
+    if summary.flops_report is not None:
+        blocks.append(flops_block(summary.flops_report))
+    return blocks
+
+
+def memory_block(report: dict[str, Any]) -> Block:
+    inference = ", ".join(f"{k} {size(v)}" for k, v in report["inference"].items())
+    acts = report["activation_elements_per_example"]
+    lines = [
+        f"Inference, weights only: {inference}",
+        f"Activations per example: {acts:,} values" if acts is not None
+        else "Activations: unknown (output shapes unknown; PyTorch modules need --input-size)",
+    ]
+    table = [["Training", "bytes/param", "weights", "gradients", "optimizer", "activations",
+              "total"]]
+    for row in report["training"]:
+        act = "?" if row["activations"] is None else size(row["activations"])
+        table.append([f"{row['precision']} {row['optimizer']}",
+                      str(row["bytes_per_trainable_param"]), size(row["weights"]),
+                      size(row["gradients"]), size(row["optimizer_state"]), act,
+                      size(row["total"])])
+    return Block(f"Memory (batch size {report['batch_size']:,})", lines, table,
+                 list(report["assumptions"]))
+
+
+def flops_block(report: dict[str, Any]) -> Block:
+    if not report["known"]:
+        return Block("FLOPs", ["unknown — no multiply-accumulates were found (PyTorch modules "
+                               "need --input-size for a forward pass)."])
+    total = report["macs_per_example"]
+    table = [["Layer", "MACs", "FLOPs (forward)", "FLOPs (fwd + bwd)", "Share"]]
+    for row in report["layers"]:
+        table.append([row["name"], f"{row['macs']:,}", f"{row['flops']:,}",
+                      f"{row['training_flops']:,}", f"{row['macs'] / total:.1%}"])
+    table.append(["Total per example", f"{total:,}",
+                  f"{report['forward_flops_per_example']:,}",
+                  f"{report['training_flops_per_example']:,}", "100.0%"])
+    lines = []
+    if report["batch_size"] > 1:
+        lines.append(
+            f"Batch of {report['batch_size']:,}: forward {report['forward_flops_per_batch']:,}"
+            f" FLOPs, forward + backward {report['training_flops_per_batch']:,} FLOPs"
+        )
+    return Block("FLOPs", lines, table, list(report["assumptions"]))
+
+
+def _section_block(section: dict[str, Any]) -> Block:
+    columns = [str(c) for c in section.get("columns", [])]
+    rows = [[_cell(v) for v in row] for row in section.get("rows", [])]
+    return Block(str(section.get("title", "")), [str(x) for x in section.get("lines", [])],
+                 [columns, *rows] if columns else [], [str(n) for n in section.get("notes", [])])
+
+
+def _cell(value: Any) -> str:
+    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
+
+
+def text_block(block: Block) -> str:
+    """Plain text: the title, then indented lines, aligned columns and `*` notes."""
+    lines = [block.title] if block.title else []
+    indent = " " if block.title else ""
+    lines += [f"{indent}{line}" for line in block.lines]
+    if block.table:
+        widths = [max(len(r[i]) for r in block.table) for i in range(len(block.table[0]))]
+        lines += [
+            " " + "  ".join(c.ljust(w) if i == 0 else c.rjust(w)
+                            for i, (c, w) in enumerate(zip(r, widths, strict=True)))
+            for r in block.table
+        ]
+    lines += [f" * {note}" for note in block.notes]
+    return "\n".join(lines)
