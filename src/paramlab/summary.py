@@ -63,6 +63,9 @@ class Summary:
     _other: Summary | None = field(default=None, repr=False)
     activation_elements: int | None = None  # per example, when an adapter traced a forward pass
     extra_sections: list[str] = field(default_factory=list)  # --memory, --flops: after the table
+    # Hugging Face language models: KV cache and activations per token, for --memory
+    # (a paramlab.adapters.hf.memory.LanguageModel; Any keeps this module free of adapters)
+    language_model: Any = None
 
     @property
     def other(self) -> Summary | None:

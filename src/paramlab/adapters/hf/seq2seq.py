@@ -1,0 +1,142 @@
+"""T5 and BART encoder-decoders: shared embeddings, cross-attention, tied heads."""
+
+from __future__ import annotations
+
+from paramlab.adapters.hf.blocks import (
+    Model,
+    Part,
+    Section,
+    Stack,
+    _n,
+    attention,
+    embedding,
+    embedding_tied,
+    labels_head,
+    linear,
+    mlp,
+    norms,
+    tied,
+)
+from paramlab.adapters.hf.config import HFConfig
+from paramlab.layers.base import Weight
+
+
+def _t5_stack(c: HFConfig, prefix: str, layers: int, decoder: bool,
+              d_model: int, inner: int, d_ff: int, gated: bool) -> list[Section]:
+    buckets = c.integer("relative_attention_num_buckets", 32)
+    heads = c.integer(("num_heads", "num_attention_heads"), 8)
+    names = ("q", "k", "v", "o")
+    parts = [attention("SelfAttention", d_model, inner, inner, False, False, names)]
+    if decoder:
+        parts.append(attention("EncDecAttention", d_model, inner, inner, False, False, names,
+                               kind="CrossAttention"))
+    parts.append(norms("layer_norms", d_model, 3 if decoder else 2, bias=False,
+                       kind="T5LayerNorm"))
+    ff_names = ("wi_0", "wi_1", "wo") if gated else ("wi", "wo")
+    parts.append(mlp("DenseReluDense", d_model, d_ff, gated=gated, bias=False, names=ff_names))
+    bias = Part(f"{prefix}.block.0 relative_attention_bias", "Embedding",
+                (Weight("relative_attention_bias.weight", (buckets, heads)),),
+                f"{_n(buckets)} × {_n(heads)}", note="only block 0 holds the position bias",
+                out=(heads,))
+    return [embedding_tied(f"{prefix}.embed_tokens", "shared.weight", d_model), bias,
+            Stack(f"{prefix}.block", layers, "T5Block", tuple(parts)),
+            norms(f"{prefix}.final_layer_norm", d_model, 1, bias=False, kind="T5LayerNorm")]
+
+
+
+def _t5(c: HFConfig, kind: str) -> Model:
+    d_model = c.integer(("d_model", "hidden_size"), 512)
+    d_kv = c.integer(("d_kv", "head_dim"), 64)
+    d_ff = c.integer("d_ff", 2048)
+    layers = c.integer(("num_layers", "num_hidden_layers"), 6)
+    dec_layers = c.opt_int("num_decoder_layers") or layers
+    heads = c.integer(("num_heads", "num_attention_heads"), 8)
+    vocab = c.integer("vocab_size", 32128)
+    proj = c.text("feed_forward_proj", "relu")
+    act = proj.split("-")
+    if (len(act) > 1 and act[0] != "gated") or len(act) > 2:
+        raise c.error("feed_forward_proj", "'ACT' or 'gated-ACT' (e.g. 'gated-gelu')", proj)
+    gated = act[0] == "gated"
+    inner = heads * d_kv
+    model = Model("T5" + kind, [embedding("shared", vocab, d_model)])
+    model.sections += _t5_stack(c, "encoder", layers, False, d_model, inner, d_ff, gated)
+    if kind not in ("EncoderModel", "ForTokenClassification"):
+        model.sections += _t5_stack(c, "decoder", dec_layers, True, d_model, inner, d_ff, gated)
+    labels = c.num_labels()
+    if kind == "ForConditionalGeneration":
+        model.sections.append(tied("lm_head", d_model, vocab, "shared.weight"))
+        if not c.flag("tie_word_embeddings", True):
+            model.notes.append(
+                "tie_word_embeddings is false: transformers 5 still ties T5's lm_head to "
+                f"shared (it only stops rescaling); transformers 4 kept a separate lm_head "
+                f"(+{_n(vocab * d_model)} parameters).")
+    elif kind == "ForSequenceClassification":
+        model.sections += [linear("classification_head.dense", d_model, d_model, out=(d_model,)),
+                           labels_head("classification_head.out_proj", d_model, labels)]
+    elif kind == "ForTokenClassification":
+        model.sections.append(labels_head("classifier", d_model, labels))
+    elif kind == "ForQuestionAnswering":
+        model.sections.append(labels_head("qa_outputs", d_model, labels))
+    return model
+
+
+T5_KINDS = ("Model", "ForConditionalGeneration", "EncoderModel", "ForSequenceClassification",
+            "ForTokenClassification", "ForQuestionAnswering")
+
+
+def _bart_side(c: HFConfig, side: str, d_model: int, tie: bool, vocab: int) -> list[Section]:
+    layers = c.integer(f"{side}_layers", 12)
+    c.integer(f"{side}_attention_heads", 16)
+    ffn = c.integer(f"{side}_ffn_dim", 4096)
+    positions = c.integer("max_position_embeddings", 1024)
+    names = ("k_proj", "v_proj", "q_proj", "out_proj")
+    parts = [attention("self_attn", d_model, d_model, d_model, True, True, names)]
+    if side == "decoder":
+        parts.append(attention("encoder_attn", d_model, d_model, d_model, True, True, names,
+                               kind="CrossAttention"))
+    parts += [norms("norms", d_model, 3 if side == "decoder" else 2),
+              mlp("mlp", d_model, ffn, gated=False, bias=True, names=("fc1", "fc2"))]
+    embed = embedding_tied(f"{side}.embed_tokens", "shared.weight", d_model) if tie else \
+        embedding(f"{side}.embed_tokens", vocab, d_model)
+    return [embed,
+            embedding(f"{side}.embed_positions", positions + 2, d_model, "PositionEmbedding"),
+            norms(f"{side}.layernorm_embedding", d_model, 1),
+            Stack(f"{side}.layers", layers, f"Bart{side.title()}Layer", tuple(parts))]
+
+
+def _bart(c: HFConfig, kind: str) -> Model:
+    d_model = c.integer(("d_model", "hidden_size"), 1024)
+    vocab = c.integer("vocab_size", 50265)
+    tie = c.flag("tie_word_embeddings", True)
+    model = Model("Bart" + kind)
+    if kind == "ForCausalLM":
+        # BartDecoderWrapper: the decoder alone, with its own embedding (no `shared`)
+        side = _bart_side(c, "decoder", d_model, False, vocab)
+        model.sections = side
+        model.sections.append(tied("lm_head", d_model, vocab, "decoder.embed_tokens.weight")
+                              if tie else linear("lm_head", d_model, vocab, bias=False))
+        return model
+    model.sections = [embedding("shared", vocab, d_model),
+                      *_bart_side(c, "encoder", d_model, tie, vocab),
+                      *_bart_side(c, "decoder", d_model, tie, vocab)]
+    if kind == "ForConditionalGeneration":
+        head = tied("lm_head", d_model, vocab, "shared.weight") if tie else \
+            linear("lm_head", d_model, vocab, bias=False)
+        buffer = Weight("final_logits_bias", (1, vocab), trainable=False, statistic=True)
+        model.sections.append(Part(head.name, head.type, (*head.weights, buffer), head.expr,
+                                   head.macs, (head.note + "; " if head.note else "")
+                                   + f"final_logits_bias (1 × {_n(vocab)}) is a buffer",
+                                   head.out))
+    elif kind == "ForSequenceClassification":
+        model.sections += [linear("classification_head.dense", d_model, d_model, out=(d_model,)),
+                           labels_head("classification_head.out_proj", d_model,
+                                        c.num_labels(default=3))]
+    elif kind == "ForQuestionAnswering":
+        model.sections.append(labels_head("qa_outputs", d_model, 2))
+    model.notes.append("BART's learned positions have 2 extra rows (offset 2).")
+    return model
+
+
+BART_KINDS = ("Model", "ForConditionalGeneration", "ForSequenceClassification",
+              "ForQuestionAnswering", "ForCausalLM")
+
