@@ -295,9 +295,8 @@ def _moe(c: HFConfig, d: Decoder, moe: MoE, dims: Dims) -> list[Part]:
     parts.append(experts("mlp.experts", h, inner, count, active, moe.expert_bias))
     if moe.shared:
         shared = inner * c.integer("n_shared_experts", d.defaults["n_shared_experts"], 0)
-        if shared:
-            parts.append(mlp("mlp.shared_experts", h, shared, gated=True,
-                             bias=_switch(c, d, d.mlp_bias), names=GATED_NAMES))
+        parts.append(mlp("mlp.shared_experts", h, shared, gated=True,
+                         bias=_switch(c, d, d.mlp_bias), names=GATED_NAMES))
     return parts
 
 
