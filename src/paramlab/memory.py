@@ -101,10 +101,15 @@ def _shape_size(shape: Any) -> int | None:
     return math.prod(shape)
 
 
-def memory_report(summary: Summary, batch_size: int = 1) -> dict[str, Any]:
-    """Bytes for inference and for training under every recipe, with the assumptions."""
+def memory_report(summary: Summary, batch_size: int = 1,
+                  context: int | None = None) -> dict[str, Any]:
+    """Bytes for inference and for training under every recipe, with the assumptions;
+    for language models (``summary.language_model``) also the KV cache at ``context``."""
     trainable, frozen, buffers = summary.trainable, summary.non_trainable, summary.buffers
     acts = activation_elements(summary)
+    lm = summary.language_model
+    if acts is None and lm is not None and lm.activations_per_token and context:
+        acts = lm.activations_per_token * context  # an example is a sequence of N tokens
     training = []
     for recipe in RECIPES:
         weights = (trainable + frozen) * recipe.weight_bytes + buffers * 4
@@ -121,7 +126,7 @@ def memory_report(summary: Summary, batch_size: int = 1) -> dict[str, Any]:
         row["total"] = row["weights"] + row["gradients"] + row["optimizer_state"] + (
             activations or 0)
         training.append(row)
-    return {
+    report = {
         "params": summary.total,
         "trainable": trainable,
         "non_trainable": frozen,
@@ -134,6 +139,9 @@ def memory_report(summary: Summary, batch_size: int = 1) -> dict[str, Any]:
         "training": training,
         "assumptions": MEMORY_ASSUMPTIONS,
     }
+    if lm is not None:
+        report["language_model"] = lm.report(context, batch_size)
+    return report
 
 
 def flops_report(summary: Summary, batch_size: int = 1) -> dict[str, Any]:
@@ -182,8 +190,34 @@ def render_memory(report: dict[str, Any]) -> str:
                       size(row["gradients"]), size(row["optimizer_state"]), act,
                       size(row["total"])])
     lines += _columns(table)
+    if "language_model" in report:
+        lines += _language_model_lines(report["language_model"])
     lines += [f" * {text}" for text in report["assumptions"]]
     return "\n".join(lines)
+
+
+def _language_model_lines(lm: dict[str, Any]) -> list[str]:
+    """KV cache and activations of a language model (see paramlab.adapters.hf.memory)."""
+    from paramlab.render import readable_memory_size as size
+
+    def per_dtype(values: dict[str, float]) -> str:
+        return ", ".join(f"{k} {size(v)}" for k, v in values.items())
+
+    sliding = f", {lm['sliding_layers']} with a sliding window" if lm["sliding_layers"] else ""
+    lines = [f" KV cache per token ({lm['layers']} layers{sliding}; "
+             f"{lm['cache_convention']}): {lm['kv_cache_elements_per_token']:,} values = "
+             + per_dtype(lm["kv_cache_bytes_per_token"])]
+    if "expanded_cache_elements_per_token" in lm:
+        lines.append(f" KV cache per token as transformers stores it (expanded keys and "
+                     f"values): {lm['expanded_cache_elements_per_token']:,} values")
+    if lm["context"] is None:
+        lines.append(" KV cache at a context length: add --context N (and --batch-size B)")
+        return lines
+    where = f"context {lm['context']:,} × batch {lm['batch_size']:,}"
+    lines.append(f" KV cache at {where}: {per_dtype(lm['kv_cache_bytes'])}")
+    if "expanded_cache_bytes" in lm:
+        lines.append(f" KV cache at {where}, expanded: {per_dtype(lm['expanded_cache_bytes'])}")
+    return lines
 
 
 def render_flops(report: dict[str, Any], summary: Summary) -> str:
@@ -223,7 +257,7 @@ def attach_reports(summary: Summary, options: Any, text: bool = True) -> dict[st
     batch = getattr(options, "batch_size", None) or 1
     data: dict[str, Any] = {}
     if getattr(options, "memory", False):
-        data["memory"] = memory_report(summary, batch)
+        data["memory"] = memory_report(summary, batch, getattr(options, "context", None))
         if text:
             summary.extra_sections.append(render_memory(data["memory"]))
     if getattr(options, "flops", False):

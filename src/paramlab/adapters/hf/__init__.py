@@ -119,7 +119,7 @@ def count_hf_config(target: Any, convention: str | None = None, options: Any = N
     summary = Summary(model.name, rows(model.sections, 1 if depth is None else int(depth)),
                       "torch", origin=f"hf config: {source} ({model_type})")
     summary.extra_sections.append(notes(model, _why(config, base, name)))
-    summary.language_model = language_model_shapes(model, config)
+    summary.language_model = language_model_shapes(model)
     return summary
 
 

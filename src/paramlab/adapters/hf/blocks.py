@@ -58,6 +58,8 @@ class Model:
     notes: list[str] = field(default_factory=list)
     cache: list[int] = field(default_factory=list)  # KV-cache elements per token, per layer
     expanded_cache: list[int] = field(default_factory=list)  # MLA: transformers' full K/V
+    windows: list[int | None] = field(default_factory=list)  # tokens a sliding layer keeps
+    cache_note: str = ""  # how the cache is sized, when not 2 × kv_heads × head_dim
 
 
 def embedding(name: str, num: int, dim: int, kind: str = "Embedding") -> Part:

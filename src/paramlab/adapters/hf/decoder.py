@@ -82,6 +82,11 @@ class Decoder:
     mlp_bias: bool | str = False
     mlp_names: tuple[str, ...] = GATED_NAMES  # two names when gated: a fused gate_up matrix
     moe: MoE | None = None
+    # sliding-window attention (for the KV cache): which layers use it when the config does
+    # not list layer_types — "every", "alternate" (Gemma 2, gpt-oss), "pattern" (Gemma 3),
+    # "after_max_window" (Qwen2/3); sliding_flag switches it on (use_sliding_window)
+    sliding: str = ""
+    sliding_flag: str = ""
     # names and heads
     embed: str = "embed_tokens"
     layers: str = "layers"
@@ -152,14 +157,42 @@ def build_decoder(c: HFConfig, kind: str, d: Decoder) -> Model:
         m = Latent.read(c)
         model.cache = [m.kv_rank + m.rope] * dims.layers
         model.expanded_cache = [dims.heads * (m.nope + m.rope + m.v_dim)] * dims.layers
+        model.cache_note = ("latent attention: kv_lora_rank + qk_rope_head_dim per layer; "
+                            "transformers' DynamicCache stores the expanded keys and values")
     else:
         model.cache = [2 * dims.kv_heads * dims.head_dim] * dims.layers
+    model.windows = sliding_windows(c, d, dims.layers)
     if dims.kv_heads != dims.heads and not d.mla:
         model.notes.append(f"Grouped-query attention: {dims.heads} query heads share "
                            f"{dims.kv_heads} key/value heads of size {dims.head_dim}.")
     if d.moe is not None and d.moe.router_buffer:
         model.notes.append("The router's e_score_correction_bias is a buffer, not a parameter.")
     return model
+
+
+def sliding_windows(c: HFConfig, d: Decoder, layers: int) -> list[int | None]:
+    """Tokens each layer's cache keeps: ``sliding_window − 1`` for a sliding layer (what
+    transformers' ``DynamicSlidingWindowLayer`` keeps), None for full attention. The layer
+    types come from ``layer_types`` when the config lists them, else the family's rule."""
+    window = c.data.get("sliding_window", d.defaults.get("sliding_window"))
+    if not d.sliding or (d.sliding_flag and not c.flag(d.sliding_flag, False)):
+        window = None
+    if not isinstance(window, int) or isinstance(window, bool) or window <= 1:
+        return [None] * layers
+    types = c.data.get("layer_types")
+    if isinstance(types, list) and len(types) == layers:
+        sliding = [kind == "sliding_attention" for kind in types]
+    elif d.sliding == "alternate":
+        sliding = [i % 2 == 0 for i in range(layers)]
+    elif d.sliding == "pattern":
+        every = c.integer(("sliding_window_pattern", "_sliding_window_pattern"), 6)
+        sliding = [(i + 1) % every != 0 for i in range(layers)]
+    elif d.sliding == "after_max_window":
+        first = c.integer("max_window_layers", d.defaults.get("max_window_layers", 28), 0)
+        sliding = [i >= first for i in range(layers)]
+    else:
+        sliding = [True] * layers
+    return [window - 1 if is_sliding else None for is_sliding in sliding]
 
 
 def _layer_kinds(c: HFConfig, d: Decoder, layers: int) -> list[bool]:

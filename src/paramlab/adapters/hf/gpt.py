@@ -55,6 +55,7 @@ def _gpt2(c: HFConfig, kind: str) -> Model:
         model.sections.append(labels_head("classifier", hidden, c.num_labels()))
     elif kind == "ForQuestionAnswering":
         model.sections.append(labels_head("qa_outputs", hidden, 2))
+    model.cache = [2 * hidden] * layers
     return model
 
 
@@ -82,6 +83,7 @@ def _gpt_neox(c: HFConfig, kind: str) -> Model:
         model.sections.append(labels_head("classifier", hidden, c.num_labels()))
     else:
         model.sections += decoder_heads(c, kind, hidden, vocab, tie, "embed_in.weight")
+    model.cache = [2 * hidden] * layers
     return model
 
 
@@ -117,6 +119,7 @@ def _opt(c: HFConfig, kind: str) -> Model:
     model = Model("OPT" + kind, sections)
     model.sections += decoder_heads(c, kind, proj, vocab, tie, "decoder.embed_tokens.weight")
     model.notes.append("OPT's learned positions have 2 extra rows (offset 2).")
+    model.cache = [2 * hidden] * layers
     return model
 
 
@@ -158,4 +161,9 @@ def _falcon(c: HFConfig, kind: str) -> Model:
     if kv != hidden:
         model.notes.append(f"{heads} query heads share {kv // head_dim} key/value "
                            f"head(s) of size {head_dim}.")
+    model.cache = [2 * kv] * layers
+    if new and kv != hidden:  # transformers repeats the grouped heads before caching them
+        model.expanded_cache = [2 * hidden] * layers
+        model.cache_note = ("grouped attention: 2 × num_kv_heads × head_dim per layer; "
+                            "transformers' Falcon caches keys/values repeated to every head")
     return model

@@ -5,15 +5,17 @@ Attached to the summary as data (``Summary.language_model``) and drawn with ``--
 * **KV cache.** Each attention layer keeps a key and a value vector per token:
   ``2 × kv_heads × head_dim`` elements, so grouped-query attention shrinks it by
   ``heads / kv_heads``. At context N and batch B the cache holds
-  ``B × Σ_layers min(N, window) × elements × bytes``; a layer with a sliding window keeps
-  only its last ``window`` tokens, as transformers' ``DynamicCache`` does for the layers that
-  ``layer_types`` (or ``sliding_window``) declares sliding. DeepSeek's multi-head latent
-  attention can cache the compressed latent instead, ``kv_lora_rank + qk_rope_head_dim``
-  elements per layer (the DeepSeek-V2 paper's figure, what its inference engines keep);
-  transformers' own cache stores the expanded keys and values
-  (``heads × (qk_nope + qk_rope) + heads × v_head_dim``): both are given, the latent first.
+  ``B × Σ_layers min(N, kept) × elements × bytes``; a sliding-window layer keeps only its
+  last ``sliding_window − 1`` tokens, as transformers' ``DynamicCache`` does for the layers
+  that ``layer_types`` (or the family's rule) declares sliding.
+* **Latent attention.** DeepSeek's multi-head latent attention can cache the compressed
+  latent, ``kv_lora_rank + qk_rope_head_dim`` elements per layer (the DeepSeek-V2 paper's
+  figure, what its inference engines keep): that is the number given first. transformers'
+  own cache stores the expanded keys and values, ``heads × (qk_nope + qk_rope + v_head_dim)``
+  per layer: given beside it as "expanded".
 * **Activations.** The sum of the layer outputs per token (the values the backward pass
-  needs at least), times context and batch: a lower bound, as in :mod:`paramlab.memory`
+  needs at least); with ``--context N`` an example is a sequence of N tokens, so
+  :mod:`paramlab.memory`'s training table gets N × this per example: a lower bound
   (attention scores, saved inputs of activations and dropout masks are not included).
 """
 
@@ -23,10 +25,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from paramlab.adapters.hf.blocks import Model, Part
-from paramlab.adapters.hf.config import HFConfig
 
 CACHE_BYTES = {"float32": 4.0, "float16/bfloat16": 2.0, "float8/int8": 1.0}
-ACTIVATION_BYTES = {"float32": 4.0, "float16/bfloat16": 2.0}
 
 
 @dataclass(frozen=True)
@@ -68,43 +68,18 @@ class LanguageModel:
             if self.expanded is not None:
                 full = self.cache_elements(context, expanded=True) * batch
                 data["expanded_cache_bytes"] = {k: full * v for k, v in CACHE_BYTES.items()}
-            if self.activations_per_token is not None:
-                acts = self.activations_per_token * context * batch
-                data["training_activation_bytes"] = {
-                    k: acts * v for k, v in ACTIVATION_BYTES.items()}
         return data
 
 
-def language_model_shapes(model: Model, c: HFConfig) -> LanguageModel | None:
+def language_model_shapes(model: Model) -> LanguageModel | None:
     """The cache layout of a decoder, or None for models without a KV cache (encoders)."""
     if not model.cache:
         return None
-    layers = len(model.cache)
-    windows = _windows(c, layers)
-    if model.expanded_cache:
-        convention = ("multi-head latent attention: the compressed latent "
-                      "(kv_lora_rank + qk_rope_head_dim per layer) is cached; transformers' "
-                      "DynamicCache stores the expanded keys and values")
-    else:
-        convention = "2 × key/value heads × head_dim per layer (keys and values)"
+    windows = tuple(model.windows) if model.windows else (None,) * len(model.cache)
+    convention = model.cache_note or "2 × key/value heads × head_dim per layer"
     return LanguageModel(tuple(model.cache), windows, convention,
                          tuple(model.expanded_cache) if model.expanded_cache else None,
                          _activations(model))
-
-
-def _windows(c: HFConfig, layers: int) -> tuple[int | None, ...]:
-    """Which layers keep only a sliding window: ``layer_types`` when the config lists them
-    (configs written by transformers do), else every layer when ``sliding_window`` is set and
-    not switched off by ``use_sliding_window``."""
-    window = c.data.get("sliding_window")
-    if not isinstance(window, int) or isinstance(window, bool) or window <= 0:
-        return (None,) * layers
-    types = c.data.get("layer_types")
-    if isinstance(types, list) and len(types) == layers:
-        return tuple(window if t == "sliding_attention" else None for t in types)
-    if c.data.get("use_sliding_window") is False:
-        return (None,) * layers
-    return (window,) * layers
 
 
 def _activations(model: Model) -> int | None:
