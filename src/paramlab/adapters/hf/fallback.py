@@ -55,7 +55,7 @@ def count_with_transformers(data: dict[str, Any], source: str, class_name: str |
     summary.extra_sections.append(
         "Notes:\n - Counted by transformers "
         f"{transformers.__version__}: {summary.name} built from the config on the meta device "
-        f"(paramlab has no declaration for {model_type!r} {class_name or ''}). Exact, as "
+        f"(paramlab has no declaration for {class_name or model_type!r}). Exact, as "
         "sum(p.numel() for p in model.parameters()); rows follow the module tree, without "
         "formulas.")
     return summary
