@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from paramlab.adapters.hf.blocks import (
     Model,
     Part,
@@ -21,10 +23,10 @@ from paramlab.adapters.hf.config import HFConfig
 from paramlab.layers.base import Weight
 
 
-def _t5_stack(c: HFConfig, prefix: str, layers: int, decoder: bool,
-              d_model: int, inner: int, d_ff: int, gated: bool) -> list[Section]:
+def _t5_stack(c: HFConfig, prefix: str, layers: int, decoder: bool, d_model: int,
+              heads: int, d_kv: int, d_ff: int, gated: bool) -> list[Section]:
+    inner = heads * d_kv
     buckets = c.integer("relative_attention_num_buckets", 32)
-    heads = c.integer(("num_heads", "num_attention_heads"), 8)
     names = ("q", "k", "v", "o")
     parts = [attention("SelfAttention", d_model, inner, inner, False, False, names)]
     if decoder:
@@ -44,24 +46,32 @@ def _t5_stack(c: HFConfig, prefix: str, layers: int, decoder: bool,
 
 
 
-def _t5(c: HFConfig, kind: str) -> Model:
-    d_model = c.integer(("d_model", "hidden_size"), 512)
+T5_DEFAULTS = {"d_model": 512, "d_ff": 2048, "num_layers": 6, "num_heads": 8,
+               "vocab_size": 32128, "feed_forward_proj": "relu"}
+# mT5 is T5 v1.1 (gated GELU, untied scaling) with a 250k vocabulary
+MT5_DEFAULTS = {"d_model": 512, "d_ff": 1024, "num_layers": 8, "num_heads": 6,
+                "vocab_size": 250112, "feed_forward_proj": "gated-gelu"}
+
+
+def _t5(c: HFConfig, kind: str, prefix: str = "T5",
+        defaults: dict[str, Any] = T5_DEFAULTS) -> Model:
+    d_model = c.integer(("d_model", "hidden_size"), defaults["d_model"])
     d_kv = c.integer(("d_kv", "head_dim"), 64)
-    d_ff = c.integer("d_ff", 2048)
-    layers = c.integer(("num_layers", "num_hidden_layers"), 6)
+    d_ff = c.integer("d_ff", defaults["d_ff"])
+    layers = c.integer(("num_layers", "num_hidden_layers"), defaults["num_layers"])
     dec_layers = c.opt_int("num_decoder_layers") or layers
-    heads = c.integer(("num_heads", "num_attention_heads"), 8)
-    vocab = c.integer("vocab_size", 32128)
-    proj = c.text("feed_forward_proj", "relu")
+    heads = c.integer(("num_heads", "num_attention_heads"), defaults["num_heads"])
+    vocab = c.integer("vocab_size", defaults["vocab_size"])
+    proj = c.text("feed_forward_proj", defaults["feed_forward_proj"])
     act = proj.split("-")
     if (len(act) > 1 and act[0] != "gated") or len(act) > 2:
         raise c.error("feed_forward_proj", "'ACT' or 'gated-ACT' (e.g. 'gated-gelu')", proj)
     gated = act[0] == "gated"
-    inner = heads * d_kv
-    model = Model("T5" + kind, [embedding("shared", vocab, d_model)])
-    model.sections += _t5_stack(c, "encoder", layers, False, d_model, inner, d_ff, gated)
+    model = Model(prefix + kind, [embedding("shared", vocab, d_model)])
+    model.sections += _t5_stack(c, "encoder", layers, False, d_model, heads, d_kv, d_ff, gated)
     if kind not in ("EncoderModel", "ForTokenClassification"):
-        model.sections += _t5_stack(c, "decoder", dec_layers, True, d_model, inner, d_ff, gated)
+        model.sections += _t5_stack(c, "decoder", dec_layers, True, d_model, heads, d_kv,
+                                    d_ff, gated)
     labels = c.num_labels()
     if kind == "ForConditionalGeneration":
         model.sections.append(tied("lm_head", d_model, vocab, "shared.weight"))
