@@ -81,6 +81,19 @@ FAMILIES: dict[str, Family] = {
                   partial(seq2seq._t5, prefix="MT5", defaults=seq2seq.MT5_DEFAULTS)),
     "bart": Family("Bart", seq2seq.BART_KINDS, seq2seq._bart),
     "vit": Family("ViT", vision.VIT_KINDS, vision._vit),
+    "dinov2": Family("Dinov2", vision.DINOV2_KINDS, vision._dinov2),
+    "clip": Family("CLIP", ("Model", "ForImageClassification"),
+                   partial(vision._contrastive, siglip=False)),
+    "clip_text_model": Family("CLIP", ("TextModel", "TextModelWithProjection"),
+                              partial(vision._tower, siglip=False)),
+    "clip_vision_model": Family("CLIP", ("VisionModel", "VisionModelWithProjection"),
+                                partial(vision._tower, siglip=False)),
+    "siglip": Family("Siglip", ("Model", "ForImageClassification"),
+                     partial(vision._contrastive, siglip=True)),
+    "siglip_text_model": Family("Siglip", ("TextModel",), partial(vision._tower, siglip=True)),
+    "siglip_vision_model": Family("Siglip", ("VisionModel",),
+                                  partial(vision._tower, siglip=True)),
+    "whisper": Family("Whisper", seq2seq.WHISPER_KINDS, seq2seq._whisper),
 }
 for _type, _decoder in DECODERS.items():
     FAMILIES[_type] = Family(_decoder.prefix, _decoder.kinds,
@@ -122,7 +135,7 @@ def count_hf_config(target: Any, convention: str | None = None, options: Any = N
 
         return count_with_transformers(data, source, name, options,
                                        _unknown_class(config, model_type, name, family))
-    kind = "Model" if name is None else family.classes()[name]
+    kind = family.kinds[0] if name is None else family.classes()[name]
     model = family.build(config, kind)
     depth = _option(options, "depth")
     summary = Summary(model.name, rows(model.sections, 1 if depth is None else int(depth)),

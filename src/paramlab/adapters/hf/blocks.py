@@ -198,3 +198,24 @@ def embedding_tied(name: str, source: str, dim: int) -> Part:
     return Part(name, "Embedding (tied)", (), "", note=f"tied to {source}: counted once",
                 out=(None, dim))
 
+
+
+def parameter(name: str, shape: tuple[int, ...], trainable: bool = True) -> Part:
+    """A bare ``nn.Parameter`` (class token, layer scale, logit scale)."""
+    size = 1
+    for dim in shape:
+        size *= dim
+    return Part(name, "Parameter", (Weight(name.rsplit(".", 1)[-1], shape, trainable),),
+                _n(size), out=(None, shape[-1] if shape else 1))
+
+
+def patch_conv(name: str, channels: int, patch: tuple[int, int], hidden: int, patches: int,
+               bias: bool = True) -> Part:
+    """The patch embedding: a Conv2d with kernel = stride = patch size."""
+    weights = [Weight(f"{name}.weight", (hidden, channels, *patch))]
+    if bias:
+        weights.append(Weight(f"{name}.bias", (hidden,)))
+    kernel = f"{_n(channels)} × {patch[0]} × {patch[1]}"
+    expr = f"({kernel} + 1) × {_n(hidden)}" if bias else f"{kernel} × {_n(hidden)}"
+    return Part(name, "Conv2d", tuple(weights), expr, channels * patch[0] * patch[1] * hidden,
+                note="MACs per patch", out=(patches, hidden))

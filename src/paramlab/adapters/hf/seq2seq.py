@@ -1,7 +1,8 @@
-"""T5 and BART encoder-decoders: shared embeddings, cross-attention, tied heads."""
+"""Encoder-decoders: T5, mT5, BART and Whisper: shared embeddings, cross-attention, tied heads."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from paramlab.adapters.hf.blocks import (
@@ -17,6 +18,7 @@ from paramlab.adapters.hf.blocks import (
     linear,
     mlp,
     norms,
+    parameter,
     tied,
 )
 from paramlab.adapters.hf.config import HFConfig
@@ -150,3 +152,78 @@ def _bart(c: HFConfig, kind: str) -> Model:
 BART_KINDS = ("Model", "ForConditionalGeneration", "ForSequenceClassification",
               "ForQuestionAnswering", "ForCausalLM")
 
+
+
+def _whisper_attention(name: str, d_model: int, kind: str = "Attention") -> Part:
+    """Whisper's attention: q, v and out have biases, k has none."""
+    weights = [Weight(f"{proj}.weight", (d_model, d_model))
+               for proj in ("q_proj", "k_proj", "v_proj", "out_proj")]
+    weights += [Weight(f"{proj}.bias", (d_model,)) for proj in ("q_proj", "v_proj", "out_proj")]
+    return Part(name, kind, tuple(weights),
+                f"4 × {_n(d_model)} × {_n(d_model)} + 3 × {_n(d_model)}",
+                4 * d_model * d_model, out=(None, d_model))
+
+
+def _whisper_side(c: HFConfig, side: str, d_model: int) -> list[Section]:
+    """The audio encoder (two convolutions over mel bins, frozen sinusoidal positions) or
+    the text decoder (learned positions, cross-attention)."""
+    layers = c.integer(f"{side}_layers", 4)
+    c.integer(f"{side}_attention_heads", 6)
+    ffn = c.integer(f"{side}_ffn_dim", 1536)
+    parts = [_whisper_attention("self_attn", d_model)]
+    if side == "decoder":
+        parts.append(_whisper_attention("encoder_attn", d_model, "CrossAttention"))
+    parts += [norms("layer_norms", d_model, 3 if side == "decoder" else 2),
+              mlp("mlp", d_model, ffn, gated=False, bias=True, names=("fc1", "fc2"))]
+    stack = Stack(f"{side}.layers", layers, f"Whisper{side.title()}Layer", tuple(parts))
+    if side == "encoder":
+        mels = c.integer("num_mel_bins", 80)
+        positions = c.integer("max_source_positions", 1500)
+        frozen = embedding("encoder.embed_positions", positions, d_model, "PositionEmbedding")
+        frozen = Part(frozen.name, "PositionEmbedding (frozen)",
+                      tuple(replace(w, trainable=False) for w in frozen.weights), frozen.expr,
+                      note="sinusoidal, requires_grad=False: non-trainable", out=frozen.out)
+        return [Part("encoder.conv1", "Conv1d",
+                     (Weight("conv1.weight", (d_model, mels, 3)), Weight("conv1.bias", (d_model,))),
+                     f"({_n(mels)} × 3 + 1) × {_n(d_model)}", mels * 3 * d_model,
+                     out=(None, d_model)),
+                Part("encoder.conv2", "Conv1d",
+                     (Weight("conv2.weight", (d_model, d_model, 3)),
+                      Weight("conv2.bias", (d_model,))),
+                     f"({_n(d_model)} × 3 + 1) × {_n(d_model)}", d_model * 3 * d_model,
+                     out=(None, d_model)),
+                frozen, stack, norms("encoder.layer_norm", d_model, 1)]
+    vocab = c.integer("vocab_size", 51865)
+    return [embedding("decoder.embed_tokens", vocab, d_model),
+            embedding("decoder.embed_positions", c.integer("max_target_positions", 448),
+                      d_model, "PositionEmbedding"),
+            stack, norms("decoder.layer_norm", d_model, 1)]
+
+
+def _whisper(c: HFConfig, kind: str) -> Model:
+    d_model = c.integer(("d_model", "hidden_size"), 384)
+    vocab = c.integer("vocab_size", 51865)
+    tie = c.flag("tie_word_embeddings", True)
+    model = Model("Whisper" + kind)
+    if kind != "ForCausalLM":
+        model.sections += _whisper_side(c, "encoder", d_model)
+    if kind in ("Model", "ForConditionalGeneration", "ForCausalLM"):
+        model.sections += _whisper_side(c, "decoder", d_model)
+    if kind in ("ForConditionalGeneration", "ForCausalLM"):
+        source = "decoder.embed_tokens.weight"
+        model.sections.append(tied("proj_out", d_model, vocab, source) if tie
+                              else linear("proj_out", d_model, vocab, bias=False))
+        model.cache = [2 * d_model] * c.integer("decoder_layers", 4)
+    elif kind == "ForAudioClassification":
+        layers = c.integer("encoder_layers", 4)
+        if c.flag("use_weighted_layer_sum", False):
+            model.sections.append(parameter("layer_weights", (layers + 1,)))
+        proj = c.integer("classifier_proj_size", 256)
+        model.sections += [linear("projector", d_model, proj),
+                           labels_head("classifier", proj, c.num_labels())]
+    model.notes.append("The encoder's sinusoidal positions are a frozen parameter "
+                       "(requires_grad=False): counted, not trainable.")
+    return model
+
+
+WHISPER_KINDS = ("Model", "ForConditionalGeneration", "ForCausalLM", "ForAudioClassification")
