@@ -38,6 +38,10 @@ SMALL: dict[str, dict] = {
     "siglip": {"text_config": TEXT, "vision_config": VISION, "num_labels": 3},
     "siglip_text_model": {**TEXT, "projection_size": 16},
     "siglip_vision_model": VISION,
+    "convnext": {"hidden_sizes": [8, 16, 24], "depths": [1, 2, 1], "patch_size": 4,
+                 "num_labels": 3, "num_stages": 3},
+    "swin": {"embed_dim": 8, "depths": [1, 2, 1], "num_heads": [2, 2, 4], "window_size": 4,
+             "image_size": 32, "patch_size": 4, "num_labels": 3, "encoder_stride": 8},
 }
 VARIANTS: list[tuple[str, dict]] = [
     ("whisper", {**WHISPER, "tie_word_embeddings": False, "use_weighted_layer_sum": True,
@@ -45,12 +49,19 @@ VARIANTS: list[tuple[str, dict]] = [
     ("dinov2", {**DINO, "use_swiglu_ffn": True, "qkv_bias": False, "use_mask_token": False,
                 "image_size": [32, 48], "num_labels": 0}),
     ("siglip", {"text_config": TEXT, "vision_config": {**VISION, "vision_use_head": False}}),
+    ("convnext", {"hidden_sizes": [8, 16], "depths": [2, 1], "layer_scale_init_value": 0.0,
+                  "num_stages": 2, "num_labels": 0, "num_channels": 1}),
+    ("swin", {"embed_dim": 8, "depths": [2, 1], "num_heads": [2, 4], "window_size": 3,
+              "image_size": 24, "patch_size": 4, "qkv_bias": False, "mlp_ratio": 2.0,
+              "use_absolute_embeddings": True}),
 ]
 MAIN_HEAD = {"whisper": "WhisperForConditionalGeneration",
              "dinov2": "Dinov2ForImageClassification", "clip": "CLIPModel",
              "clip_text_model": "CLIPTextModelWithProjection",
              "clip_vision_model": "CLIPVisionModelWithProjection", "siglip": "SiglipModel",
-             "siglip_text_model": "SiglipTextModel", "siglip_vision_model": "SiglipVisionModel"}
+             "siglip_text_model": "SiglipTextModel", "siglip_vision_model": "SiglipVisionModel",
+             "convnext": "ConvNextForImageClassification",
+             "swin": "SwinForImageClassification"}
 
 
 def torch_counts(class_name: str, config) -> tuple[int, int]:

@@ -93,6 +93,9 @@ FAMILIES: dict[str, Family] = {
     "siglip_text_model": Family("Siglip", ("TextModel",), partial(vision._tower, siglip=True)),
     "siglip_vision_model": Family("Siglip", ("VisionModel",),
                                   partial(vision._tower, siglip=True)),
+    "convnext": Family("ConvNext", ("Model", "ForImageClassification"), vision._convnext),
+    "swin": Family("Swin", ("Model", "ForImageClassification", "ForMaskedImageModeling"),
+                   vision._swin),
     "whisper": Family("Whisper", seq2seq.WHISPER_KINDS, seq2seq._whisper),
 }
 for _type, _decoder in DECODERS.items():

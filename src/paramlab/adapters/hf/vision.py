@@ -232,3 +232,101 @@ def _tower(c: HFConfig, kind: str, siglip: bool) -> Model:
         which = "text_projection" if text else "visual_projection"
         model.sections.append(linear(which, hidden, c.integer("projection_dim", 512), False))
     return model
+
+
+def _int_list(c: HFConfig, name: str, default: list[int]) -> list[int]:
+    value = c.data.get(name, default)
+    if not isinstance(value, list) or not value or not all(
+            isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value):
+        raise c.error(name, "a non-empty list of positive integers", value)
+    return value
+
+
+def _conv2d(name: str, cin: int, cout: int, kernel: int, groups: int = 1) -> Part:
+    """A biased Conv2d (``groups=cin``: depthwise); MACs per output position."""
+    per = cin // groups
+    return Part(name, "Conv2d", (Weight(f"{name}.weight", (cout, per, kernel, kernel)),
+                                 Weight(f"{name}.bias", (cout,))),
+                f"({_n(per)} × {kernel} × {kernel} + 1) × {_n(cout)}",
+                per * kernel * kernel * cout, note="MACs per output position",
+                out=(None, cout))
+
+
+def _convnext(c: HFConfig, kind: str) -> Model:
+    """ConvNeXt: a patchify stem, stages of depthwise 7×7 conv + LayerNorm + an inverted
+    bottleneck (4×) with a layer scale, and LayerNorm + 2×2 strided convs between stages."""
+    widths = _int_list(c, "hidden_sizes", [96, 192, 384, 768])
+    depths = _int_list(c, "depths", [3, 3, 9, 3])
+    stages = c.integer("num_stages", 4)
+    if len(widths) < stages or len(depths) < stages:
+        raise c.error("num_stages", f"at most {min(len(widths), len(depths))} (the lengths of "
+                      "hidden_sizes and depths)", stages)
+    widths, depths = widths[:stages], depths[:stages]
+    channels = c.integer("num_channels", 3)
+    patch = c.integer("patch_size", 4)
+    scale = c.data.get("layer_scale_init_value", 1e-6)
+    model = Model("ConvNext" + kind, [_conv2d("embeddings.patch_embeddings", channels,
+                                              widths[0], patch),
+                                      norms("embeddings.layernorm", widths[0], 1)])
+    for i, (width, depth) in enumerate(zip(widths, depths, strict=True)):
+        prefix = f"encoder.stages.{i}"
+        if i > 0:
+            model.sections += [norms(f"{prefix}.downsampling_layer.0", widths[i - 1], 1),
+                               _conv2d(f"{prefix}.downsampling_layer.1", widths[i - 1], width, 2)]
+        parts = [_conv2d("dwconv", width, width, 7, groups=width), norms("layernorm", width, 1),
+                 mlp("mlp", width, 4 * width, gated=False, bias=True,
+                     names=("pwconv1", "pwconv2"))]
+        if isinstance(scale, (int, float)) and scale > 0:
+            parts.append(parameter("layer_scale_parameter", (width,)))
+        model.sections.append(Stack(f"{prefix}.layers", depth, "ConvNextLayer", tuple(parts)))
+    model.sections.append(norms("layernorm", widths[-1], 1))
+    if kind == "ForImageClassification" and c.num_labels() > 0:
+        model.sections.append(labels_head("classifier", widths[-1], c.num_labels()))
+    return model
+
+
+def _swin(c: HFConfig, kind: str) -> Model:
+    """Swin: shifted-window attention with a relative position bias table per block,
+    patch merging (LayerNorm + a 4C → 2C reduction) between stages."""
+    embed = c.integer("embed_dim", 96)
+    depths = _int_list(c, "depths", [2, 2, 6, 2])
+    heads = _int_list(c, "num_heads", [3, 6, 12, 24])
+    if len(heads) != len(depths):
+        raise c.error("num_heads", f"{len(depths)} head counts (one per stage)", heads)
+    window = c.integer("window_size", 7)
+    ratio = c.data.get("mlp_ratio", 4.0)
+    if not isinstance(ratio, (int, float)) or isinstance(ratio, bool) or ratio <= 0:
+        raise c.error("mlp_ratio", "a positive number", ratio)
+    qkv_bias = c.flag("qkv_bias", True)
+    channels = c.integer("num_channels", 3)
+    patch, patches = _patches(c, 224, 4)
+    model = Model("Swin" + kind)
+    if kind == "ForMaskedImageModeling":
+        model.sections.append(parameter("embeddings.mask_token", (1, 1, embed)))
+    model.sections += [patch_conv("embeddings.patch_embeddings.projection", channels, patch,
+                                  embed, patches)]
+    if c.flag("use_absolute_embeddings", False):
+        model.sections.append(parameter("embeddings.position_embeddings", (1, patches, embed)))
+    model.sections.append(norms("embeddings.norm", embed, 1))
+    table = (2 * window - 1) ** 2
+    for i, (depth, head) in enumerate(zip(depths, heads, strict=True)):
+        dim = embed * 2 ** i
+        parts = (attention("attention", dim, dim, dim, qkv_bias, True,
+                           ("q_proj", "k_proj", "v_proj", "o_proj")),
+                 parameter("attention.relative_position_bias_table", (table, head)),
+                 norms("norms", dim, 2),
+                 mlp("mlp", dim, int(dim * ratio), gated=False, bias=True, names=("fc1", "fc2")))
+        model.sections.append(Stack(f"encoder.layers.{i}.blocks", depth, "SwinLayer", parts))
+        if i < len(depths) - 1:
+            model.sections += [norms(f"encoder.layers.{i}.downsample.norm", 4 * dim, 1),
+                               linear(f"encoder.layers.{i}.downsample.reduction", 4 * dim,
+                                      2 * dim, bias=False)]
+    features = embed * 2 ** (len(depths) - 1)
+    model.sections.append(norms("layernorm", features, 1))
+    if kind == "ForImageClassification" and c.num_labels() > 0:
+        model.sections.append(labels_head("classifier", features, c.num_labels()))
+    elif kind == "ForMaskedImageModeling":
+        stride = c.integer("encoder_stride", 32)
+        model.sections.append(linear("decoder.0", features, stride * stride * channels))
+        model.notes.append("decoder.0 is a 1×1 Conv2d: the same count as a Linear.")
+    return model
