@@ -28,6 +28,13 @@ WHISPER = {"d_model": 32, "encoder_layers": 2, "decoder_layers": 3,
 DINO = {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 4, "mlp_ratio": 2,
         "image_size": 32, "patch_size": 8, "num_labels": 3}
 
+LLM = {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 4,
+       "num_key_value_heads": 2, "intermediate_size": 48, "vocab_size": 97}
+QWEN_VISION = {"hidden_size": 24, "depth": 2, "num_heads": 4, "intermediate_size": 40,
+               "out_hidden_size": 32, "patch_size": 4, "spatial_merge_size": 2,
+               "temporal_patch_size": 2, "in_channels": 3}
+QWEN_TOKENS = {"image_token_id": 5, "video_token_id": 6, "vision_start_token_id": 7}
+
 SMALL: dict[str, dict] = {
     "whisper": WHISPER,
     "dinov2": DINO,
@@ -38,6 +45,13 @@ SMALL: dict[str, dict] = {
     "siglip": {"text_config": TEXT, "vision_config": VISION, "num_labels": 3},
     "siglip_text_model": {**TEXT, "projection_size": 16},
     "siglip_vision_model": VISION,
+    "llava": {"text_config": {"model_type": "llama", **LLM}, "vision_config": {
+        "model_type": "clip_vision_model", **VISION}, "image_token_index": 5},
+    "gemma3": {"text_config": {**LLM, "head_dim": 8}, "vision_config": VISION,
+               "mm_tokens_per_image": 4, "image_token_index": 5, "boi_token_index": 6,
+               "eoi_token_index": 7, "num_labels": 3},
+    "qwen2_5_vl": {"text_config": LLM, "vision_config": QWEN_VISION, **QWEN_TOKENS},
+    "qwen2_5_vl_text": LLM,
     "convnext": {"hidden_sizes": [8, 16, 24], "depths": [1, 2, 1], "patch_size": 4,
                  "num_labels": 3, "num_stages": 3},
     "swin": {"embed_dim": 8, "depths": [1, 2, 1], "num_heads": [2, 2, 4], "window_size": 4,
@@ -49,6 +63,18 @@ VARIANTS: list[tuple[str, dict]] = [
     ("dinov2", {**DINO, "use_swiglu_ffn": True, "qkv_bias": False, "use_mask_token": False,
                 "image_size": [32, 48], "num_labels": 0}),
     ("siglip", {"text_config": TEXT, "vision_config": {**VISION, "vision_use_head": False}}),
+    ("llava", {"text_config": {"model_type": "mistral", **LLM}, "vision_config": {
+        "model_type": "clip_vision_model", **VISION}, "image_token_index": 5,
+        "vision_feature_layer": [-2, -1], "multimodal_projector_bias": False,
+        "tie_word_embeddings": True}),
+    ("llava", {"text_config": {"model_type": "qwen2", **LLM}, "vision_config": {
+        "model_type": "siglip_vision_model", **VISION}, "image_token_index": 5}),
+    ("gemma3", {"text_config": {**LLM, "head_dim": 8}, "vision_config": {
+        **VISION, "vision_use_head": False}, "mm_tokens_per_image": 4, "image_token_index": 5,
+        "boi_token_index": 6, "eoi_token_index": 7, "tie_word_embeddings": False}),
+    ("qwen2_5_vl", {"text_config": {**LLM, "tie_word_embeddings": True},
+                    "vision_config": {**QWEN_VISION, "spatial_merge_size": 1},
+                    "tie_word_embeddings": True, **QWEN_TOKENS}),
     ("convnext", {"hidden_sizes": [8, 16], "depths": [2, 1], "layer_scale_init_value": 0.0,
                   "num_stages": 2, "num_labels": 0, "num_channels": 1}),
     ("swin", {"embed_dim": 8, "depths": [2, 1], "num_heads": [2, 4], "window_size": 3,
@@ -61,6 +87,10 @@ MAIN_HEAD = {"whisper": "WhisperForConditionalGeneration",
              "clip_vision_model": "CLIPVisionModelWithProjection", "siglip": "SiglipModel",
              "siglip_text_model": "SiglipTextModel", "siglip_vision_model": "SiglipVisionModel",
              "convnext": "ConvNextForImageClassification",
+             "llava": "LlavaForConditionalGeneration",
+             "gemma3": "Gemma3ForConditionalGeneration",
+             "qwen2_5_vl": "Qwen2_5_VLForConditionalGeneration",
+             "qwen2_5_vl_text": "Qwen2_5_VLTextModel",
              "swin": "SwinForImageClassification"}
 
 

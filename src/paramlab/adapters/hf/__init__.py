@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from paramlab.adapters.hf import encoders, gpt, seq2seq, vision
+from paramlab.adapters.hf import encoders, gpt, multimodal, seq2seq, vision
 from paramlab.adapters.hf.blocks import Model
 from paramlab.adapters.hf.config import HFConfig, load
 from paramlab.adapters.hf.decoder import DECODER_KINDS, build_decoder
@@ -96,6 +96,11 @@ FAMILIES: dict[str, Family] = {
     "convnext": Family("ConvNext", ("Model", "ForImageClassification"), vision._convnext),
     "swin": Family("Swin", ("Model", "ForImageClassification", "ForMaskedImageModeling"),
                    vision._swin),
+    "llava": Family("Llava", ("Model", "ForConditionalGeneration"), multimodal._llava),
+    "gemma3": Family("Gemma3", ("Model", "ForConditionalGeneration", "ForSequenceClassification"),
+                     multimodal._gemma3),
+    "qwen2_5_vl": Family("Qwen2_5_VL", ("Model", "ForConditionalGeneration"),
+                         multimodal._qwen2_5_vl),
     "whisper": Family("Whisper", seq2seq.WHISPER_KINDS, seq2seq._whisper),
 }
 for _type, _decoder in DECODERS.items():

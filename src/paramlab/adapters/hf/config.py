@@ -98,14 +98,17 @@ class HFConfig:
             raise self.error(name, "a list of layer indices", value)
         return value
 
-    def sub(self, name: str, model_type: str) -> HFConfig:
-        """A nested config (``text_config``, ``vision_config``); absent means its defaults."""
+    def sub(self, name: str, model_type: str,
+            defaults: dict[str, Any] | None = None) -> HFConfig:
+        """A nested config (``text_config``, ``vision_config``): its own fields over the
+        parent class's defaults for it (LLaVA's CLIP tower is not CLIPVisionConfig())."""
         value = self.data.get(name)
         if value is None:
             value = {}
         if not isinstance(value, dict):
             raise self.error(name, "a nested config object", value)
-        return HFConfig({"model_type": model_type, **value}, f"{self.source} [{name}]")
+        data = {"model_type": model_type, **(defaults or {}), **value}
+        return HFConfig(data, f"{self.source} [{name}]")
 
 
 def load(target: Any) -> tuple[dict[str, Any], str]:

@@ -37,6 +37,10 @@ DECODERS: dict[str, Decoder] = {
     "qwen2": Decoder("Qwen2", _sizes(4096, 32, 32, 22016, 151936, False,
                                        num_key_value_heads=32, sliding_window=4096),
                      qkv_bias=True, sliding="after_max_window", sliding_flag="use_sliding_window"),
+    "qwen2_5_vl_text": Decoder(
+        "Qwen2_5_VLText", _sizes(8192, 80, 64, 29568, 152064, False, num_key_value_heads=8,
+                                 max_window_layers=80), ("Model",), qkv_bias=True,
+        sliding="after_max_window", sliding_flag="use_sliding_window"),
     "qwen3": Decoder("Qwen3", _sizes(4096, 32, 32, 22016, 151936, False, head_dim=128,
                                        num_key_value_heads=32),
                      qkv_bias="attention_bias", o_bias="attention_bias", qk_norm="head",
