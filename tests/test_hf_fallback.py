@@ -87,6 +87,26 @@ def test_without_transformers_the_error_says_what_to_install(tmp_path):
     error = out.stderr.strip()
     assert error.count("\n") == 0, "one line, no traceback"
     assert "unsupported model_type 'gpt_bigcode'" in error
-    assert "Supported: bart, bert, bloom" in error
+    assert "Supported: albert, bart, bert, bloom" in error
     assert "pip install 'paramlab[hf]'" in error
     assert out.stdout.strip() == "6607343616"  # declared types count without it (LlamaModel)
+
+
+W2V = {"model_type": "wav2vec2", "hidden_size": 32, "num_hidden_layers": 1,
+       "num_attention_heads": 4, "intermediate_size": 48, "conv_dim": [8, 8],
+       "conv_stride": [5, 2], "conv_kernel": [10, 3], "num_conv_pos_embeddings": 16,
+       "num_conv_pos_embedding_groups": 4, "vocab_size": 20, "tdnn_dim": [8, 8],
+       "tdnn_kernel": [3, 1], "tdnn_dilation": [1, 1], "xvector_output_dim": 8}
+
+
+@pytest.mark.parametrize(
+    ("class_name", "fields"),
+    [("Wav2Vec2ForXVector", {}),  # a class the declaration leaves out
+     ("Wav2Vec2ForCTC", {"add_adapter": True, "output_hidden_size": 16,
+                         "num_adapter_layers": 1})],  # an option it leaves out
+)
+def test_undeclared_class_or_option_of_a_declared_type(class_name, fields):
+    data = {**W2V, **fields, "architectures": [class_name]}
+    summary = count_hf_config(data)
+    assert "built by transformers" in summary.origin
+    assert (summary.total, summary.trainable) == torch_counts(class_name, {**W2V, **fields})

@@ -35,6 +35,13 @@ QWEN_VISION = {"hidden_size": 24, "depth": 2, "num_heads": 4, "intermediate_size
                "temporal_patch_size": 2, "in_channels": 3}
 QWEN_TOKENS = {"image_token_id": 5, "video_token_id": 6, "vision_start_token_id": 7}
 
+WAV2VEC2 = {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 4,
+            "intermediate_size": 48, "conv_dim": [8, 12, 16], "conv_stride": [5, 2, 2],
+            "conv_kernel": [10, 3, 3], "num_conv_pos_embeddings": 16,
+            "num_conv_pos_embedding_groups": 4, "vocab_size": 20, "codevector_dim": 12,
+            "proj_codevector_dim": 10, "num_codevectors_per_group": 5,
+            "num_codevector_groups": 2, "num_labels": 3, "classifier_proj_size": 6}
+
 SMALL: dict[str, dict] = {
     "whisper": WHISPER,
     "dinov2": DINO,
@@ -52,6 +59,7 @@ SMALL: dict[str, dict] = {
                "eoi_token_index": 7, "num_labels": 3},
     "qwen2_5_vl": {"text_config": LLM, "vision_config": QWEN_VISION, **QWEN_TOKENS},
     "qwen2_5_vl_text": LLM,
+    "wav2vec2": WAV2VEC2,
     "convnext": {"hidden_sizes": [8, 16, 24], "depths": [1, 2, 1], "patch_size": 4,
                  "num_labels": 3, "num_stages": 3},
     "swin": {"embed_dim": 8, "depths": [1, 2, 1], "num_heads": [2, 2, 4], "window_size": 4,
@@ -75,6 +83,9 @@ VARIANTS: list[tuple[str, dict]] = [
     ("qwen2_5_vl", {"text_config": {**LLM, "tie_word_embeddings": True},
                     "vision_config": {**QWEN_VISION, "spatial_merge_size": 1},
                     "tie_word_embeddings": True, **QWEN_TOKENS}),
+    ("wav2vec2", {**WAV2VEC2, "feat_extract_norm": "layer", "conv_bias": True,
+                  "do_stable_layer_norm": True, "mask_time_prob": 0.0,
+                  "use_weighted_layer_sum": True}),
     ("convnext", {"hidden_sizes": [8, 16], "depths": [2, 1], "layer_scale_init_value": 0.0,
                   "num_stages": 2, "num_labels": 0, "num_channels": 1}),
     ("swin", {"embed_dim": 8, "depths": [2, 1], "num_heads": [2, 4], "window_size": 3,
@@ -86,7 +97,7 @@ MAIN_HEAD = {"whisper": "WhisperForConditionalGeneration",
              "clip_text_model": "CLIPTextModelWithProjection",
              "clip_vision_model": "CLIPVisionModelWithProjection", "siglip": "SiglipModel",
              "siglip_text_model": "SiglipTextModel", "siglip_vision_model": "SiglipVisionModel",
-             "convnext": "ConvNextForImageClassification",
+             "convnext": "ConvNextForImageClassification", "wav2vec2": "Wav2Vec2ForCTC",
              "llava": "LlavaForConditionalGeneration",
              "gemma3": "Gemma3ForConditionalGeneration",
              "qwen2_5_vl": "Qwen2_5_VLForConditionalGeneration",

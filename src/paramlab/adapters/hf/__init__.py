@@ -35,9 +35,9 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from paramlab.adapters.hf import encoders, gpt, multimodal, seq2seq, vision
+from paramlab.adapters.hf import audio, encoders, gpt, multimodal, seq2seq, vision
 from paramlab.adapters.hf.blocks import Model
-from paramlab.adapters.hf.config import HFConfig, load
+from paramlab.adapters.hf.config import HFConfig, Undeclared, load
 from paramlab.adapters.hf.decoder import DECODER_KINDS, build_decoder
 from paramlab.adapters.hf.families import DECODERS
 from paramlab.adapters.hf.memory import language_model_shapes
@@ -101,6 +101,7 @@ FAMILIES: dict[str, Family] = {
                      multimodal._gemma3),
     "qwen2_5_vl": Family("Qwen2_5_VL", ("Model", "ForConditionalGeneration"),
                          multimodal._qwen2_5_vl),
+    "wav2vec2": Family("Wav2Vec2", audio.WAV2VEC2_KINDS, audio._wav2vec2),
     "whisper": Family("Whisper", seq2seq.WHISPER_KINDS, seq2seq._whisper),
 }
 for _type, _decoder in DECODERS.items():
@@ -144,7 +145,13 @@ def count_hf_config(target: Any, convention: str | None = None, options: Any = N
         return count_with_transformers(data, source, name, options,
                                        _unknown_class(config, model_type, name, family))
     kind = family.kinds[0] if name is None else family.classes()[name]
-    model = family.build(config, kind)
+    try:
+        model = family.build(config, kind)
+    except Undeclared as exc:
+        from paramlab.adapters.hf.fallback import count_with_transformers
+
+        return count_with_transformers(data, source, name, options, ConfigError(
+            f"{source}: {model_type} with {exc} is not declared in paramlab."))
     depth = _option(options, "depth")
     summary = Summary(model.name, rows(model.sections, 1 if depth is None else int(depth)),
                       "torch", origin=f"hf config: {source} ({model_type})")

@@ -10,6 +10,11 @@ from typing import Any
 from paramlab.errors import ConfigError
 
 
+class Undeclared(Exception):
+    """A config option a family's declaration does not cover: the entry point counts the
+    model through transformers instead (when installed), naming this reason."""
+
+
 class HFConfig:
     """Typed access to a config dict: aliases, class defaults, and errors naming the field."""
 

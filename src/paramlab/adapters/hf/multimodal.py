@@ -64,7 +64,8 @@ def _assemble(name: str, vision: list[Section], projector: list[Section], c: HFC
     vocab = text.integer("vocab_size", 32000)
     if kind == "ForConditionalGeneration":
         tie = c.flag("tie_word_embeddings", tie_default)
-        embed = f"language_model.{language.sections[0].name}.weight"  # decoders start with it
+        first = language.sections[0]  # every decoder starts with its token embedding
+        embed = f"language_model.{first.name if isinstance(first, Part) else ''}.weight"
         model.sections.append(tied("lm_head", hidden, vocab, embed) if tie
                               else linear("lm_head", hidden, vocab, bias=False))
     elif kind == "ForSequenceClassification":
