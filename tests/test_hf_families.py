@@ -150,3 +150,39 @@ def test_full_size_defaults_base_and_head(model_type):
     assert ours({"model_type": model_type}) == torch_counts(base, config)
     head = MAIN_HEAD[model_type]
     assert ours({**written, "architectures": [head]}) == torch_counts(head, config)
+
+
+def _evaluate(expr: str) -> int:
+    """The arithmetic of a formula: '4 × (1,024 + 2)' → 4104 (digits, +, × and brackets)."""
+    text = expr.replace(",", "").replace("×", "*")
+    assert set(text) <= set("0123456789 +*()"), expr
+    return eval(text)  # only digits, +, * and parentheses, checked above
+
+
+@pytest.mark.parametrize("depth", [0, 1])
+@pytest.mark.parametrize("model_type", SUPPORTED_MODEL_TYPES)
+def test_every_formula_evaluates_to_its_row(model_type, depth):
+    """For every declared type (class defaults, main class): each row's formula is its
+    count, and the rows add up to the same total at every depth."""
+    summary = count_hf_config({"model_type": model_type}, None, {"depth": depth})
+    assert sum(row.params for row in summary.layers) == count_hf_config(
+        {"model_type": model_type}).total
+    for row in summary.layers:
+        assert sum(w.size for w in row.weights if not w.statistic) == row.params, row.name
+        if "=" in row.formula:
+            left, right = row.formula.rsplit("=", 1)
+            assert _evaluate(left) == row.params == int(right.replace(",", "")), row.formula
+
+
+def test_declared_types_import_no_framework():
+    """Counting every declared type is arithmetic: no torch, transformers or numpy."""
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "from paramlab.adapters.hf import SUPPORTED_MODEL_TYPES, count_hf_config\n"
+            "for t in SUPPORTED_MODEL_TYPES: count_hf_config({'model_type': t})\n"
+            "print(*(m in sys.modules for m in ('torch', 'transformers', 'numpy')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.split() == ["False", "False", "False"]
