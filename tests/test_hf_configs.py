@@ -265,7 +265,7 @@ def test_mixtral_macs_count_active_experts():
     ("data", "message"),
     [
         ({"model_type": "lama"}, "unsupported model_type 'lama'. Did you mean 'llama'?"),
-        ({"model_type": "no_such_model"}, "Supported: bart, bert"),
+        ({"model_type": "no_such_model"}, "Supported: albert, bart, bert"),
         ({"model_type": "llama", "hidden_size": "big"},
          "expected a positive integer for 'hidden_size'. Received: hidden_size='big'"),
         ({"model_type": "llama", "hidden_size": None}, "missing field 'hidden_size'"),

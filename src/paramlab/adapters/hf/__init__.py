@@ -151,7 +151,7 @@ def count_hf_config(target: Any, convention: str | None = None, options: Any = N
         from paramlab.adapters.hf.fallback import count_with_transformers
 
         return count_with_transformers(data, source, name, options, ConfigError(
-            f"{source}: {model_type} with {exc} is not declared in paramlab."))
+            f"{source}: {model_type} with {exc} is not declared in paramlab"))
     depth = _option(options, "depth")
     summary = Summary(model.name, rows(model.sections, 1 if depth is None else int(depth)),
                       "torch", origin=f"hf config: {source} ({model_type})")

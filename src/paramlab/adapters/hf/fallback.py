@@ -25,7 +25,7 @@ class NoDeclarationError(MissingExtraError):
     def __init__(self, reason: ConfigError):
         self.module, self.extra = "transformers", "hf"
         ParamlabError.__init__(
-            self, f"{reason} Without a declaration paramlab counts a model through "
+            self, f"{reason}. Without a declaration paramlab counts a model through "
             f"transformers itself, which is not installed; install it with: {INSTALL}")
 
 
@@ -66,13 +66,13 @@ def _config(transformers: Any, model_type: str, data: dict[str, Any],
     try:
         config_class = transformers.CONFIG_MAPPING[model_type]
     except KeyError:
-        raise ConfigError(f"{reason} transformers {transformers.__version__} does not know "
+        raise ConfigError(f"{reason}. transformers {transformers.__version__} does not know "
                           f"{model_type!r} either.") from None
     fields = {k: v for k, v in data.items() if k != "model_type"}
     try:
         return config_class.from_dict(fields)
     except Exception as exc:
-        raise ConfigError(f"{reason} transformers rejected the config: "
+        raise ConfigError(f"{reason}. transformers rejected the config: "
                           f"{type(exc).__name__}: {' '.join(str(exc).split())}") from exc
 
 
