@@ -186,3 +186,16 @@ def test_declared_types_import_no_framework():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.split() == ["False", "False", "False"]
+
+
+def test_deepseek_v3_router_bias_is_a_buffer():
+    """e_score_correction_bias is registered as a buffer: not a parameter, reported apart."""
+    fields = SMALL["deepseek_v3"]
+    model = built("DeepseekV3ForCausalLM", hf_config("deepseek_v3", fields))
+    biases = sum(b.numel() for name, b in model.named_buffers()
+                 if name.endswith("e_score_correction_bias"))
+    assert biases == 2 * 4  # two MoE layers × four routed experts
+    summary = count_hf_config({"model_type": "deepseek_v3", **fields})
+    assert summary.buffers == biases
+    assert not any(name.endswith("e_score_correction_bias")
+                   for name, _ in model.named_parameters())
