@@ -9,6 +9,7 @@ declares, the class defaults for the base model and the main head.
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -199,3 +200,26 @@ def test_deepseek_v3_router_bias_is_a_buffer():
     assert summary.buffers == biases
     assert not any(name.endswith("e_score_correction_bias")
                    for name, _ in model.named_parameters())
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"model_type": "deberta-v2", "relative_attention": True, "pos_att_type": 3},
+         "expected a list such as ['p2c', 'c2p'] or 'p2c|c2p' for 'pos_att_type'"),
+        ({"model_type": "convnext", "hidden_sizes": "big"},
+         "expected a non-empty list of positive integers for 'hidden_sizes'"),
+        ({"model_type": "swin", "depths": [2, 2], "num_heads": [3]}, "'num_heads'"),
+        ({"model_type": "llava", "text_config": {"model_type": "no_such_lm"}},
+         "'text_config.model_type'"),
+        ({"model_type": "clip", "vision_config": "x"}, "a nested config object"),
+        ({"model_type": "qwen3_moe", "mlp_only_layers": "all"}, "'mlp_only_layers'"),
+        ({"model_type": "wav2vec2", "feat_extract_norm": "batch"}, "'group' or 'layer'"),
+        ({"model_type": "dinov2", "mlp_ratio": "wide"}, "'mlp_ratio'"),
+    ],
+)
+def test_bad_fields_name_the_field(data, message):
+    from paramlab.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        count_hf_config(data)

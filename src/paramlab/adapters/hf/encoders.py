@@ -314,6 +314,8 @@ def _deberta_v2(c: HFConfig, kind: str) -> Model:
     att_type = c.data.get("pos_att_type") or []
     if isinstance(att_type, str):
         att_type = [t.strip() for t in att_type.lower().split("|")]
+    if not isinstance(att_type, list):
+        raise c.error("pos_att_type", "a list such as ['p2c', 'c2p'] or 'p2c|c2p'", att_type)
     parts = [attention("attention", hidden, hidden, hidden, True, True,
                        ("self.query_proj", "self.key_proj", "self.value_proj",
                         "output.dense"))]

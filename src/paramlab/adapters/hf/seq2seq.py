@@ -214,6 +214,8 @@ def _whisper(c: HFConfig, kind: str) -> Model:
         model.sections.append(tied("proj_out", d_model, vocab, source) if tie
                               else linear("proj_out", d_model, vocab, bias=False))
         model.cache = [2 * d_model] * c.integer("decoder_layers", 4)
+        model.cache_note = ("decoder self-attention, 2 × d_model per layer; the cross-attention "
+                            "cache (2 × d_model per layer per encoder frame) comes on top")
     elif kind == "ForAudioClassification":
         layers = c.integer("encoder_layers", 4)
         if c.flag("use_weighted_layer_sum", False):
