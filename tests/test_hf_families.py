@@ -223,3 +223,13 @@ def test_bad_fields_name_the_field(data, message):
 
     with pytest.raises(ConfigError, match=re.escape(message)):
         count_hf_config(data)
+
+
+def test_dense_layers_before_the_first_moe_layer_keep_their_indices():
+    data = {"model_type": "deepseek_v3", "architectures": ["DeepseekV3ForCausalLM"],
+            **SMALL["deepseek_v3"]}
+    names = [row.name for row in count_hf_config(data, None, {"depth": 2}).layers]
+    assert "layers.0 mlp" in names and "layers.1 mlp.gate" in names
+    assert "layers.0 mlp.gate" not in names and "layers.2 mlp.shared_experts" in names
+    spans = [row.name for row in count_hf_config(data, None, {"depth": 0}).layers]
+    assert spans == ["embed_tokens", "layers.0", "layers.1-2", "norm", "lm_head"]

@@ -1,5 +1,6 @@
-"""GPT-2, GPT-NeoX and OPT: decoders whose layout is their own (Conv1D, fused QKV,
-learned positions with an offset), each a short function over the shared blocks."""
+"""GPT-2, GPT-NeoX, OPT and Falcon: decoders whose layout is their own (Conv1D, fused QKV
+whose width follows the attention layout, learned positions with an offset), each a short
+function over the shared blocks."""
 
 from __future__ import annotations
 
