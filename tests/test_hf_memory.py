@@ -154,3 +154,36 @@ def test_cli_context_option(tmp_path, capsys):
     assert main(["count", str(path), "--memory", "--context", "1024", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)["memory"]["language_model"]
     assert data["kv_cache_bytes"]["float16/bfloat16"] == 1024 * 512 * 1024
+
+
+def test_bart_decoder_self_attention_cache_from_projections():
+    """Encoder-decoders cannot run on meta (position buckets and masks call .item()): the
+    closed form is read off the decoder's self-attention k/v projections; the
+    cross-attention cache over the encoder's output is reported as coming on top."""
+    fields = {"d_model": 32, "encoder_layers": 2, "decoder_layers": 3,
+              "encoder_attention_heads": 4, "decoder_attention_heads": 4,
+              "encoder_ffn_dim": 48, "decoder_ffn_dim": 40, "vocab_size": 97,
+              "max_position_embeddings": 40}
+    config, data = written("bart", fields)
+    with torch.device("meta"):
+        model = transformers.BartForConditionalGeneration(config)
+    width = sum(layer.self_attn.k_proj.out_features + layer.self_attn.v_proj.out_features
+                for layer in model.model.decoder.layers)
+    report = ours({**data, "architectures": ["BartForConditionalGeneration"]})
+    assert report["kv_cache_elements_per_token"] == width == 3 * 2 * 32
+    assert report["kv_cache_bytes"]["float32"] == 4 * width * CONTEXT * BATCH
+    assert "cross-attention" in report["cache_convention"]
+
+
+def test_t5_decoder_self_attention_cache_from_projections():
+    """T5 cannot run on meta (its position buckets call .item()): the closed form is read
+    off the decoder's self-attention k/v projections (heads × d_kv each)."""
+    fields = {"d_model": 32, "d_kv": 6, "d_ff": 48, "num_layers": 2, "num_decoder_layers": 3,
+              "num_heads": 4, "vocab_size": 97}
+    config, data = written("t5", fields)
+    with torch.device("meta"):
+        model = transformers.T5ForConditionalGeneration(config)
+    width = sum(block.layer[0].SelfAttention.k.out_features
+                + block.layer[0].SelfAttention.v.out_features for block in model.decoder.block)
+    report = ours({**data, "architectures": ["T5ForConditionalGeneration"]})
+    assert report["kv_cache_elements_per_token"] == width == 3 * 2 * 4 * 6

@@ -25,6 +25,15 @@ from paramlab.adapters.hf.config import HFConfig
 from paramlab.layers.base import Weight
 
 
+def _decoder_cache(model: Model, width: int, layers: int) -> None:
+    """A generating decoder's self-attention cache, ``width`` = keys + values per layer; the
+    cross-attention cache (the encoder's keys and values, per input frame or token) is
+    fixed by the input and comes on top."""
+    model.cache = [width] * layers
+    model.cache_note = (f"decoder self-attention, {width:,} per layer; the cross-attention "
+                        "cache over the encoder's output comes on top")
+
+
 def _t5_stack(c: HFConfig, prefix: str, layers: int, decoder: bool, d_model: int,
               heads: int, d_kv: int, d_ff: int, gated: bool) -> list[Section]:
     inner = heads * d_kv
@@ -77,6 +86,7 @@ def _t5(c: HFConfig, kind: str, prefix: str = "T5",
     labels = c.num_labels()
     if kind == "ForConditionalGeneration":
         model.sections.append(tied("lm_head", d_model, vocab, "shared.weight"))
+        _decoder_cache(model, 2 * heads * d_kv, dec_layers)
         if not c.flag("tie_word_embeddings", True):
             model.notes.append(
                 "tie_word_embeddings is false: transformers 5 still ties T5's lm_head to "
@@ -127,6 +137,7 @@ def _bart(c: HFConfig, kind: str) -> Model:
         model.sections = side
         model.sections.append(tied("lm_head", d_model, vocab, "decoder.embed_tokens.weight")
                               if tie else linear("lm_head", d_model, vocab, bias=False))
+        _decoder_cache(model, 2 * d_model, c.integer("decoder_layers", 12))
         return model
     model.sections = [embedding("shared", vocab, d_model),
                       *_bart_side(c, "encoder", d_model, tie, vocab),
@@ -139,6 +150,7 @@ def _bart(c: HFConfig, kind: str) -> Model:
                                    head.macs, (head.note + "; " if head.note else "")
                                    + f"final_logits_bias (1 × {_n(vocab)}) is a buffer",
                                    head.out))
+        _decoder_cache(model, 2 * d_model, c.integer("decoder_layers", 12))
     elif kind == "ForSequenceClassification":
         model.sections += [linear("classification_head.dense", d_model, d_model, out=(d_model,)),
                            labels_head("classification_head.out_proj", d_model,
@@ -213,9 +225,7 @@ def _whisper(c: HFConfig, kind: str) -> Model:
         source = "decoder.embed_tokens.weight"
         model.sections.append(tied("proj_out", d_model, vocab, source) if tie
                               else linear("proj_out", d_model, vocab, bias=False))
-        model.cache = [2 * d_model] * c.integer("decoder_layers", 4)
-        model.cache_note = ("decoder self-attention, 2 × d_model per layer; the cross-attention "
-                            "cache (2 × d_model per layer per encoder frame) comes on top")
+        _decoder_cache(model, 2 * d_model, c.integer("decoder_layers", 4))
     elif kind == "ForAudioClassification":
         layers = c.integer("encoder_layers", 4)
         if c.flag("use_weighted_layer_sum", False):
