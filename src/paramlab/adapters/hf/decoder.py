@@ -153,6 +153,17 @@ def build_decoder(c: HFConfig, kind: str, d: Decoder) -> Model:
     tie = c.flag("tie_word_embeddings", d.defaults["tie_word_embeddings"])
     model.sections += decoder_heads(c, kind, dims.hidden, dims.vocab, tie, f"{d.embed}.weight",
                                     lm_bias=d.lm_head_bias, token_head=d.token_head)
+    _set_cache(c, d, dims, model)
+    if dims.kv_heads != dims.heads and not d.mla:
+        model.notes.append(f"Grouped-query attention: {dims.heads} query heads share "
+                           f"{dims.kv_heads} key/value heads of size {dims.head_dim}.")
+    if d.moe is not None and d.moe.router_buffer:
+        model.notes.append("The router's e_score_correction_bias is a buffer, not a parameter.")
+    return model
+
+
+def _set_cache(c: HFConfig, d: Decoder, dims: Dims, model: Model) -> None:
+    """KV-cache widths per layer (keys + values per token) and sliding windows."""
     if d.mla:
         m = Latent.read(c)
         model.cache = [m.kv_rank + m.rope] * dims.layers
@@ -162,12 +173,6 @@ def build_decoder(c: HFConfig, kind: str, d: Decoder) -> Model:
     else:
         model.cache = [2 * dims.kv_heads * dims.head_dim] * dims.layers
     model.windows = sliding_windows(c, d, dims.layers)
-    if dims.kv_heads != dims.heads and not d.mla:
-        model.notes.append(f"Grouped-query attention: {dims.heads} query heads share "
-                           f"{dims.kv_heads} key/value heads of size {dims.head_dim}.")
-    if d.moe is not None and d.moe.router_buffer:
-        model.notes.append("The router's e_score_correction_bias is a buffer, not a parameter.")
-    return model
 
 
 def sliding_windows(c: HFConfig, d: Decoder, layers: int) -> list[int | None]:
@@ -264,7 +269,8 @@ def _qk_norm(d: Decoder, dims: Dims) -> Part:
         shapes, expr = [(hd,)] * (heads + kv), f"({heads} + {kv}) × {_n(hd)}"
     weights: list[Weight] = []
     for i, shape in enumerate(shapes):
-        which = "q_norm" if (i == 0 if d.qk_norm != "each" else i < heads) else "k_norm"
+        is_query = i < heads if d.qk_norm == "each" else i == 0
+        which = "q_norm" if is_query else "k_norm"
         weights.append(Weight(f"{which}.{i}.weight", shape))
         if d.qk_norm_bias:
             weights.append(Weight(f"{which}.{i}.bias", shape))
