@@ -77,7 +77,8 @@ MAIN_HEAD = {
     "mixtral": "MixtralForCausalLM", "qwen2": "Qwen2ForCausalLM", "gemma": "GemmaForCausalLM",
     "phi3": "Phi3ForCausalLM",
 }
-BASE = {mt: supported_classes(mt)[0] for mt in SUPPORTED_MODEL_TYPES}
+TYPES = tuple(sorted(SMALL))  # the first 15 types; tests/test_hf_families.py has the rest
+BASE = {mt: supported_classes(mt)[0] for mt in TYPES}
 
 
 def torch_count(class_name: str, config) -> int:
@@ -96,12 +97,12 @@ def ours(data: dict, **options) -> int:
 
 
 def test_every_family_is_covered():
-    assert set(SMALL) == set(SUPPORTED_MODEL_TYPES) == set(MAIN_HEAD)
+    assert set(SMALL) == set(MAIN_HEAD) <= set(SUPPORTED_MODEL_TYPES)
 
 
 @pytest.mark.parametrize(
     ("model_type", "class_name"),
-    [(mt, cls) for mt in SUPPORTED_MODEL_TYPES for cls in supported_classes(mt)],
+    [(mt, cls) for mt in TYPES for cls in supported_classes(mt)],
 )
 def test_small_config_every_class(model_type, class_name):
     fields = SMALL[model_type]
@@ -112,7 +113,7 @@ def test_small_config_every_class(model_type, class_name):
     assert summary.total == summary.trainable == expected
 
 
-@pytest.mark.parametrize("model_type", SUPPORTED_MODEL_TYPES)
+@pytest.mark.parametrize("model_type", TYPES)
 def test_full_size_defaults_base_and_head(model_type):
     config = hf_config(model_type, {})
     written = json.loads(config.to_json_string())  # as save_pretrained writes it
@@ -209,7 +210,7 @@ def _evaluate(expr: str) -> int:
 
 
 @pytest.mark.parametrize("depth", [0, 1, 2])
-@pytest.mark.parametrize("model_type", SUPPORTED_MODEL_TYPES)
+@pytest.mark.parametrize("model_type", TYPES)
 def test_rows_formulas_add_up(model_type, depth):
     """Every row's formula evaluates to its count; rows sum to the total at every depth."""
     data = {"model_type": model_type, "architectures": [MAIN_HEAD[model_type]],
@@ -264,7 +265,7 @@ def test_mixtral_macs_count_active_experts():
     ("data", "message"),
     [
         ({"model_type": "lama"}, "unsupported model_type 'lama'. Did you mean 'llama'?"),
-        ({"model_type": "falcon"}, "Supported: bart, bert"),
+        ({"model_type": "no_such_model"}, "Supported: albert, bart, bert"),
         ({"model_type": "llama", "hidden_size": "big"},
          "expected a positive integer for 'hidden_size'. Received: hidden_size='big'"),
         ({"model_type": "llama", "hidden_size": None}, "missing field 'hidden_size'"),

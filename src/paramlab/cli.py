@@ -124,6 +124,13 @@ def _add_extension_options(p: argparse.ArgumentParser) -> None:
         metavar="B",
         help="batch size for --memory activation totals",
     )
+    p.add_argument(
+        "--context",
+        type=_positive_number,
+        default=None,
+        metavar="N",
+        help="language models: context length (tokens) for --memory KV-cache totals",
+    )
 
 
 def run_count(ns: argparse.Namespace) -> int:

@@ -93,7 +93,7 @@ def _attach_reports(summary: Summary, options: CountOptions) -> None:
     from paramlab.memory import flops_report, memory_report
 
     if options.memory:
-        summary.memory = memory_report(summary, options.batch_size)
+        summary.memory = memory_report(summary, options.batch_size, options.context)
     if options.flops:
         summary.flops_report = flops_report(summary, options.batch_size)
 

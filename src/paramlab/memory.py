@@ -102,10 +102,15 @@ def _shape_size(shape: Any) -> int | None:
     return math.prod(shape)
 
 
-def memory_report(summary: Summary, batch_size: int = 1) -> dict[str, Any]:
-    """Bytes for inference and for training under every recipe, with the assumptions."""
+def memory_report(summary: Summary, batch_size: int = 1,
+                  context: int | None = None) -> dict[str, Any]:
+    """Bytes for inference and for training under every recipe, with the assumptions;
+    for language models (``summary.language_model``) also the KV cache at ``context``."""
     trainable, frozen, buffers = summary.trainable, summary.non_trainable, summary.buffers
     acts = activation_elements(summary)
+    lm = summary.language_model
+    if acts is None and lm is not None and lm.activations_per_token and context:
+        acts = lm.activations_per_token * context  # an example is a sequence of N tokens
     training = []
     for recipe in RECIPES:
         weights = (trainable + frozen) * recipe.weight_bytes + buffers * 4
@@ -123,7 +128,7 @@ def memory_report(summary: Summary, batch_size: int = 1) -> dict[str, Any]:
             "total": weights + gradients + optimizer_state + (activations or 0),
         }
         training.append(row)
-    return {
+    report = {
         "params": summary.total,
         "trainable": trainable,
         "non_trainable": frozen,
@@ -139,6 +144,9 @@ def memory_report(summary: Summary, batch_size: int = 1) -> dict[str, Any]:
         # {"title": str, "columns": [str], "rows": [[str | int]], "notes": [str]}.
         "sections": [dict(section) for section in summary.memory_sections],
     }
+    if lm is not None:
+        report["language_model"] = lm.report(context, batch_size)
+    return report
 
 
 def flops_report(summary: Summary, batch_size: int = 1) -> dict[str, Any]:

@@ -71,6 +71,9 @@ class Summary:
     flops_report: dict[str, Any] | None = None
     # Memory tables an adapter adds for its model (see paramlab.memory.memory_report).
     memory_sections: list[dict[str, Any]] = field(default_factory=list)
+    # Hugging Face language models: KV cache and activations per token, for --memory
+    # (a paramlab.adapters.hf.memory.LanguageModel; Any keeps this module free of adapters)
+    language_model: Any = None
 
     @property
     def other(self) -> Summary | None:

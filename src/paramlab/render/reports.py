@@ -32,6 +32,8 @@ def report_blocks(summary: Summary) -> list[Block]:
     blocks = [Block("", lines=section.splitlines()) for section in summary.extra_sections]
     if summary.memory is not None:
         blocks.append(memory_block(summary.memory))
+        if "language_model" in summary.memory:
+            blocks.append(language_model_block(summary.memory["language_model"]))
         blocks += [_section_block(s) for s in summary.memory.get("sections", [])]
     if summary.flops_report is not None:
         blocks.append(flops_block(summary.flops_report))
@@ -56,6 +58,29 @@ def memory_block(report: dict[str, Any]) -> Block:
                       size(row["total"])])
     return Block(f"Memory (batch size {report['batch_size']:,})", lines, table,
                  list(report["assumptions"]))
+
+
+def language_model_block(lm: dict[str, Any]) -> Block:
+    """KV cache of a language model (see paramlab.adapters.hf.memory)."""
+
+    def per_dtype(values: dict[str, float]) -> str:
+        return ", ".join(f"{k} {size(v)}" for k, v in values.items())
+
+    sliding = f", {lm['sliding_layers']} with a sliding window" if lm["sliding_layers"] else ""
+    lines = [f"KV cache per token ({lm['layers']} layers{sliding}; "
+             f"{lm['cache_convention']}): {lm['kv_cache_elements_per_token']:,} values = "
+             + per_dtype(lm["kv_cache_bytes_per_token"])]
+    if "expanded_cache_elements_per_token" in lm:
+        lines.append(f"KV cache per token as transformers stores it (expanded keys and "
+                     f"values): {lm['expanded_cache_elements_per_token']:,} values")
+    if lm["context"] is None:
+        lines.append("KV cache at a context length: add --context N (and --batch-size B)")
+        return Block("Language model", lines)
+    where = f"context {lm['context']:,} × batch {lm['batch_size']:,}"
+    lines.append(f"KV cache at {where}: {per_dtype(lm['kv_cache_bytes'])}")
+    if "expanded_cache_bytes" in lm:
+        lines.append(f"KV cache at {where}, expanded: {per_dtype(lm['expanded_cache_bytes'])}")
+    return Block("Language model", lines)
 
 
 def flops_block(report: dict[str, Any]) -> Block:

@@ -1,0 +1,95 @@
+"""Memory a language model needs beyond its weights: the KV cache and training activations.
+
+Attached to the summary as data (``Summary.language_model``) and drawn with ``--memory``:
+
+* **KV cache.** Each attention layer keeps a key and a value vector per token:
+  ``2 × kv_heads × head_dim`` elements, so grouped-query attention shrinks it by
+  ``heads / kv_heads``. At context N and batch B the cache holds
+  ``B × Σ_layers min(N, kept) × elements × bytes``; a sliding-window layer keeps only its
+  last ``sliding_window − 1`` tokens, as transformers' ``DynamicCache`` does for the layers
+  that ``layer_types`` (or the family's rule) declares sliding.
+* **Latent attention.** DeepSeek's multi-head latent attention can cache the compressed
+  latent, ``kv_lora_rank + qk_rope_head_dim`` elements per layer (the DeepSeek-V2 paper's
+  figure, what its inference engines keep): that is the number given first. transformers'
+  own cache stores the expanded keys and values, ``heads × (qk_nope + qk_rope + v_head_dim)``
+  per layer: given beside it as "expanded".
+* **Activations.** The sum of the layer outputs per token (the values the backward pass
+  needs at least); with ``--context N`` an example is a sequence of N tokens, so
+  :mod:`paramlab.memory`'s training table gets N × this per example: a lower bound
+  (attention scores, saved inputs of activations and dropout masks are not included).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from paramlab.adapters.hf.blocks import Model, Part
+
+CACHE_BYTES = {"float32": 4.0, "float16/bfloat16": 2.0, "float8/int8": 1.0}
+
+
+@dataclass(frozen=True)
+class LanguageModel:
+    """Per-layer cache widths and activation values per token, from the config alone."""
+
+    cache: tuple[int, ...]  # key + value elements per token, one entry per attention layer
+    windows: tuple[int | None, ...]  # tokens a layer keeps (None: the whole context)
+    convention: str  # how the cache was sized, one sentence
+    expanded: tuple[int, ...] | None = None  # MLA: what transformers' DynamicCache stores
+    activations_per_token: int | None = None
+
+    def cache_elements(self, context: int | None, expanded: bool = False) -> int:
+        """Elements cached for one sequence: per token (``context`` None) or at ``context``."""
+        widths = self.expanded if expanded and self.expanded is not None else self.cache
+        if context is None:
+            return sum(widths)
+        return sum(width * (context if window is None else min(context, window))
+                   for width, window in zip(widths, self.windows, strict=True))
+
+    def report(self, context: int | None, batch: int) -> dict[str, Any]:
+        per_token = self.cache_elements(None)
+        data: dict[str, Any] = {
+            "layers": len(self.cache),
+            "cache_convention": self.convention,
+            "kv_cache_elements_per_token": per_token,
+            "kv_cache_bytes_per_token": {k: per_token * v for k, v in CACHE_BYTES.items()},
+            "sliding_layers": sum(window is not None for window in self.windows),
+            "context": context,
+            "batch_size": batch,
+            "activation_elements_per_token": self.activations_per_token,
+        }
+        if self.expanded is not None:
+            full = self.cache_elements(None, expanded=True)
+            data["expanded_cache_elements_per_token"] = full
+        if context is not None:
+            elements = self.cache_elements(context) * batch
+            data["kv_cache_bytes"] = {k: elements * v for k, v in CACHE_BYTES.items()}
+            if self.expanded is not None:
+                full = self.cache_elements(context, expanded=True) * batch
+                data["expanded_cache_bytes"] = {k: full * v for k, v in CACHE_BYTES.items()}
+        return data
+
+
+def language_model_shapes(model: Model) -> LanguageModel | None:
+    """The cache layout of a decoder, or None for models without a KV cache (encoders)."""
+    if not model.cache:
+        return None
+    windows = tuple(model.windows) if model.windows else (None,) * len(model.cache)
+    convention = model.cache_note or "2 × key/value heads × head_dim per layer"
+    return LanguageModel(tuple(model.cache), windows, convention,
+                         tuple(model.expanded_cache) if model.expanded_cache else None,
+                         _activations(model))
+
+
+def _activations(model: Model) -> int | None:
+    """Sum of the output widths per token over every part (stacks times their layers)."""
+    total = 0
+    for section in model.sections:
+        parts: tuple[Part, ...] = (section,) if isinstance(section, Part) else section.parts
+        repeat = 1 if isinstance(section, Part) else section.count
+        for part in parts:
+            if len(part.out) != 2 or not isinstance(part.out[-1], int):
+                return None
+            total += part.out[-1] * repeat
+    return total
