@@ -144,7 +144,6 @@ def _cases() -> dict[str, list[tuple[Callable[[], Any], Any]]]:
 
 def _torch_wrapper() -> Any:
     import torch
-
     from keras.layers import TorchModuleWrapper
 
     torch.manual_seed(0)

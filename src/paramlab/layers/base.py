@@ -264,6 +264,7 @@ class LayerType:
     rule: Rule
     min_inputs: int = 1
     max_inputs: int | None = 1  # None: any number (merge layers)
+    json_only: str = ""  # why the DSL cannot write this layer (it wraps code); "" if it can
 
     def normalize(
         self, positional: Sequence[Any], keyword: Mapping[str, Any], where: str = ""
@@ -338,11 +339,15 @@ def register(
     params: Sequence[Param] = (),
     min_inputs: int = 1,
     max_inputs: int | None = 1,
+    json_only: str = "",
 ) -> Callable[[Rule], Rule]:
-    """Register ``rule`` under its Keras class name (first) and aliases (rest)."""
+    """Register ``rule`` under its Keras class name (first) and aliases (rest).
+
+    ``json_only``: the reason the layer exists only in model JSON (it wraps a function or
+    another framework's module, which a one-line spec cannot hold)."""
 
     def deco(rule: Rule) -> Rule:
-        layer_type = LayerType(names[0], tuple(params), rule, min_inputs, max_inputs)
+        layer_type = LayerType(names[0], tuple(params), rule, min_inputs, max_inputs, json_only)
         for alias in names:
             key = lookup_key(alias)
             if key in _CANONICAL and _CANONICAL[key] != names[0]:
@@ -492,7 +497,7 @@ def recorded_output(
     a: Args, inputs: list[Shape], layer: str
 ) -> tuple[Shape | tuple[Shape, ...], str]:
     """(output shape, note) from the shapes the JSON recorded for a call with ``inputs``."""
-    pairs = a.get("recorded_shapes") or ()
+    pairs: list[tuple[Any, Any]] = list(a.get("recorded_shapes") or ())
     matches = [out for ins, out in pairs if tuple(ins) == tuple(inputs)]
     outputs = {repr(out) for _, out in pairs}
     if not matches and len(outputs) == 1:

@@ -89,7 +89,7 @@ def flatten(a: Args, inputs: list[Shape], ctx: Context) -> LayerResult:
         from paramlab.layers.base import show_shape
 
         raise ShapeError(f"Flatten needs every axis known, but its input is {show_shape(x)}")
-    return LayerResult((math.prod(x),))
+    return LayerResult((math.prod(d for d in x if d is not None),))
 
 
 @register("Masking", params=[Param("mask_value", number, 0.0)])

@@ -49,7 +49,8 @@ def _declared(value: Any) -> Shape | None:
                             Param("output_shape", anything, None),
                             Param("mask", anything, None),
                             Param("arguments", anything, None),
-                            RECORDED])
+                            RECORDED],
+          json_only="Lambda wraps a Python function, which a spec cannot hold")
 def lambda_layer(a: Args, inputs: list[Shape], ctx: Context) -> LayerResult:
     """0 parameters: Keras creates no variables for a wrapped function."""
     declared = _declared(a.output_shape)
@@ -75,7 +76,8 @@ def _no_framework(name: str, framework: str, where: str) -> None:
                            Param("filepath", anything, None),
                            Param("call_endpoint", anything, None),
                            Param("call_training_endpoint", anything, None),
-                           Param("trainable", anything, None)], max_inputs=None)(rule)
+                           Param("trainable", anything, None)], max_inputs=None,
+                   json_only=f"{name} wraps {framework} code, which a spec cannot hold")(rule)
 
 
 _no_framework("JaxLayer", "JAX", "JAX arrays")
@@ -168,7 +170,8 @@ def _walk(module: Any, prefix: str, weights: list[Weight], seen: set[int]) -> No
 
 @register("TorchModuleWrapper", params=[Param("module", anything),
                                         Param("output_shape", anything, None), RECORDED],
-          max_inputs=None)
+          max_inputs=None, json_only="TorchModuleWrapper wraps a PyTorch module; count the "
+                                     "module itself with paramlab.count(module)")
 def torch_module_wrapper(a: Args, inputs: list[Shape], ctx: Context) -> LayerResult:
     """The wrapped module's parameters, as Keras tracks them (``module.parameters()``)."""
     weights = torch_module_weights(a.module)

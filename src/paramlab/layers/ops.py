@@ -52,6 +52,7 @@ class _CannotFollow(Exception):
 
 
 _OPS: set[str] = set()
+_OP_ONLY = "an op node exists only in Keras model JSON; use the matching layer (add, multiply…)"
 _PARAMS = [
     Param("config", anything, None),
     Param("operands", anything, ()),
@@ -72,8 +73,8 @@ def _op(*names: str) -> Callable[[ShapeFn], ShapeFn]:
     def deco(fn: ShapeFn) -> ShapeFn:
         for name in names:
             if name.lower() not in {op.lower() for op in _OPS}:  # Relu and ReLU: one rule
-                register(f"ops.{name}", params=_PARAMS, min_inputs=0, max_inputs=None)(
-                    _rule(name, fn))
+                register(f"ops.{name}", params=_PARAMS, min_inputs=0, max_inputs=None,
+                         json_only=_OP_ONLY)(_rule(name, fn))
             _OPS.add(name)
         return fn
 
@@ -100,7 +101,7 @@ def _plain(kwargs: dict[str, Any]) -> dict[str, Any]:
 
 
 @register(OPAQUE_OP, params=[Param("op", anything, "?"), *_PARAMS], min_inputs=0,
-          max_inputs=None)
+          max_inputs=None, json_only=_OP_ONLY)
 def keras_op(a: Args, inputs: list[Shape], ctx: Context) -> LayerResult:
     """An op without a shape rule here: 0 parameters, the shape the JSON recorded."""
     shape, note = recorded_output(a, inputs, f"the {a.op} op")
@@ -335,12 +336,15 @@ def _matmul(inputs: list[Full], options: dict[str, Any], operands: tuple[Any, ..
 @_op("Einsum")
 def _einsum(inputs: list[Full], options: dict[str, Any], operands: tuple[Any, ...]) -> Full:
     """``subscripts`` like ``"bqd,bkd->bqk"``: each output letter's size from an operand."""
-    subscripts = operands[0] if operands and isinstance(operands[0], str) else None
-    if subscripts is None or "->" not in subscripts or "." in subscripts:
+    subscripts = options.get("subscripts")  # Keras keeps it in the op's config
+    tensors = [v for v in operands if not isinstance(v, str)]
+    if not isinstance(subscripts, str) or "->" not in subscripts or "." in subscripts:
         raise _CannotFollow
     lhs, rhs = subscripts.replace(" ", "").split("->")
+    if len(lhs.split(",")) != len(tensors):
+        raise _CannotFollow
     sizes: dict[str, int | None] = {}
-    for letters, x in zip(lhs.split(","), _operand_shapes(operands[1:], inputs), strict=True):
+    for letters, x in zip(lhs.split(","), _operand_shapes(tuple(tensors), inputs), strict=True):
         if len(letters) != len(x):
             raise _CannotFollow
         for letter, d in zip(letters, x, strict=True):

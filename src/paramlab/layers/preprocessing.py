@@ -366,6 +366,7 @@ def stft_spectrogram(a: Args, inputs: list[Shape], ctx: Context) -> LayerResult:
     freq = bins * 2 if a.mode == "stft" else bins
     steps = conv_output_length(time, a.frame_length, a.padding, step)
     c = known(channels, "STFTSpectrogram", "channel axis", x)
+    out: Shape
     if a.expand_dims:
         out = (c, steps, freq) if first else (steps, freq, c)
     else:

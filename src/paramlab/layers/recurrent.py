@@ -277,7 +277,8 @@ def _merge(mode: str | None, forward: Shape, backward: Shape) -> list[Shape]:
                 "Bidirectional cannot concatenate forward output "
                 f"{show_shape(forward)} with backward output {show_shape(backward)}"
             )
-        last = None if None in (forward[-1], backward[-1]) else forward[-1] + backward[-1]
+        f, b = forward[-1], backward[-1]
+        last = None if f is None or b is None else f + b
         return [(*forward[:-1], last)]
     if forward != backward:
         raise ShapeError(
@@ -390,7 +391,8 @@ def time_distributed(a: Args, inputs: list[Shape], ctx: Context) -> LayerResult:
 # features to its state; StackedRNNCells chains cells, each reading the previous one's output.
 
 _CELL_COMMON = [Param("dropout", number, 0.0), Param("recurrent_dropout", number, 0.0)]
-_CELLS = {  # cell → (gates, Keras bias vectors, states, its parameters after units)
+_CELLS: dict[str, tuple[int, int, int, list[Param]]] = {
+    # cell → (gates, Keras bias vectors, states, its parameters after units)
     "SimpleRNNCell": (1, 1, 1, [_ACTIVATION, Param("use_bias", boolean, True)]),
     "LSTMCell": (4, 1, 2, [_ACTIVATION, _RECURRENT_ACTIVATION, Param("use_bias", boolean, True),
                            Param("unit_forget_bias", boolean, True)]),
@@ -413,8 +415,8 @@ def _cell_rule(name: str, gates: int, keras_biases: int) -> None:
         return LayerResult((a.units,), weights, formula, macs)
 
 
-for _cell_name, (_gates, _biases, _, _) in _CELLS.items():
-    _cell_rule(_cell_name, _gates, _biases)
+for _cell_name, _spec in _CELLS.items():
+    _cell_rule(_cell_name, _spec[0], _spec[1])
 
 
 def _cells(value: Any) -> tuple[LayerSpec, ...]:

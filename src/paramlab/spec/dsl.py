@@ -254,6 +254,7 @@ class _Parser:
             self.fail("expected a layer name")
         if token.text.lower() in _CONSTANTS:
             self.fail("expected a layer name")
+        self._refuse_json_only(token)
         self.take()
         args: list[Any] = []
         kwargs: dict[str, Any] = {}
@@ -280,6 +281,17 @@ class _Parser:
         if not isinstance(trainable, bool):
             self.fail("expected true or false for trainable=", token)
         return LayerSpec(token.text, tuple(args), kwargs, name, trainable, token.column)
+
+    def _refuse_json_only(self, token: Token) -> None:
+        """Lambda and the framework wrappers hold code: they come only from model JSON."""
+        from paramlab.layers.base import get_layer_type
+
+        try:
+            reason = get_layer_type(token.text).json_only
+        except SpecError:
+            return  # unknown names are reported with a suggestion once the spec is parsed
+        if reason:
+            raise SpecError(f"{reason} (column {token.column + 1})", self.text, token.column)
 
     def argument(self, args: list[Any], kwargs: dict[str, Any]) -> None:
         if self.tok.kind == "ident" and self.peek().kind == "op" and self.peek().text == "=":

@@ -197,15 +197,16 @@ class _Builder:
             raise self.fail(f"cannot connect layers {', '.join(missing[:5])}: their inputs are "
                             "never produced")
         outputs = []
-        for ref in _refs(config.get("output_layers")):
-            out = None
-            if kinds.get(ref[0]) in ("Functional", "Model") and ref[1] > 0:
+        for keras_ref in _refs(config.get("output_layers")):
+            found: TensorRef | None = None
+            name, node_index, index = keras_ref
+            if kinds.get(name) in ("Functional", "Model") and node_index > 0:
                 # Keras' own loader: "Functional models start out with a built-in node"
-                out = _resolve(tensors, (ref[0], ref[1] - 1, ref[2]))
-            out = out or _resolve(tensors, ref)
-            if out is None:
-                raise self.fail(f"output {ref[0]!r} is not produced by any layer")
-            outputs.append(out)
+                found = _resolve(tensors, (name, node_index - 1, index))
+            found = found or _resolve(tensors, keras_ref)
+            if found is None:
+                raise self.fail(f"output {name!r} is not produced by any layer")
+            outputs.append(found)
         return outputs
 
     def call(self, layer: dict[str, Any], inputs: list[TensorRef], prefix: str,
@@ -452,7 +453,7 @@ def _node_refs(node: Any, every_tensor: bool = False) -> list[KerasRef]:
         kwargs = entry[3] if len(entry) > 3 and isinstance(entry[3], dict) else {}
         for key in _INPUT_KWARGS:
             value = kwargs.get(key)
-            if _is_keras2_ref(value):
+            if value is not None and _is_keras2_ref(value):
                 found.append((value[0], int(value[1]), int(value[2])))
             else:
                 _collect(value, found)
