@@ -369,7 +369,8 @@ def get_layer_type(name: str) -> LayerType:
     key = lookup_key(name)
     if key in _CANONICAL:
         return _REGISTRY[_CANONICAL[key]]
-    close = difflib.get_close_matches(key, list(_CANONICAL), n=1, cutoff=0.6)
+    writable = [k for k, v in _CANONICAL.items() if not _REGISTRY[v].json_only]
+    close = difflib.get_close_matches(key, writable, n=1, cutoff=0.6)
     hint = f"; did you mean {_REGISTRY[_CANONICAL[close[0]]].name!r}?" if close else ""
     raise SpecError(f"unknown layer {name!r}{hint}")
 

@@ -6,6 +6,13 @@ Examples::
     input(40) > dense(64, activation="relu") * 3 > dense(1)
     input(100, 8) > (lstm(32, return_sequences=true) > dropout(0.2)) * 2 > dense(1)
     input(50) > embedding(1000, 16) > bidirectional(lstm(8)) > dense(2)
+    input(64, 64, 3) > random_flip > resizing(32, 32) > conv2d(8, 3) > flatten > dense(2)
+    input(20, 8) > rnn(lstm_cell(16)) > dense(1)
+    input(10, 32) > group_query_attention(8, 4, 2) > einsum_dense("abc,cd->abd", (10, 4))
+
+Every Keras layer with a rule can be written, preprocessing and augmentation layers included;
+``Lambda``, the framework wrappers and Keras op nodes exist only in model JSON (they hold code
+or come from ``keras.ops``), and the DSL says so.
 
 A residual block names tensors with ``name = chain`` and merges them with ``[a, b] > layer``;
 statements are separated by ``;`` or new lines::
