@@ -66,7 +66,10 @@ def ops_model() -> Any:
     o = ops.where(x > 0, x, 0.0)
     p = L.Dense(2)(ops.softmax(keras.activations.relu(x[..., None, :]))[:, 0])
     q = ops.max(ops.one_hot(ops.argmax(x, axis=-1), 5), axis=1)
-    outputs = {"e": e, "h": h, "j": j, "k": k, "m": m, "n": n, "o": o, "p": p, "q": q}
+    _, r = ops.split(x, [1], axis=1)  # only the second part is used
+    t = L.Dense(5)(x) + ops.ones((4, 5))  # a constant tensor among the operands
+    outputs = {"e": e, "h": h, "j": j, "k": k, "m": m, "n": n, "o": o, "p": p, "q": q, "r": r,
+               "t": t}
     return keras.Model({"x": x, "y": y}, outputs)
 
 

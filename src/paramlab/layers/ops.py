@@ -17,6 +17,7 @@ name (the ``Reshape`` op takes a full ``newshape``, the layer a ``target_shape``
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -47,6 +48,13 @@ class TensorArg:
     index: int
 
 
+@dataclass(frozen=True)
+class ConstantArg:
+    """A constant array among an op's call arguments (``x + np.ones((4, 5))``): its shape."""
+
+    shape: tuple[int, ...]
+
+
 class _CannotFollow(Exception):
     """A rule cannot compute this call's shape; the JSON's recorded shape is used instead."""
 
@@ -59,7 +67,7 @@ _PARAMS = [
     Param("call_kwargs", anything, None),
     RECORDED,
 ]
-ShapeFn = Callable[[list[Full], dict[str, Any], tuple[Any, ...]], Full]
+ShapeFn = Callable[[list[Full], dict[str, Any], tuple[Any, ...]], Full | list[Full]]
 
 
 def op_type(class_name: str) -> str:
@@ -90,6 +98,8 @@ def _rule(name: str, fn: ShapeFn) -> Callable[[Args, list[Shape], Context], Laye
         except _CannotFollow:
             shape, note = recorded_output(a, inputs, f"the {name} op")
             return LayerResult(shape, note=note)
+        if isinstance(out, list):  # several outputs (Split)
+            return LayerResult(tuple(tuple(o[1:]) for o in out))
         return LayerResult(tuple(out[1:]) if out else ())
 
     return rule
@@ -137,6 +147,8 @@ def _operand_shapes(operands: tuple[Any, ...], inputs: list[Full]) -> list[Full]
     for value in operands:
         if isinstance(value, TensorArg):
             shapes.append(inputs[value.index])
+        elif isinstance(value, ConstantArg):
+            shapes.append(value.shape)
         elif isinstance(value, (int, float, bool)) or value is None:
             shapes.append(())
         else:
@@ -317,6 +329,23 @@ def _stack(inputs: list[Full], options: dict[str, Any], operands: tuple[Any, ...
     shape = list(_broadcast(inputs, "stack"))
     shape.insert(_axis(int(options.get("axis", 0)), len(shape) + 1), len(inputs))
     return tuple(shape)
+
+
+@_op("Split")
+def _split(inputs: list[Full], options: dict[str, Any], operands: tuple[Any, ...]) -> list[Full]:
+    """``indices_or_sections``: n equal parts, or the cut points along ``axis``."""
+    (x,) = inputs
+    axis = _axis(int(options.get("axis", 0)), len(x))
+    cuts = options.get("indices_or_sections")
+    length = x[axis]
+    if isinstance(cuts, int) and not isinstance(cuts, bool):
+        sizes: list[int | None] = [None if length is None else length // cuts] * cuts
+    elif isinstance(cuts, (list, tuple)) and length is not None:
+        bounds = [0, *cuts, length]
+        sizes = [max(b - a, 0) for a, b in itertools.pairwise(bounds)]
+    else:
+        raise _CannotFollow
+    return [tuple(size if k == axis else d for k, d in enumerate(x)) for size in sizes]
 
 
 @_op("Matmul")

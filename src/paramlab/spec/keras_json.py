@@ -32,8 +32,8 @@ from typing import Any
 
 from paramlab.errors import ConfigError, ParamlabError, SpecError
 from paramlab.graph import Call, ModelSpec, TensorRef
-from paramlab.layers.base import LayerSpec, Shape, get_layer_type
-from paramlab.layers.ops import OPAQUE_OP, TensorArg, op_type
+from paramlab.layers.base import UNKNOWN_SHAPE, LayerSpec, Shape, get_layer_type
+from paramlab.layers.ops import OPAQUE_OP, ConstantArg, TensorArg, op_type
 
 MODEL_CLASSES = {"Sequential", "Functional", "Model"}
 _DROP_KEYS = {"name", "trainable", "dtype"}  # handled here, or never affect counts
@@ -363,10 +363,21 @@ def _operands(value: Any, counter: list[int]) -> Any:
             return slice(cfg.get("start"), cfg.get("stop"), cfg.get("step"))
         if value.get("class_name") == "__ellipsis__":
             return Ellipsis
+        if value.get("class_name") in ("__tensor__", "__numpy__"):
+            return ConstantArg(_nested_shape((value.get("config") or {}).get("value")))
         return {k: _operands(v, counter) for k, v in value.items()}
     if isinstance(value, list):
         return tuple(_operands(v, counter) for v in value)
     return value
+
+
+def _nested_shape(value: Any) -> tuple[int, ...]:
+    """The shape of a constant written as nested lists."""
+    shape: list[int] = []
+    while isinstance(value, list):
+        shape.append(len(value))
+        value = value[0] if value else None
+    return tuple(shape)
 
 
 def _batchless(shape: Any) -> Shape | None:
@@ -401,10 +412,12 @@ def _node_shapes(node: Any, call: tuple[str, int], recorded: dict[KerasRef, Shap
         kwargs = node.get("kwargs") or {}
         for key in kwargs if every_tensor else _INPUT_KWARGS:
             _collect_shapes(kwargs.get(key), found)
-    outputs = sorted((k[2], shape) for k, shape in recorded.items() if k[:2] == call)
+    outputs = {k[2]: shape for k, shape in recorded.items() if k[:2] == call}
     out: Shape | tuple[Shape, ...] | None = None
-    if outputs and [k for k, _ in outputs] == list(range(len(outputs))):
-        out = outputs[0][1] if len(outputs) == 1 else tuple(s for _, s in outputs)
+    if list(outputs) == [0]:
+        out = outputs[0]
+    elif outputs:  # several outputs (ops.split): those nothing consumes stay unknown
+        out = tuple(outputs.get(k, UNKNOWN_SHAPE) for k in range(max(outputs) + 1))
     return tuple(shape for _, shape in found), out
 
 
