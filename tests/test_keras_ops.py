@@ -84,14 +84,32 @@ def test_op_nodes_and_dict_inputs_outputs() -> None:
     assert our_counts(live) == keras_counts(model)
 
 
+def test_shape_ops_at_the_model_outputs() -> None:
+    """Outputs nothing consumes: the JSON records no shape, the op rules must compute it."""
+    x = keras.Input((4, 6))
+    img = keras.Input((8, 8, 3))
+    outputs = [ops.tile(x, (1, 2, 1)), ops.repeat(x, 3, axis=1),
+               ops.broadcast_to(ops.expand_dims(x, 1), (2, 5, 4, 6)),
+               ops.pad(x, ((0, 0), (1, 2), (0, 0))), ops.image.resize(img, (4, 5)),
+               ops.cumsum(x, axis=1), ops.cumsum(x), ops.ravel(x), ops.take(x, [0, 2], axis=1),
+               ops.norm(x, axis=-1), ops.moments(x, axes=[1])[1], ops.top_k(x, 2)[0],
+               ops.nn.glu(x), ops.dot(x, ops.ones((6, 2))), ops.swapaxes(x, 1, 2),
+               ops.moveaxis(x, 1, 2), ops.squeeze(ops.expand_dims(x, -1)),
+               ops.split(x, 2, axis=2)[1]]
+    model = keras.Model([x, img], outputs)
+    summary = paramlab.count(json.loads(model.to_json()), other_convention=False)
+    assert_rows_match(summary, model)
+
+
 def test_op_without_a_rule_takes_the_recorded_shape() -> None:
     x = keras.Input((6, 4))
-    tiled = ops.tile(x, (1, 2, 1))  # no rule for Tile: the consumer records its shape
-    model = keras.Model(x, L.Dense(3)(tiled))
+    rolled = ops.roll(ops.flip(x, 1), 2)
+    # no rule for Diff: the Dense after it records its shape in the JSON
+    model = keras.Model(x, L.Dense(3)(ops.diff(rolled, axis=1)))
     summary = paramlab.count(json.loads(model.to_json()), other_convention=False)
     assert our_counts(summary) == keras_counts(model)
-    row = next(r for r in summary.layers if r.name.startswith("tile"))
-    assert (row.type, row.output_shape) == ("KerasOp", (12, 4))
+    row = next(r for r in summary.layers if r.name.startswith("diff"))
+    assert (row.type, row.output_shape) == ("KerasOp", (5, 4))
     assert "recorded" in row.note
 
 

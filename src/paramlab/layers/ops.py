@@ -156,6 +156,11 @@ def _operand_shapes(operands: tuple[Any, ...], inputs: list[Full]) -> list[Full]
     return shapes
 
 
+def _flat_length(x: Full) -> int | None:
+    """Values in a flattened tensor: unknown if any axis (the batch) is."""
+    return None if None in x else math.prod(d for d in x if d is not None)
+
+
 def _axis(axis: int, rank: int) -> int:
     if not -rank <= axis < rank:
         raise _CannotFollow
@@ -221,7 +226,7 @@ def _broadcasting(inputs: list[Full], options: dict[str, Any], operands: tuple[A
 
 _REDUCTIONS = _names(
     "Mean Sum Max Min Amax Amin Prod Std Var All Any Logsumexp Median Nanmean Nansum Nanmax "
-    "Nanmin Nanprod Nanstd Nanvar Nanmedian Ptp CountNonzero Argmax Argmin Average"
+    "Nanmin Nanprod Nanstd Nanvar Nanmedian Ptp CountNonzero Argmax Argmin Average Norm"
 )
 
 
@@ -238,6 +243,130 @@ def _reduce(inputs: list[Full], options: dict[str, Any], operands: tuple[Any, ..
 
 
 # ----------------------------------------------------------------------------- shape ops
+
+
+@_op("Moments")
+def _moments(inputs: list[Full], options: dict[str, Any], operands: tuple[Any, ...]
+             ) -> list[Full]:
+    """Mean and variance over ``axes``: two reduced outputs."""
+    reduced = _reduce(inputs, {"axis": options.get("axes"), **options}, operands)
+    return [reduced, reduced]  # type: ignore[list-item]
+
+
+@_op("Cumsum", "Cumprod")
+def _cumulative(inputs: list[Full], options: dict[str, Any], operands: tuple[Any, ...]) -> Full:
+    """Same shape along ``axis``; flattened when ``axis`` is None."""
+    if options.get("axis") is None:
+        return (_flat_length(inputs[0]),)
+    return inputs[0]
+
+
+@_op("TopK")
+def _top_k(inputs: list[Full], options: dict[str, Any], operands: tuple[Any, ...]) -> list[Full]:
+    """Values and indices of the ``k`` largest along the last axis."""
+    (x,) = inputs
+    shape = (*x[:-1], int(options.get("k", 1)))
+    return [shape, shape]
+
+
+@_op("Glu")
+def _glu(inputs: list[Full], options: dict[str, Any], operands: tuple[Any, ...]) -> Full:
+    """Halves ``axis``: one half gates the other."""
+    (x,) = inputs
+    axis = _axis(int(options.get("axis", -1)), len(x))
+    return tuple((d // 2 if d is not None else None) if k == axis else d for k, d in enumerate(x))
+
+
+@_op("Tile")
+def _tile(inputs: list[Full], options: dict[str, Any], operands: tuple[Any, ...]) -> Full:
+    """Each axis times its repeat, repeats aligned from the right (NumPy's tile)."""
+    (x,) = inputs
+    repeats = _listed(options.get("repeats"))
+    if not all(isinstance(r, int) for r in repeats):
+        raise _CannotFollow
+    rank = max(len(x), len(repeats))
+    x = (1,) * (rank - len(x)) + x
+    repeats = (1,) * (rank - len(repeats)) + repeats
+    return tuple(None if d is None else d * r for d, r in zip(x, repeats, strict=True))
+
+
+@_op("Repeat")
+def _repeat(inputs: list[Full], options: dict[str, Any], operands: tuple[Any, ...]) -> Full:
+    (x,) = inputs
+    repeats, axis = options.get("repeats"), options.get("axis")
+    if not isinstance(repeats, int):
+        raise _CannotFollow
+    if axis is None:
+        length = _flat_length(x)
+        return (None if length is None else length * repeats,)
+    index = _axis(int(axis), len(x))
+    return tuple((None if d is None else d * repeats) if k == index else d
+                 for k, d in enumerate(x))
+
+
+@_op("BroadcastTo")
+def _broadcast_to(inputs: list[Full], options: dict[str, Any], operands: tuple[Any, ...]
+                  ) -> Full:
+    shape = options.get("shape")
+    if not isinstance(shape, (list, tuple)):
+        raise _CannotFollow
+    return tuple(shape)
+
+
+@_op("Pad")
+def _pad(inputs: list[Full], options: dict[str, Any], operands: tuple[Any, ...]) -> Full:
+    """Adds (before, after) to each axis."""
+    (x,) = inputs
+    width = options.get("pad_width")
+    if isinstance(width, int):
+        width = ((width, width),) * len(x)
+    if not isinstance(width, (list, tuple)) or len(width) != len(x):
+        raise _CannotFollow
+    pairs = [(w, w) if isinstance(w, int) else tuple(w) for w in width]
+    return tuple(None if d is None else d + sum(p) for d, p in zip(x, pairs, strict=True))
+
+
+@_op("Resize")
+def _resize(inputs: list[Full], options: dict[str, Any], operands: tuple[Any, ...]) -> Full:
+    """Images (batch, height, width, channels) to ``size``."""
+    (x,) = inputs
+    height, width = options.get("size") or (None, None)
+    if len(x) != 4:
+        raise _CannotFollow
+    if options.get("data_format") == "channels_first":
+        return (x[0], x[1], height, width)
+    return (x[0], height, width, x[3])
+
+
+@_op("Take")
+def _take(inputs: list[Full], options: dict[str, Any], operands: tuple[Any, ...]) -> Full:
+    """Constant indices along ``axis`` replace that axis by the indices' shape."""
+    x = inputs[0]
+    indices = operands[1] if len(operands) > 1 else None
+    axis = options.get("axis")
+    if axis is None or isinstance(indices, TensorArg):
+        raise _CannotFollow
+    if isinstance(indices, int):
+        shape: tuple[int, ...] = ()
+    elif isinstance(indices, ConstantArg):
+        shape = indices.shape
+    elif isinstance(indices, tuple):
+        shape = (len(indices),)
+    else:
+        raise _CannotFollow
+    index = _axis(int(axis), len(x))
+    return (*x[:index], *shape, *x[index + 1:])
+
+
+@_op("Dot")
+def _dot(inputs: list[Full], options: dict[str, Any], operands: tuple[Any, ...]) -> Full:
+    """NumPy dot: the last axis of a with the second-to-last of b."""
+    a, b = _operand_shapes(operands, inputs)
+    if not a or not b:
+        return _broadcast([a, b], "dot")
+    if len(b) == 1:
+        return a[:-1]
+    return (*a[:-1], *b[:-2], b[-1])
 
 
 @_op("Reshape")
@@ -303,8 +432,7 @@ def _squeeze(inputs: list[Full], options: dict[str, Any], operands: tuple[Any, .
 
 @_op("Ravel")
 def _ravel(inputs: list[Full], options: dict[str, Any], operands: tuple[Any, ...]) -> Full:
-    (x,) = inputs
-    return (None,) if None in x else (math.prod(x),)  # type: ignore[arg-type]
+    return (_flat_length(inputs[0]),)
 
 
 @_op("Concatenate")
