@@ -84,6 +84,42 @@ def test_op_nodes_and_dict_inputs_outputs() -> None:
     assert our_counts(live) == keras_counts(model)
 
 
+def vit_like() -> Any:
+    """As keras.io's image examples write it: an augmentation Sequential, patches cut with
+    keras.ops, a position embedding added as a tensor, attention with residual '+'."""
+    augment = keras.Sequential([L.RandomFlip("horizontal"), L.RandomRotation(0.02),
+                                L.RandomZoom(0.2, 0.2)], name="augmentation")
+    inputs = keras.Input((16, 16, 3))
+    x = L.Rescaling(1 / 255)(augment(inputs))
+    patches = ops.image.extract_patches(x, 4)
+    tokens = L.Dense(8)(ops.reshape(patches, (-1, 16, 48)))
+    tokens = tokens + L.Embedding(16, 8)(ops.arange(16))
+    for _ in range(2):
+        h = L.LayerNormalization(epsilon=1e-6)(tokens)
+        tokens = tokens + L.MultiHeadAttention(2, 4, dropout=0.1)(h, h)
+        mlp = L.Dense(8, activation=keras.activations.gelu)
+        tokens = tokens + mlp(L.LayerNormalization()(tokens))
+    pooled = ops.mean(tokens, axis=1)
+    return keras.Model(inputs, [L.Dense(10)(pooled), L.Lambda(lambda t: t * 2)(pooled)])
+
+
+def siamese_distance() -> Any:
+    """keras.io's siamese network: one encoder on two inputs, a Lambda distance."""
+    base = keras.Sequential([keras.Input((8,)), L.Dense(6), L.BatchNormalization()], name="tower")
+    a, b = keras.Input((8,)), keras.Input((8,))
+    distance = L.Lambda(lambda t: ops.sqrt(ops.sum(ops.square(t[0] - t[1]), axis=1,
+                                                   keepdims=True)))([base(a), base(b)])
+    return keras.Model([a, b], L.Dense(1, activation="sigmoid")(L.BatchNormalization()(distance)))
+
+
+@pytest.mark.parametrize("build", [vit_like, siamese_distance], ids=lambda f: f.__name__)
+def test_keras_io_style_models(build: Any) -> None:
+    model = build()
+    summary = paramlab.count(json.loads(model.to_json()), other_convention=False)
+    assert our_counts(summary) == keras_counts(model)
+    assert our_counts(paramlab.count(model, other_convention=False)) == keras_counts(model)
+
+
 def test_shape_ops_at_the_model_outputs() -> None:
     """Outputs nothing consumes: the JSON records no shape, the op rules must compute it."""
     x = keras.Input((4, 6))

@@ -50,6 +50,7 @@ def _declared(value: Any) -> Shape | None:
                             Param("mask", anything, None),
                             Param("arguments", anything, None),
                             RECORDED],
+          max_inputs=None,  # a Lambda may take a list of tensors
           json_only="Lambda wraps a Python function, which a spec cannot hold")
 def lambda_layer(a: Args, inputs: list[Shape], ctx: Context) -> LayerResult:
     """0 parameters: Keras creates no variables for a wrapped function."""
