@@ -18,6 +18,11 @@ become ``ops.<Name>`` calls (see :mod:`paramlab.layers.ops`) carrying their non-
 arguments. Keras 3 writes the shape of every tensor a node consumes; those shapes are handed
 to the rules that cannot compute one themselves (``Lambda``, an op without a rule).
 
+Inputs and outputs may be given as dicts (``keras.Model(inputs={"a": …}, …)``), counted in the
+order Keras lists them. A nested Functional model as an output is referenced one node later
+than its inbound nodes say ("Functional models start out with a built-in node", as Keras'
+loader puts it), so the reference is shifted back as the loader does.
+
 Nested models are inlined with their name as a prefix (``encoder/dense``) so every inner
 layer keeps its row; a nested model called twice reuses its inner LayerSpecs, so its weights
 count once. A layer object used both inside a nested model and outside it is written twice in
