@@ -54,6 +54,7 @@ def _cases() -> dict[str, list[tuple[Callable[[], Any], Any]]]:
     add("EinsumDense", lambda: L.EinsumDense("...b,bc->...c", output_shape=4), (2, 5, 3))
     add("EinsumDense", lambda: L.EinsumDense("ab...,bc->ac...", output_shape=(4, None),
                                              bias_axes="c"), (3, 2))
+    add("EinsumDense", lambda: L.EinsumDense("ab,bc->ac", output_shape=4, lora_rank=2), (3,))
     add("Embedding", lambda: L.Embedding(10, 4), (3,))
     add("ReversibleEmbedding", lambda: L.ReversibleEmbedding(10, 4), (3,))
     add("ReversibleEmbedding", lambda: L.ReversibleEmbedding(10, 4, tie_weights=False), (3,))
@@ -133,11 +134,19 @@ def _cases() -> dict[str, list[tuple[Callable[[], Any], Any]]]:
     add("CategoryEncoding", lambda: L.CategoryEncoding(7, output_mode="one_hot"), (1,))
     add("Discretization", lambda: L.Discretization([0.0, 1.0]), (3,))
     add("Discretization", lambda: L.Discretization([0.0, 1.0], output_mode="one_hot"), (3,))
+    add("Discretization", lambda: L.Discretization([0.0, 1.0, 2.0], output_mode="count"),
+        (3, 2))
+    add("CategoryEncoding", lambda: L.CategoryEncoding(5, output_mode="count"), (2, 3))
+    add("Resizing", lambda: L.Resizing(4, 6, data_format="channels_first"), (3, 8, 8))
     add("STFTSpectrogram", lambda: L.STFTSpectrogram(frame_length=32, frame_step=8), (256, 1))
     add("STFTSpectrogram", lambda: L.STFTSpectrogram(mode="real", frame_length=20,
                                                      padding="same", expand_dims=True), (100, 2))
     add("MelSpectrogram", lambda: L.MelSpectrogram(fft_length=64, sequence_stride=16,
                                                    num_mel_bins=20), (256,))
+    add("MelSpectrogram", lambda: L.MelSpectrogram(fft_length=32, sequence_stride=8,
+                                                   num_mel_bins=10), (None,))
+    add("STFTSpectrogram", lambda: L.STFTSpectrogram(mode="stft", frame_length=16,
+                                                     data_format="channels_first"), (2, 64))
     add("TorchModuleWrapper", _torch_wrapper, (4,))
     return c
 
