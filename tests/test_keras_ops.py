@@ -165,6 +165,28 @@ def test_nested_model_as_direct_output() -> None:
     assert {row.name for row in summary.layers} >= {"functional_inner/d", "two/second"}
 
 
+def nested_dicts() -> Any:
+    """A nested model with dict inputs and outputs whose keys are not in sorted order: Keras
+    flattens both by key, and the outer references count in that order."""
+    b_in, a_in = keras.Input((3,), name="b_in"), keras.Input((5,), name="a_in")
+    merged = L.Concatenate()([b_in, L.Dense(3)(a_in)])
+    inner = keras.Model({"zeta": b_in, "alpha": a_in},
+                        {"z": L.Dense(3, name="dz")(merged), "a": L.Dense(5, name="da")(merged)},
+                        name="inner")
+    p, q = keras.Input((3,), name="p"), keras.Input((5,), name="q")
+    out = inner({"zeta": p, "alpha": q})
+    return keras.Model({"q": q, "p": p}, {"head": L.Dense(2, name="head")(out["z"]),
+                                          "inner": out["a"]})
+
+
+def test_nested_dict_inputs_and_outputs() -> None:
+    model = nested_dicts()
+    summary = paramlab.count(json.loads(model.to_json()), other_convention=False)
+    assert our_counts(summary) == keras_counts(model)
+    head = next(row for row in summary.layers if row.name == "head")
+    assert head.params == (3 + 1) * 2  # reads dz, the "z" output
+
+
 def test_lambda_shape_from_the_json() -> None:
     """In a Sequential model the next layer's build_config gives the Lambda's output; in a
     functional one the consumer's tensor; at a model output nothing does."""

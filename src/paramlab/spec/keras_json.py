@@ -342,11 +342,11 @@ def _layer_name(layer: dict[str, Any]) -> str:
 
 def _refs(value: Any) -> list[KerasRef]:
     """``input_layers``/``output_layers``: one [name, node, tensor], a list of them, or a dict
-    (``keras.Model(inputs={"a": …})``), in the order Keras lists them."""
+    (``keras.Model(inputs={"a": …})``), in the order Keras flattens them (dicts by key)."""
     if not value:
         return []
-    if isinstance(value, dict):
-        return [ref for item in value.values() for ref in _refs(item)]
+    if isinstance(value, dict):  # flattened in sorted key order, as keras.tree does
+        return [ref for _, item in sorted(value.items()) for ref in _refs(item)]
     if isinstance(value, list) and len(value) == 3 and isinstance(value[0], str):
         return [(value[0], int(value[1]), int(value[2]))]
     return [ref for item in value for ref in _refs(item)]
@@ -400,7 +400,7 @@ def _collect_shapes(value: Any, found: list[tuple[KerasRef, Shape]]) -> None:
             if isinstance(history, list) and len(history) == 3 and shape is not None:
                 found.append(((str(history[0]), int(history[1]), int(history[2])), shape))
             return
-        for item in value.values():
+        for _, item in sorted(value.items()):
             _collect_shapes(item, found)
     elif isinstance(value, list):
         for item in value:
@@ -485,13 +485,14 @@ def _is_keras2_ref(value: Any) -> bool:
 
 
 def _collect(value: Any, found: list[KerasRef]) -> None:
-    """Every ``__keras_tensor__`` in ``value``, depth first (merge layers nest a list)."""
+    """Every ``__keras_tensor__`` in ``value``, depth first (merge layers nest a list; a dict
+    of tensors, fed to a nested model, is flattened by key as keras.tree does)."""
     if isinstance(value, dict):
         if value.get("class_name") == "__keras_tensor__":
             history = value["config"]["keras_history"]
             found.append((history[0], int(history[1]), int(history[2])))
             return
-        for item in value.values():
+        for _, item in sorted(value.items()):
             _collect(item, found)
     elif isinstance(value, list):
         for item in value:
