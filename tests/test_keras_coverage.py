@@ -97,6 +97,8 @@ def _cases() -> dict[str, list[tuple[Callable[[], Any], Any]]]:
     add("RNN", lambda: L.RNN([L.SimpleRNNCell(4), L.GRUCell(3)], return_sequences=True), SEQ)
     add("RNN", lambda: L.RNN(L.StackedRNNCells([L.LSTMCell(2), L.GRUCell(3, reset_after=False)]),
                              return_state=True), SEQ)
+    add("Bidirectional", lambda: L.Bidirectional(L.RNN(L.GRUCell(3), return_sequences=True)),
+        SEQ)
     add("SpectralNormalization", lambda: L.SpectralNormalization(L.Dense(3)), (4,))
     add("SpectralNormalization", lambda: L.SpectralNormalization(L.Embedding(10, 4)), (3,))
     for name in ("Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate"):
