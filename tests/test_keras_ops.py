@@ -227,6 +227,25 @@ def test_reversible_embedding_called_in_reverse() -> None:
     assert summary.layers[-1].output_shape == (7, 50)
 
 
+def test_torch_module_wrapper_read_without_running_the_pickle() -> None:
+    """A module used twice and a frozen parameter: counted as Keras tracks them (shared
+    parameters once), from the JSON's torch.save archive, which is never unpickled for real."""
+    import torch
+
+    shared = torch.nn.Linear(4, 4)
+    module = torch.nn.Sequential(shared, torch.nn.Tanh(), shared, torch.nn.Linear(4, 2))
+    module[3].weight.requires_grad_(False)
+    x = keras.Input((4,))
+    model = keras.Model(x, L.TorchModuleWrapper(module, output_shape=(None, 2))(x))
+    data = json.loads(model.to_json())
+    summary = paramlab.count(data, other_convention=False)
+    assert our_counts(summary) == keras_counts(model)
+    assert keras_counts(model) == (30, 22, 8)
+    data["config"]["layers"][1]["config"]["module"] = "bm90IGEgemlw"  # base64 of "not a zip"
+    with pytest.raises(ParamlabError, match=r"not a torch\.save archive"):
+        paramlab.count(data)
+
+
 def _unbuilt(cls: Any, **attributes: Any) -> Any:
     """A Keras layer object without running its constructor (which needs TensorFlow), so
     Keras' own compute_output_shape can answer for it."""
