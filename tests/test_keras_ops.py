@@ -82,6 +82,9 @@ def test_op_nodes_and_dict_inputs_outputs() -> None:
     assert (silu.type, silu.params) == ("ops.Silu", 0)
     live = paramlab.count(model, other_convention=False)
     assert our_counts(live) == keras_counts(model)
+    json_rows = [(row.name, row.output_shape) for row in summary.layers
+                 if row.type != "InputLayer"]
+    assert sorted((row.name, row.output_shape) for row in live.layers) == sorted(json_rows)
 
 
 def vit_like() -> Any:
