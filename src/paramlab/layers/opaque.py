@@ -14,13 +14,9 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import io
-import pickle
-import zipfile
+import functools
 from collections import OrderedDict
-from typing import Any, ClassVar
+from typing import Any
 
 from paramlab.errors import SpecError
 from paramlab.layers.base import (
@@ -120,10 +116,14 @@ def _rebuild_tensor(storage: Any, offset: Any, size: Any, *rest: Any) -> _Tensor
     return _Tensor(size)
 
 
-class _ShapeUnpickler(pickle.Unpickler):
-    """Reads tensor shapes out of a ``torch.save`` pickle without importing anything."""
+@functools.cache
+def _shape_unpickler() -> Any:
+    """An Unpickler that reads tensor shapes out of a ``torch.save`` pickle and imports
+    nothing: every global it names resolves to an inert stand-in (built on first use, so
+    counting a spec never imports pickle)."""
+    import pickle
 
-    _KNOWN: ClassVar[dict[tuple[str, str], Any]] = {
+    known = {
         ("torch._utils", "_rebuild_tensor_v2"): _rebuild_tensor,
         ("torch._utils", "_rebuild_tensor"): _rebuild_tensor,
         ("torch._utils", "_rebuild_parameter"): _Parameter,
@@ -131,23 +131,30 @@ class _ShapeUnpickler(pickle.Unpickler):
         ("collections", "OrderedDict"): OrderedDict,
     }
 
-    def find_class(self, module: str, name: str) -> Any:
-        known = self._KNOWN.get((module, name))
-        if known is not None:
-            return known
-        return type(name, (_Inert,), {"__module__": "paramlab.inert"})
+    class ShapeUnpickler(pickle.Unpickler):
+        def find_class(self, module: str, name: str) -> Any:
+            return known.get((module, name)) or type(name, (_Inert,),
+                                                    {"__module__": "paramlab.inert"})
 
-    def persistent_load(self, pid: Any) -> Any:
-        return _Inert()
+        def persistent_load(self, pid: Any) -> Any:
+            return _Inert()
+
+    return ShapeUnpickler
 
 
 def torch_module_weights(encoded: Any) -> list[Weight]:
     """The parameters of a base64 ``torch.save`` archive, shared ones once."""
+    import base64
+    import binascii
+    import io
+    import pickle
+    import zipfile
+
     try:
         raw = base64.b64decode(str(encoded).encode("ascii"))
         with zipfile.ZipFile(io.BytesIO(raw)) as archive:
             name = next(n for n in archive.namelist() if n.endswith("data.pkl"))
-            root = _ShapeUnpickler(io.BytesIO(archive.read(name))).load()
+            root = _shape_unpickler()(io.BytesIO(archive.read(name))).load()
     except (binascii.Error, zipfile.BadZipFile, StopIteration, pickle.UnpicklingError,
             EOFError, ValueError, TypeError, AttributeError, KeyError) as exc:
         raise SpecError(f"TorchModuleWrapper: its 'module' is not a torch.save archive "
