@@ -157,8 +157,11 @@ def nested_outputs() -> Any:
     functional = keras.Model(x, L.Dense(2, name="d")(x), name="functional_inner")
     sequential = keras.Sequential([keras.Input((4,)), L.Dense(3)], name="sequential_inner")
     two = keras.Model(x, [L.Dense(5)(x), L.Dense(1, name="second")(x)], name="two")
-    i = keras.Input((4,), name="i")
-    return keras.Model(i, [functional(i), sequential(i), *two(i), L.Dense(1)(i)])
+    i, j = keras.Input((4,), name="i"), keras.Input((4,), name="j")
+    # the second call of a nested Functional as an output: written as node 2, Keras' loader
+    # reads node 1
+    return keras.Model([i, j], [functional(i), functional(j), sequential(i), sequential(j),
+                                *two(i), L.Dense(1)(i)])
 
 
 def test_nested_model_as_direct_output() -> None:
