@@ -360,3 +360,15 @@ def test_dsl_gains_the_new_layers() -> None:
 def test_dsl_refuses_lambda() -> None:
     with pytest.raises(ParamlabError, match="Lambda wraps a Python function"):
         paramlab.count("input(4) > lambda > dense(2)")
+
+
+def test_rnn_cells_under_the_torch_convention() -> None:
+    """RNN(cell) under the torch convention counts PyTorch's two bias vectors per gate, as
+    nn.LSTM/nn.GRU (one layer per stacked cell) have them."""
+    import torch
+
+    lstm_gru = paramlab.count("input(5, 3) > rnn([lstm_cell(4), gru_cell(2)])",
+                              convention="torch", other_convention=False)
+    expected = sum(p.numel() for m in (torch.nn.LSTM(3, 4), torch.nn.GRU(4, 2))
+                   for p in m.parameters())
+    assert lstm_gru.total == expected
