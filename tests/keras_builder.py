@@ -52,7 +52,8 @@ def build_keras(model: ModelSpec) -> tuple[Any, dict[str, Any]]:
         else:
             refs = call.inputs if call.inputs is not None else [last]
             args = [tensors[r] for r in refs]  # type: ignore[index]
-            if isinstance(built, keras.layers.MultiHeadAttention):
+            if isinstance(built, (keras.layers.MultiHeadAttention,
+                                  keras.layers.GroupQueryAttention)):
                 # query, value[, key]; our one-input form is self-attention
                 result = built(*args) if len(args) > 1 else built(args[0], args[0])
             else:

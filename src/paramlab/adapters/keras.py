@@ -53,8 +53,10 @@ def count_keras_model(model: Any, convention: str | None, options: CountOptions 
 
 def _walk(model: Any, prefix: str, level: int, depth: int,
           state: tuple[str, set[int], dict[int, str]], rows: list[LayerRow]) -> None:
-    """Rows for ``model.layers``; nested layers are named ``inner/dense``."""
-    for layer in model.layers:
+    """Rows for ``model.layers``; nested layers are named ``inner/dense``. A functional model
+    also lists its op nodes (``x + y``, ``keras.ops.*``: no weights), as ``model.summary()``
+    does, from ``model.operations``."""
+    for layer in getattr(model, "operations", None) or model.layers:
         if type(layer).__name__ == "InputLayer":
             continue
         expand = _is_model(layer) and level < depth
@@ -72,7 +74,7 @@ def _row(layer: Any, prefix: str, level: int, convention: str, trainable_ids: se
          seen: dict[int, str], expanded: bool) -> LayerRow:
     weights: list[Weight] = []
     shared_with: list[str] = []
-    for variable in [] if expanded else layer.weights:
+    for variable in [] if expanded else getattr(layer, "weights", []):  # ops have none
         key = id(variable)
         if key in seen:
             if seen[key] not in shared_with:

@@ -10,6 +10,7 @@ from paramlab.layers.base import (
     Param,
     Shape,
     Weight,
+    activation,
     anything,
     fmt,
     int_tuple,
@@ -27,7 +28,7 @@ def _passthrough(*names: str, params: list[Param]) -> None:
         return LayerResult(inputs[0])
 
 
-_passthrough("Activation", params=[Param("activation", anything)])
+_passthrough("Activation", params=[Param("activation", activation)])
 _passthrough("ReLU", params=[Param("max_value", optional(number), None),
                              Param("negative_slope", number, 0.0),
                              Param("threshold", number, 0.0)])

@@ -270,3 +270,57 @@ def _dot_attention(
     scores = (query[-1] or 1) if dot_scores else 0
     macs = pairs * (scores + (value[-1] or 1))
     return LayerResult((*query[:-1], value[-1]), weights, formula, macs)
+
+
+@register(
+    "GroupQueryAttention",
+    "GroupedQueryAttention",  # the class name Keras writes in JSON
+    params=[
+        Param("head_dim", positive_int),
+        Param("num_query_heads", positive_int),
+        Param("num_key_value_heads", positive_int),
+        Param("dropout", number, 0.0),
+        Param("use_bias", boolean, True),
+        Param("sliding_window", optional(positive_int), None),
+        Param("flash_attention", optional(boolean), None),
+        Param("use_gate", boolean, False),
+    ],
+    max_inputs=3,
+)
+def group_query_attention(a: Args, inputs: list[Shape], ctx: Context) -> LayerResult:
+    """Grouped-query attention (Ainslie et al. 2023): query heads share fewer key/value
+    heads. EinsumDense projections query/(gate)/key/value, then back to the query features."""
+    layer = "GroupQueryAttention"
+    if a.num_query_heads % a.num_key_value_heads:
+        raise SpecError(f"{layer}: num_query_heads ({a.num_query_heads}) must be divisible by "
+                        f"num_key_value_heads ({a.num_key_value_heads})")
+    query, value, key = _query_value_key(inputs, layer)
+    dims = {role: known(x[-1], layer, f"{role} feature axis", x)
+            for role, x in (("query", query), ("key", key), ("value", value))}
+    if dims["query"] != dims["value"]:
+        raise ShapeError(f"{layer}: the last axes of query and value must be equal; received "
+                         f"query {show_shape(query)} and value {show_shape(value)}")
+    hq, hkv, d = a.num_query_heads, a.num_key_value_heads, a.head_dim
+    projections = [("query", dims["query"], hq), ("key", dims["key"], hkv)]
+    if a.use_gate:
+        projections.append(("gate", dims["query"], hq))
+    projections.append(("value", dims["value"], hkv))
+    weights: list[Weight] = []
+    terms: list[str] = []
+    for name, features, heads in projections:
+        weights.append(Weight(f"{name}/kernel", (features, heads, d)))
+        if a.use_bias:
+            weights.append(Weight(f"{name}/bias", (heads, d)))
+        terms.append(_projection_term(name, features, heads, d, a.use_bias))
+    weights.append(Weight("attention_output/kernel", (hq, d, dims["query"])))
+    if a.use_bias:
+        weights.append(Weight("attention_output/bias", (dims["query"],)))
+    terms.append(_projection_term("output", hq * d, 1, dims["query"], a.use_bias))
+    q_len = math.prod(n or 1 for n in query[:-1])
+    kv_len = math.prod(n or 1 for n in key[:-1])
+    macs = sum((q_len if name in ("query", "gate") else kv_len) * features * heads * d
+               for name, features, heads in projections)
+    macs += 2 * q_len * kv_len * hq * d + q_len * hq * d * dims["query"]
+    total = sum(w.size for w in weights)
+    return LayerResult((*query[:-1], dims["query"]), weights,
+                       " + ".join(terms) + f" = {fmt(total)}", macs)

@@ -138,6 +138,38 @@ def anything(value: Any) -> Any:
     return value
 
 
+def unit_interval(value: Any) -> float:
+    """Keras' dropout rates and noise stddev: a number from 0 to 1 inclusive."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= 1:
+        return float(value)
+    raise ValueError("a float value between 0 and 1")
+
+
+def non_negative_number(value: Any) -> float:
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
+        return float(value)
+    raise ValueError("a non-negative float")
+
+
+# Keras 3's activation names (keras.activations.ALL_OBJECTS_DICT).
+ACTIVATIONS = frozenset({
+    "celu", "elu", "exponential", "gelu", "glu", "hard_shrink", "hard_sigmoid", "hard_silu",
+    "hard_swish", "hard_tanh", "leaky_relu", "linear", "log_sigmoid", "log_softmax", "mish",
+    "relu", "relu6", "selu", "sigmoid", "silu", "soft_shrink", "softmax", "softplus", "softsign",
+    "sparse_plus", "sparse_sigmoid", "sparsemax", "squareplus", "swish", "tanh", "tanh_shrink",
+    "threshold",
+})
+
+
+def activation(value: Any) -> Any:
+    """An activation name Keras knows, None, or a serialized function (a JSON object)."""
+    if value is None or isinstance(value, dict) or (
+        isinstance(value, str) and (value.lower() in ACTIVATIONS or ">" in value)
+    ):  # "package>name": a function registered with keras.saving
+        return value
+    raise ValueError("an activation Keras knows (" + ", ".join(sorted(ACTIVATIONS)) + ")")
+
+
 def choice(*options: str) -> Converter:
     def conv(value: Any) -> str:
         if isinstance(value, str) and value.lower() in options:
@@ -232,6 +264,7 @@ class LayerType:
     rule: Rule
     min_inputs: int = 1
     max_inputs: int | None = 1  # None: any number (merge layers)
+    json_only: str = ""  # why the DSL cannot write this layer (it wraps code); "" if it can
 
     def normalize(
         self, positional: Sequence[Any], keyword: Mapping[str, Any], where: str = ""
@@ -255,6 +288,8 @@ class LayerType:
                 raw[key] = value
             elif not is_ignored(key):
                 raise SpecError(_unknown_arg(label, key, known))
+            elif key in _ACTIVATION_ARGS:
+                _check(label, key, value, activation)
         args = Args()
         for param in self.params:
             if param.name not in raw:
@@ -264,14 +299,20 @@ class LayerType:
                 default = param.default
                 args[param.name] = None if default is None else param.convert(default)
                 continue
-            value = raw[param.name]
-            try:
-                args[param.name] = param.convert(value)
-            except ValueError as exc:
-                raise SpecError(
-                    f"{label} expected {exc} for {param.name!r}. Received: {param.name}={value!r}"
-                ) from None
+            args[param.name] = _check(label, param.name, raw[param.name], param.convert)
         return args
+
+
+_ACTIVATION_ARGS = ("activation", "recurrent_activation")
+
+
+def _check(label: str, name: str, value: Any, convert: Converter) -> Any:
+    """``convert(value)``, or a SpecError naming the layer, the argument and the value."""
+    try:
+        return convert(value)
+    except ValueError as exc:
+        message = f"{label} expected {exc} for {name!r}. Received: {name}={value!r}"
+        raise SpecError(message) from None
 
 
 def _unknown_arg(label: str, key: str, known: Iterable[str]) -> str:
@@ -298,11 +339,15 @@ def register(
     params: Sequence[Param] = (),
     min_inputs: int = 1,
     max_inputs: int | None = 1,
+    json_only: str = "",
 ) -> Callable[[Rule], Rule]:
-    """Register ``rule`` under its Keras class name (first) and aliases (rest)."""
+    """Register ``rule`` under its Keras class name (first) and aliases (rest).
+
+    ``json_only``: the reason the layer exists only in model JSON (it wraps a function or
+    another framework's module, which a one-line spec cannot hold)."""
 
     def deco(rule: Rule) -> Rule:
-        layer_type = LayerType(names[0], tuple(params), rule, min_inputs, max_inputs)
+        layer_type = LayerType(names[0], tuple(params), rule, min_inputs, max_inputs, json_only)
         for alias in names:
             key = lookup_key(alias)
             if key in _CANONICAL and _CANONICAL[key] != names[0]:
@@ -324,7 +369,8 @@ def get_layer_type(name: str) -> LayerType:
     key = lookup_key(name)
     if key in _CANONICAL:
         return _REGISTRY[_CANONICAL[key]]
-    close = difflib.get_close_matches(key, list(_CANONICAL), n=1, cutoff=0.6)
+    writable = [k for k, v in _CANONICAL.items() if not _REGISTRY[v].json_only]
+    close = difflib.get_close_matches(key, writable, n=1, cutoff=0.6)
     hint = f"; did you mean {_REGISTRY[_CANONICAL[close[0]]].name!r}?" if close else ""
     raise SpecError(f"unknown layer {name!r}{hint}")
 
@@ -436,6 +482,37 @@ def apply_layer(
         )
         raise ShapeError(f"{layer_type.name}{where} takes {expected} input(s); received {count}")
     return layer_type, args, layer_type.rule(args, list(inputs), ctx)
+
+
+# ----------------------------------------------------------------------------- recorded shapes
+# A Keras 3 JSON writes the shape of every tensor a node consumes. Layers whose output shape
+# cannot be computed from their config (Lambda's function is opaque; an op without a rule)
+# receive those (input shapes, output shape) pairs as ``recorded_shapes``.
+
+RECORDED = Param("recorded_shapes", anything, None)
+UNKNOWN_SHAPE: Shape = ()
+"""The output shape of a layer whose shape neither its config nor the JSON tells."""
+
+
+def recorded_output(
+    a: Args, inputs: list[Shape], layer: str
+) -> tuple[Shape | tuple[Shape, ...], str]:
+    """(output shape, note) from the shapes the JSON recorded for a call with ``inputs``."""
+    pairs: list[tuple[Any, Any]] = list(a.get("recorded_shapes") or ())
+    matches = [out for ins, out in pairs if tuple(ins) == tuple(inputs)]
+    outputs = {repr(out) for _, out in pairs}
+    if not matches and len(outputs) == 1:
+        matches = [pairs[0][1]]  # one shape for every call: it holds whatever the inputs
+    if matches:
+        return _as_shape(matches[0]), "output shape as recorded in the model JSON"
+    return UNKNOWN_SHAPE, (f"output shape unknown: {layer} does not declare it and the JSON "
+                           "records it only where another layer consumes it")
+
+
+def _as_shape(value: Any) -> Shape | tuple[Shape, ...]:
+    if value and isinstance(value[0], (list, tuple)):
+        return tuple(tuple(v) for v in value)
+    return tuple(value)
 
 
 # ----------------------------------------------------------------------------- channel layout

@@ -26,7 +26,7 @@ from paramlab.layers.base import (
     Rule,
     Shape,
     Weight,
-    anything,
+    activation,
     boolean,
     choice,
     data_format,
@@ -102,7 +102,7 @@ def _conv_params(rank: int) -> list[Param]:
         Param("data_format", data_format, "channels_last"),
         Param("dilation_rate", ntuple(rank), one),
         Param("groups", positive_int, 1),
-        Param("activation", anything, None),  # declared to keep Keras' positional order
+        Param("activation", activation, None),  # declared to keep Keras' positional order
         Param("use_bias", boolean, True),
         Param("lora_rank", optional(positive_int), None),
         Param("lora_alpha", optional(number), None),
@@ -168,7 +168,7 @@ def _transpose_params(rank: int) -> list[Param]:
         Param("padding", _PADDING, "valid"),
         *middle,
         Param("dilation_rate", ntuple(rank), one),
-        Param("activation", anything, None),
+        Param("activation", activation, None),
         Param("use_bias", boolean, True),
     ]
 
@@ -229,7 +229,7 @@ def _depthwise_params(rank: int) -> list[Param]:
         Param("depth_multiplier", positive_int, 1),
         Param("data_format", data_format, "channels_last"),
         Param("dilation_rate", ntuple(rank), one),
-        Param("activation", anything, None),
+        Param("activation", activation, None),
         Param("use_bias", boolean, True),
     ]
 
@@ -280,7 +280,7 @@ def _separable_params(rank: int) -> list[Param]:
         Param("data_format", data_format, "channels_last"),
         Param("dilation_rate", ntuple(rank), one),
         Param("depth_multiplier", positive_int, 1),
-        Param("activation", anything, None),
+        Param("activation", activation, None),
         Param("use_bias", boolean, True),
     ]
 

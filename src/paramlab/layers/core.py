@@ -1,4 +1,5 @@
-"""Input, Dense and Flatten: the layers of the seeds' MLPs."""
+"""Input, Dense and Flatten (the layers of the seeds' MLPs), and the pass-through Masking and
+Identity."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from paramlab.layers.base import (
     boolean,
     fmt,
     known,
+    number,
     optional,
     positive_int,
     register,
@@ -87,4 +89,16 @@ def flatten(a: Args, inputs: list[Shape], ctx: Context) -> LayerResult:
         from paramlab.layers.base import show_shape
 
         raise ShapeError(f"Flatten needs every axis known, but its input is {show_shape(x)}")
-    return LayerResult((math.prod(x),))
+    return LayerResult((math.prod(d for d in x if d is not None),))
+
+
+@register("Masking", params=[Param("mask_value", number, 0.0)])
+def masking(a: Args, inputs: list[Shape], ctx: Context) -> LayerResult:
+    """Marks timesteps equal to ``mask_value`` as skipped; values and shape unchanged."""
+    return LayerResult(inputs[0])
+
+
+@register("Identity")
+def identity(a: Args, inputs: list[Shape], ctx: Context) -> LayerResult:
+    """Returns its input: a placeholder layer."""
+    return LayerResult(inputs[0])

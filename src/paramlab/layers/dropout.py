@@ -11,10 +11,11 @@ from paramlab.layers.base import (
     Shape,
     anything,
     choice,
-    number,
+    non_negative_number,
     optional,
     register,
     show_shape,
+    unit_interval,
 )
 
 
@@ -29,12 +30,14 @@ def _noise(name: str, params: list[Param], rank: int | None = None) -> None:
         return LayerResult(x)
 
 
-_RATE = Param("rate", number)
+# Keras checks rates and the noise stddev at construction: a float from 0 to 1.
+_RATE = Param("rate", unit_interval)
 _noise("Dropout", [_RATE, Param("noise_shape", anything, None)])
 _noise("AlphaDropout", [_RATE, Param("noise_shape", anything, None)])
 _noise("GaussianDropout", [_RATE])
-_noise("GaussianNoise", [Param("stddev", number)])
-_noise("ActivityRegularization", [Param("l1", number, 0.0), Param("l2", number, 0.0)])
+_noise("GaussianNoise", [Param("stddev", unit_interval)])
+_noise("ActivityRegularization",
+       [Param("l1", non_negative_number, 0.0), Param("l2", non_negative_number, 0.0)])
 _noise("SpatialDropout1D", [_RATE], rank=1)
 for _rank in (2, 3):
     _noise(f"SpatialDropout{_rank}D",

@@ -1,6 +1,7 @@
 """Merge layers: combine several tensors; no weights. Shapes follow Keras' rules:
-element-wise merges broadcast axes of size 1 (aligned from the right, batch axis included),
-Concatenate joins along one axis, Dot contracts one axis of each input."""
+element-wise merges broadcast axes of size 1, aligned from the right *without* the batch axis
+(``Merge.compute_output_shape`` drops it first, so (4, 6) and (6,) give (4, 6)),
+Concatenate joins along one axis (the batch axis 0 too), Dot contracts one axis of each input."""
 
 from __future__ import annotations
 
@@ -39,7 +40,7 @@ def _broadcast(first: Full, second: Full, layer: str) -> Full:
         else:
             raise ShapeError(
                 f"{layer} needs inputs of the same shape (or size 1 on an axis to broadcast); "
-                f"received {show_shape(first[1:])} and {show_shape(second[1:])}"
+                f"received {show_shape(first)} and {show_shape(second)}"
             )
     return tuple(out)
 
@@ -47,10 +48,10 @@ def _broadcast(first: Full, second: Full, layer: str) -> Full:
 def _elementwise(name: str, min_inputs: int, max_inputs: int | None) -> None:
     @register(name, min_inputs=min_inputs, max_inputs=max_inputs)
     def merge(a: Args, inputs: list[Shape], ctx: Context) -> LayerResult:
-        out: Full = (None, *inputs[0])
+        out: Full = inputs[0]
         for shape in inputs[1:]:
-            out = _broadcast(out, (None, *shape), name)
-        return LayerResult(tuple(out[1:]))
+            out = _broadcast(out, shape, name)
+        return LayerResult(out)
 
 
 _elementwise("Subtract", 2, 2)
@@ -68,9 +69,9 @@ def concatenate(a: Args, inputs: list[Shape], ctx: Context) -> LayerResult:
             + ", ".join(show_shape(x) for x in inputs)
         )
     axis = a.axis + rank if a.axis < 0 else a.axis
-    if not 1 <= axis < rank:
+    if not 0 <= axis < rank:
         raise ShapeError(f"Concatenate: axis {a.axis} is out of range for rank-{rank} inputs")
-    index = axis - 1
+    index = axis - 1  # -1 along the batch axis: every axis of the shape must then agree
     out: list[int | None] = list(inputs[0])
     for x in inputs[1:]:
         for k, (p, q) in enumerate(zip(out, x, strict=True)):
@@ -82,6 +83,8 @@ def concatenate(a: Args, inputs: list[Shape], ctx: Context) -> LayerResult:
                     f"{a.axis}; received " + ", ".join(show_shape(s) for s in inputs)
                 )
             out[k] = p if p is not None else q
+    if axis == 0:  # stacking batches keeps the (batchless) shape
+        return LayerResult(tuple(out))
     sizes = [x[index] for x in inputs]
     out[index] = None if any(s is None for s in sizes) else sum(sizes)  # type: ignore[arg-type]
     return LayerResult(tuple(out))
@@ -105,8 +108,8 @@ def dot(a: Args, inputs: list[Shape], ctx: Context) -> LayerResult:
     second: list[int | None] = [None, *inputs[1]]
     if isinstance(a.axes, int):
         axes = [a.axes % len(first), a.axes % len(second)] if a.axes < 0 else [a.axes] * 2
-    else:
-        axes = list(a.axes)
+    else:  # negative axes count from the end, as Keras' list indexing does
+        axes = [a.axes[0] % len(first), a.axes[1] % len(second)]
     if not (0 < axes[0] < len(first) and 0 < axes[1] < len(second)):
         raise ShapeError(f"Dot: axes {a.axes} are out of range for inputs "
                          f"{show_shape(inputs[0])} and {show_shape(inputs[1])}")

@@ -9,6 +9,7 @@ the summary books them by convention.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from paramlab.errors import ShapeError
 from paramlab.layers.base import (
@@ -74,7 +75,7 @@ def batch_normalization(a: Args, inputs: list[Shape], ctx: Context) -> LayerResu
     if a.center:
         weights.append(Weight("beta" if ctx.convention == "keras" else "bias", (c,)))
         learned.append("β")
-    if ctx.convention == "torch":
+    if ctx.convention == "torch" and not a.renorm:
         weights += [Weight("running_mean", (c,), False, True),
                     Weight("running_var", (c,), False, True),
                     Weight("num_batches_tracked", (), False, True)]
@@ -84,18 +85,23 @@ def batch_normalization(a: Args, inputs: list[Shape], ctx: Context) -> LayerResu
         formula = (f"{len(learned)} × {fmt(c)} = {fmt(len(learned) * c)} "
                    f"(+ 2 × {fmt(c)} + 1 buffers)")
     else:
-        weights += [Weight("moving_mean", (c,), False, True),
-                    Weight("moving_variance", (c,), False, True)]
-        note = ("Keras counts the moving mean and variance as non-trainable parameters; "
+        stats = ["moving_mean", "moving_variance"]
+        if a.renorm:  # batch renormalization (Ioffe 2017) tracks three more statistics
+            stats += ["moving_stddev", "renorm_mean", "renorm_stddev"]
+        weights += [Weight(name, (c,), False, True) for name in stats]
+        note = ("Keras counts the moving statistics as non-trainable parameters; "
                 "PyTorch keeps them as buffers")
-        names = " + ".join([*learned, "mean", "var"])
-        formula = (f"({names}) × {fmt(c)} = {fmt((len(learned) + 2) * c)}"
-                   f" ({fmt(2 * c)} non-trainable)")
+        names = " + ".join([*learned, "mean", "var", *(["stddev", "renorm mean",
+                                                        "renorm stddev"] if a.renorm else [])])
+        formula = (f"({names}) × {fmt(c)} = {fmt((len(learned) + len(stats)) * c)}"
+                   f" ({fmt(len(stats) * c)} non-trainable)")
     return LayerResult(x, weights, formula, 0, note)
 
 
 def _affine(x: Shape, a: Args, layer: str, center: bool, scale: bool) -> LayerResult:
-    shape = _dims(x, _resolve_axes(x, a.axis, layer), layer)
+    """γ/β shaped like the normalized axes, in the order Keras' ``build`` sorts them
+    (``sorted(axis)`` on the values as given, so ``(-1, -2)`` is ``(-2, -1)``)."""
+    shape = _dims(x, _resolve_axes(x, tuple(sorted(a.axis)), layer), layer)
     weights = []
     if scale:
         weights.append(Weight("gamma", shape))
@@ -120,7 +126,8 @@ def _affine(x: Shape, a: Args, layer: str, center: bool, scale: bool) -> LayerRe
 )
 def layer_normalization(a: Args, inputs: list[Shape], ctx: Context) -> LayerResult:
     """γ and β over the normalized axes (every feature gets its own scale and shift)."""
-    return _affine(inputs[0], a, "LayerNormalization", a.center and not a.rms_scaling, a.scale)
+    return _affine(inputs[0], a, "LayerNormalization", a.center and not a.rms_scaling,
+                   a.scale or a.rms_scaling)
 
 
 @register("RMSNormalization", params=[Param("axis", int_tuple, -1), Param("epsilon", number, 1e-6)])
@@ -129,10 +136,17 @@ def rms_normalization(a: Args, inputs: list[Shape], ctx: Context) -> LayerResult
     return _affine(inputs[0], a, "RMSNormalization", False, True)
 
 
+def _groups(value: Any) -> int:
+    """A positive number of groups, or -1 for one group per channel (instance norm)."""
+    if isinstance(value, int) and not isinstance(value, bool) and (value > 0 or value == -1):
+        return value
+    raise ValueError("a positive integer (or -1 for instance normalization)")
+
+
 @register(
     "GroupNormalization",
     params=[
-        Param("groups", integer, 32),
+        Param("groups", _groups, 32),
         Param("axis", integer, -1),
         Param("epsilon", number, 1e-3),
         Param("center", boolean, True),
@@ -178,7 +192,8 @@ def normalization(a: Args, inputs: list[Shape], ctx: Context) -> LayerResult:
     (x,) = inputs
     if a.mean is not None or a.variance is not None:
         return LayerResult(x, formula="", note="mean and variance given as constants")
-    indices = _resolve_axes(x, a.axis, "Normalization") if a.axis is not None else []
+    # Keras keeps the axes sorted by position (Normalization._keep_axis)
+    indices = sorted(_resolve_axes(x, a.axis, "Normalization")) if a.axis is not None else []
     shape = _dims(x, indices, "Normalization")
     size = math.prod(shape)
     weights = [Weight("mean", shape, False, True), Weight("variance", shape, False, True),
@@ -201,9 +216,12 @@ def spectral_normalization(a: Args, inputs: list[Shape], ctx: Context) -> LayerR
     if not isinstance(a.layer, LayerSpec):
         raise ShapeError("SpectralNormalization needs a layer to wrap, e.g. dense(8)")
     _, _, inner = apply_layer(a.layer, inputs, ctx, " (inside SpectralNormalization)")
-    kernel = next((w for w in inner.weights if "kernel" in w.name), None)
+    # Keras takes the layer's kernel, or an Embedding's table
+    kernel = next((w for w in inner.weights if w.name.endswith("kernel")), None) or next(
+        (w for w in inner.weights if w.name == "embeddings"), None)
     if kernel is None:
-        raise ShapeError("SpectralNormalization wraps layers with a kernel (Dense, Conv…)")
+        raise ShapeError("SpectralNormalization wraps layers with a kernel (Dense, Conv…) "
+                         "or embeddings (Embedding)")
     u = Weight("u", (1, kernel.shape[-1]), False, True)
     return LayerResult(inner.output_shape, [*inner.weights, u],
                        f"{inner.formula} + u 1 × {kernel.shape[-1]}", inner.macs)

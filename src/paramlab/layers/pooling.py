@@ -1,4 +1,4 @@
-"""Pooling: Max/AveragePooling1D/2D/3D and their Global variants — no weights, 0 MACs.
+"""Pooling: Max/AveragePooling1D/2D/3D, their Global and Adaptive variants — no weights, 0 MACs.
 
 They matter to a count through their output shapes: a pooling layer before Flatten divides
 the next Dense layer's parameters by the pool area.
@@ -86,3 +86,24 @@ for _rank in (1, 2, 3):
     register(f"GlobalAveragePooling{_rank}D", f"GlobalAvgPool{_rank}D", params=_GLOBAL_PARAMS)(
         _global_rule(_rank, "Average")
     )
+
+
+def _adaptive_rule(rank: int, mode: str) -> Rule:
+    layer = f"Adaptive{mode}Pooling{rank}D"
+
+    def adaptive_pooling(a: Args, inputs: list[Shape], ctx: Context) -> LayerResult:
+        """Pools to a fixed ``output_size`` whatever the input's spatial size."""
+        (x,) = inputs
+        expect_rank(x, rank, layer, a.data_format)
+        _, channels = split_channels(x, a.data_format)
+        return LayerResult(join_channels(a.output_size, channels, a.data_format))
+
+    return adaptive_pooling
+
+
+for _rank in (1, 2, 3):
+    for _mode in ("Average", "Max"):
+        register(f"Adaptive{_mode}Pooling{_rank}D",
+                 params=[Param("output_size", ntuple(_rank)),
+                         Param("data_format", data_format, "channels_last")])(
+            _adaptive_rule(_rank, _mode))

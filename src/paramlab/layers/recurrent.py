@@ -17,21 +17,25 @@ recurrent kernel; an unknown number of timesteps counts as one.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from paramlab.errors import ShapeError, SpecError
 from paramlab.layers.base import (
     Args,
     Context,
     LayerResult,
+    LayerSpec,
     Param,
     Shape,
     Weight,
+    activation,
     anything,
     apply_layer,
     boolean,
     choice,
     conv_output_length,
     fmt,
+    get_layer_type,
     known,
     layer_spec,
     ntuple,
@@ -54,8 +58,8 @@ _RNN_COMMON = [
     Param("zero_output_for_mask", boolean, False),
 ]
 # Keras' positional order starts units, activation, (recurrent_activation,) use_bias.
-_ACTIVATION = Param("activation", anything, "tanh")
-_RECURRENT_ACTIVATION = Param("recurrent_activation", anything, "sigmoid")
+_ACTIVATION = Param("activation", activation, "tanh")
+_RECURRENT_ACTIVATION = Param("recurrent_activation", activation, "sigmoid")
 
 
 def _steps(x: Shape, layer: str, rank: int = 1) -> tuple[int | None, Shape]:
@@ -92,6 +96,17 @@ def _recurrent(
     """Shared arithmetic of SimpleRNN, LSTM and GRU, in either convention."""
     timesteps, (features,) = _steps(inputs[0], layer)
     n = known(features, layer, "last axis (features)", inputs[0])
+    weights, formula, step_macs = _cell_weights(a, n, ctx, gates, keras_biases)
+    n_states = 2 if layer == "LSTM" else 1
+    output = _sequence_outputs(a, timesteps, (a.units,), n_states)
+    note = _torch_note(a, ctx, layer, gates * a.units)
+    return LayerResult(output, weights, formula, (timesteps or 1) * step_macs, note)
+
+
+def _cell_weights(
+    a: Args, n: int, ctx: Context, gates: int, keras_biases: int
+) -> tuple[list[Weight], str, int]:
+    """(weights, formula, MACs per timestep) of one recurrent cell reading ``n`` features."""
     u = a.units
     width = gates * u
     torch = ctx.convention == "torch"
@@ -106,10 +121,7 @@ def _recurrent(
             weights.append(Weight("bias", (2, width) if biases == 2 else (width,)))
     total = sum(w.size for w in weights)
     formula = _gates_formula(gates, f"{fmt(n)} + {fmt(u)}", biases, u, total)
-    macs = (timesteps or 1) * (n + u) * width
-    n_states = 2 if layer == "LSTM" else 1
-    output = _sequence_outputs(a, timesteps, (u,), n_states)
-    return LayerResult(output, weights, formula, macs, _torch_note(a, ctx, layer, width))
+    return weights, formula, (n + u) * width
 
 
 def _torch_note(a: Args, ctx: Context, layer: str, width: int) -> str:
@@ -265,7 +277,8 @@ def _merge(mode: str | None, forward: Shape, backward: Shape) -> list[Shape]:
                 "Bidirectional cannot concatenate forward output "
                 f"{show_shape(forward)} with backward output {show_shape(backward)}"
             )
-        last = None if None in (forward[-1], backward[-1]) else forward[-1] + backward[-1]
+        f, b = forward[-1], backward[-1]
+        last = None if f is None or b is None else f + b
         return [(*forward[:-1], last)]
     if forward != backward:
         raise ShapeError(
@@ -370,3 +383,100 @@ def time_distributed(a: Args, inputs: list[Shape], ctx: Context) -> LayerResult:
     formula = inner.formula and f"{inner.formula} (one copy shared by all timesteps)"
     macs = (x[0] or 1) * inner.macs
     return LayerResult((x[0], *out), list(inner.weights), formula, macs, inner.note)
+
+
+# ----------------------------------------------------------------------------- RNN(cell)
+# keras.layers.RNN runs a cell over the timesteps: the cell owns the weights, exactly those of
+# the matching layer (LSTMCell inside RNN ≡ LSTM). A cell applied on its own maps one step's
+# features to its state; StackedRNNCells chains cells, each reading the previous one's output.
+
+_CELL_COMMON = [Param("dropout", number, 0.0), Param("recurrent_dropout", number, 0.0)]
+_CELLS: dict[str, tuple[int, int, int, list[Param]]] = {
+    # cell → (gates, Keras bias vectors, states, its parameters after units)
+    "SimpleRNNCell": (1, 1, 1, [_ACTIVATION, Param("use_bias", boolean, True)]),
+    "LSTMCell": (4, 1, 2, [_ACTIVATION, _RECURRENT_ACTIVATION, Param("use_bias", boolean, True),
+                           Param("unit_forget_bias", boolean, True)]),
+    "GRUCell": (3, 1, 1, [_ACTIVATION, _RECURRENT_ACTIVATION, Param("use_bias", boolean, True),
+                          Param("reset_after", boolean, True)]),
+}
+
+
+def _cell_rule(name: str, gates: int, keras_biases: int) -> None:
+    @register(name, params=[Param("units", positive_int), *_CELLS[name][3], *_CELL_COMMON])
+    def cell(a: Args, inputs: list[Shape], ctx: Context) -> LayerResult:
+        """One timestep: (features,) → (units,), with the weights of the matching layer."""
+        x = inputs[0]
+        if len(x) != 1:
+            raise ShapeError(f"{name} reads one timestep (batch, features); received input "
+                             f"shape {show_shape(x)}")
+        n = known(x[0], name, "feature axis", x)
+        biases = 2 if name == "GRUCell" and a.reset_after else keras_biases
+        weights, formula, macs = _cell_weights(a, n, ctx, gates, biases)
+        return LayerResult((a.units,), weights, formula, macs)
+
+
+for _cell_name, _spec in _CELLS.items():
+    _cell_rule(_cell_name, _spec[0], _spec[1])
+
+
+def _cells(value: Any) -> tuple[LayerSpec, ...]:
+    if isinstance(value, LayerSpec):
+        return (value,)
+    if isinstance(value, (list, tuple)) and value and all(isinstance(v, LayerSpec) for v in value):
+        return tuple(value)
+    raise ValueError("a cell or a list of cells, e.g. lstm_cell(8)")
+
+
+def _flat_cells(cells: tuple[LayerSpec, ...]) -> list[LayerSpec]:
+    """A StackedRNNCells is its cells, in order (Keras builds a list of cells into one)."""
+    flat: list[LayerSpec] = []
+    for spec in cells:
+        kind = get_layer_type(spec.type)
+        if kind.name == "StackedRNNCells":
+            flat += _flat_cells(kind.normalize(spec.args, spec.kwargs).cells)
+        else:
+            flat.append(spec)
+    return flat
+
+
+def _stack(cells: tuple[LayerSpec, ...], step: Shape, ctx: Context, where: str
+           ) -> tuple[Shape, list[Shape], LayerResult]:
+    """(last output, every state, combined result) of cells applied one after the other."""
+    states: list[Shape] = []
+    weights: list[Weight] = []
+    formulas: list[str] = []
+    macs = 0
+    flat = _flat_cells(cells)
+    for index, spec in enumerate(flat):
+        kind, _, inner = apply_layer(spec, [step], ctx, f"{where} (cell {index})")
+        if kind.name not in _CELLS:
+            raise SpecError(f"{where.strip()}: expected recurrent cells (SimpleRNNCell, LSTMCell, "
+                            f"GRUCell); received {kind.name}")
+        step = inner.output_shape  # type: ignore[assignment]
+        states += [step] * _CELLS[kind.name][2]
+        prefix = f"cell_{index}/" if len(flat) > 1 else ""
+        weights += [Weight(prefix + w.name, w.shape, w.trainable, w.statistic)
+                    for w in inner.weights]
+        formulas.append(inner.formula)
+        macs += inner.macs
+    total = sum(w.size for w in weights)
+    formula = formulas[0] if len(formulas) == 1 else " + ".join(
+        f"({f.rsplit(' = ', 1)[0]})" for f in formulas) + f" = {fmt(total)}"
+    return step, states, LayerResult(step, weights, formula, macs)
+
+
+@register("StackedRNNCells", params=[Param("cells", _cells)])
+def stacked_rnn_cells(a: Args, inputs: list[Shape], ctx: Context) -> LayerResult:
+    """Cells in sequence within one timestep: each reads the previous cell's output."""
+    return _stack(a.cells, inputs[0], ctx, "StackedRNNCells")[2]
+
+
+@register("RNN", params=[Param("cell", _cells), *(p for p in _RNN_COMMON if "dropout" not in
+                                                   p.name)])
+def rnn(a: Args, inputs: list[Shape], ctx: Context) -> LayerResult:
+    """``keras.layers.RNN(cell)``: the cell's weights once, its MACs once per timestep."""
+    timesteps, step = _steps(inputs[0], "RNN")
+    out, states, cell = _stack(a.cell, step, ctx, "RNN")
+    output = (timesteps, *out) if a.return_sequences else out
+    shape: Shape | tuple[Shape, ...] = (output, *states) if a.return_state else output
+    return LayerResult(shape, cell.weights, cell.formula, (timesteps or 1) * cell.macs)

@@ -6,6 +6,13 @@ Examples::
     input(40) > dense(64, activation="relu") * 3 > dense(1)
     input(100, 8) > (lstm(32, return_sequences=true) > dropout(0.2)) * 2 > dense(1)
     input(50) > embedding(1000, 16) > bidirectional(lstm(8)) > dense(2)
+    input(64, 64, 3) > random_flip > resizing(32, 32) > conv2d(8, 3) > flatten > dense(2)
+    input(20, 8) > rnn(lstm_cell(16)) > dense(1)
+    input(10, 32) > group_query_attention(8, 4, 2) > einsum_dense("abc,cd->abd", (10, 4))
+
+Every Keras layer with a rule can be written, preprocessing and augmentation layers included;
+``Lambda``, the framework wrappers and Keras op nodes exist only in model JSON (they hold code
+or come from ``keras.ops``), and the DSL says so.
 
 A residual block names tensors with ``name = chain`` and merges them with ``[a, b] > layer``;
 statements are separated by ``;`` or new lines::
@@ -280,6 +287,7 @@ class _Parser:
             self.fail("expected a layer name")
         if token.text.lower() in _CONSTANTS:
             self.fail("expected a layer name")
+        self._refuse_json_only(token)
         self.take()
         args: list[Any] = []
         kwargs: dict[str, Any] = {}
@@ -306,6 +314,17 @@ class _Parser:
         if not isinstance(trainable, bool):
             self.fail("expected true or false for trainable=", token)
         return LayerSpec(token.text, tuple(args), kwargs, name, trainable, token.column)
+
+    def _refuse_json_only(self, token: Token) -> None:
+        """Lambda and the framework wrappers hold code: they come only from model JSON."""
+        from paramlab.layers.base import get_layer_type
+
+        try:
+            reason = get_layer_type(token.text).json_only
+        except SpecError:
+            return  # unknown names are reported with a suggestion once the spec is parsed
+        if reason:
+            raise SpecError(f"{reason} (column {token.column + 1})", self.text, token.column)
 
     def argument(self, args: list[Any], kwargs: dict[str, Any]) -> None:
         if self.tok.kind == "ident" and self.peek().kind == "op" and self.peek().text == "=":

@@ -12,6 +12,17 @@ counted once. Keras renumbers a layer's nodes within the serialized model, so no
 ``inbound_nodes`` is the ``k``-th call; calls are added node by node in that order, which is
 exactly how :class:`~paramlab.graph.Graph` numbers calls (``TensorRef.call == node_index``).
 
+Operations applied to tensors (``x + y``, ``keras.ops.mean(x)``, ``keras.activations.swish(x)``)
+appear as nodes whose ``module`` is ``keras.src.ops…`` or ``keras.src.activations…``; they
+become ``ops.<Name>`` calls (see :mod:`paramlab.layers.ops`) carrying their non-tensor
+arguments. Keras 3 writes the shape of every tensor a node consumes; those shapes are handed
+to the rules that cannot compute one themselves (``Lambda``, an op without a rule).
+
+Inputs and outputs may be given as dicts (``keras.Model(inputs={"a": …}, …)``), counted in the
+order Keras lists them. A nested Functional model as an output is referenced one node later
+than its inbound nodes say ("Functional models start out with a built-in node", as Keras'
+loader puts it), so the reference is shifted back as the loader does.
+
 Nested models are inlined with their name as a prefix (``encoder/dense``) so every inner
 layer keeps its row; a nested model called twice reuses its inner LayerSpecs, so its weights
 count once. A layer object used both inside a nested model and outside it is written twice in
@@ -26,12 +37,16 @@ from typing import Any
 
 from paramlab.errors import ConfigError, ParamlabError, SpecError
 from paramlab.graph import Call, ModelSpec, TensorRef
-from paramlab.layers.base import LayerSpec, get_layer_type
+from paramlab.layers.base import UNKNOWN_SHAPE, LayerSpec, Shape, get_layer_type
+from paramlab.layers.ops import OPAQUE_OP, ConstantArg, TensorArg, op_type
 
 MODEL_CLASSES = {"Sequential", "Functional", "Model"}
 _DROP_KEYS = {"name", "trainable", "dtype"}  # handled here, or never affect counts
 
 KerasRef = tuple[str, int, int]  # (layer name, node index, tensor index) as Keras writes it
+_OP_MODULES = ("keras.src.ops", "keras.ops", "keras.src.activations", "keras.activations")
+# Layers whose output shape paramlab cannot compute and takes from the JSON instead.
+_RECORDED_SHAPE_LAYERS = {"Lambda", "TorchModuleWrapper", "ReversibleEmbedding"}
 
 
 def parse_keras_config(data: dict[str, Any], filename: str) -> ModelSpec:
@@ -117,7 +132,10 @@ class _Builder:
                 inner = f"{prefix}{cfg.get('name', 'model')}/"
                 current = self.model(layer, inner, [current])[0]
                 continue
-            current = self.add(self.layer_spec(layer, prefix), [current])
+            spec = self.layer_spec(layer, prefix)
+            if cls in _RECORDED_SHAPE_LAYERS:
+                _record(spec, _sequential_shapes(layers, index))
+            current = self.add(spec, [current])
         if current is None:
             raise self.fail("the Sequential model has no layers")
         return [current]
@@ -130,6 +148,12 @@ class _Builder:
         inputs: list[TensorRef] | None,
     ) -> list[TensorRef]:
         tensors: dict[KerasRef, TensorRef] = {}
+        seen: list[tuple[KerasRef, Shape]] = []
+        _collect_shapes([layer.get("inbound_nodes") for layer in layers
+                         if isinstance(layer, dict)], seen)
+        recorded = dict(seen)
+        kinds = {_layer_name(layer): layer.get("class_name") for layer in layers
+                 if isinstance(layer, dict)}
         input_names = [ref[0] for ref in _refs(config.get("input_layers"))]
         fed = dict(zip(input_names, inputs or [], strict=False))
         pending: list[tuple[dict[str, Any], list[Any]]] = []
@@ -157,10 +181,16 @@ class _Builder:
                     continue
                 if node_index >= len(nodes):
                     continue
-                needed = [_resolve(tensors, r) for r in _node_refs(nodes[node_index])]
+                node = nodes[node_index]
+                is_op = _is_op(layer)
+                needed = [_resolve(tensors, r) for r in _node_refs(node, every_tensor=is_op)]
                 if any(r is None for r in needed):
                     continue
-                outs = self.call(layer, needed, prefix)  # type: ignore[arg-type]
+                shapes = _node_shapes(node, (name, node_index), recorded, is_op)
+                if is_op:
+                    outs = [self.add(self.op_spec(layer, node, prefix, shapes), needed)]  # type: ignore[arg-type]
+                else:
+                    outs = self.call(layer, needed, prefix, shapes)  # type: ignore[arg-type]
                 for k, out in enumerate(outs):
                     tensors[(name, node_index, k)] = out
                 done[name] = node_index + 1
@@ -172,19 +202,54 @@ class _Builder:
             raise self.fail(f"cannot connect layers {', '.join(missing[:5])}: their inputs are "
                             "never produced")
         outputs = []
-        for ref in _refs(config.get("output_layers")):
-            out = _resolve(tensors, ref)
-            if out is None:
-                raise self.fail(f"output {ref[0]!r} is not produced by any layer")
-            outputs.append(out)
+        for keras_ref in _refs(config.get("output_layers")):
+            found: TensorRef | None = None
+            name, node_index, index = keras_ref
+            if kinds.get(name) in ("Functional", "Model") and node_index > 0:
+                # Keras' own loader: "Functional models start out with a built-in node"
+                found = _resolve(tensors, (name, node_index - 1, index))
+            found = found or _resolve(tensors, keras_ref)
+            if found is None:
+                raise self.fail(f"output {name!r} is not produced by any layer")
+            outputs.append(found)
         return outputs
 
-    def call(self, layer: dict[str, Any], inputs: list[TensorRef], prefix: str) -> list[TensorRef]:
+    def call(self, layer: dict[str, Any], inputs: list[TensorRef], prefix: str,
+             shapes: tuple[tuple[Shape, ...], Shape | tuple[Shape, ...] | None] | None = None,
+             ) -> list[TensorRef]:
         cls = layer.get("class_name")
         if cls in MODEL_CLASSES:
             inner_prefix = f"{prefix}{_layer_name(layer)}/"
             return self.model(layer, inner_prefix, inputs)
-        return [self.add(self.layer_spec(layer, prefix), inputs)]
+        spec = self.layer_spec(layer, prefix)
+        if cls in _RECORDED_SHAPE_LAYERS and shapes is not None:
+            _record(spec, shapes)
+        return [self.add(spec, inputs)]
+
+    def op_spec(self, layer: dict[str, Any], node: Any, prefix: str,
+                shapes: tuple[tuple[Shape, ...], Shape | tuple[Shape, ...] | None]) -> LayerSpec:
+        """An op node: its config plus the call's non-tensor arguments (``x * 2.0``'s 2.0)."""
+        full = f"{prefix}{_layer_name(layer)}"
+        if full in self.specs:
+            return self.specs[full]
+        cls = str(layer.get("class_name"))
+        cfg = {k: _value(v, self.filename) for k, v in (layer.get("config") or {}).items()
+               if k not in _DROP_KEYS}
+        node_args = node.get("args", []) if isinstance(node, dict) else []
+        node_kwargs = node.get("kwargs", {}) if isinstance(node, dict) else {}
+        counter = [0]
+        kwargs: dict[str, Any] = {
+            "config": cfg,
+            "operands": _operands(node_args, counter),
+            "call_kwargs": {k: _operands(v, counter) for k, v in (node_kwargs or {}).items()},
+        }
+        kind = op_type(cls)
+        if kind == OPAQUE_OP:
+            kwargs["op"] = cls
+        spec = LayerSpec(kind, (), kwargs, name=full)
+        _record(spec, shapes)
+        self.specs[full] = spec
+        return spec
 
     # --- layers
     def add(self, spec: LayerSpec, inputs: list[TensorRef]) -> TensorRef:
@@ -276,12 +341,112 @@ def _layer_name(layer: dict[str, Any]) -> str:
 
 
 def _refs(value: Any) -> list[KerasRef]:
-    """``input_layers``/``output_layers``: one [name, node, tensor] or a list of them."""
+    """``input_layers``/``output_layers``: one [name, node, tensor], a list of them, or a dict
+    (``keras.Model(inputs={"a": …})``), in the order Keras flattens them (dicts by key)."""
     if not value:
         return []
+    if isinstance(value, dict):  # flattened in sorted key order, as keras.tree does
+        return [ref for _, item in sorted(value.items()) for ref in _refs(item)]
     if isinstance(value, list) and len(value) == 3 and isinstance(value[0], str):
         return [(value[0], int(value[1]), int(value[2]))]
-    return [(v[0], int(v[1]), int(v[2])) for v in value]
+    return [ref for item in value for ref in _refs(item)]
+
+
+def _is_op(layer: dict[str, Any]) -> bool:
+    """A Keras 3 operation node (``keras.ops`` or an activation function), not a layer."""
+    return str(layer.get("module") or "").startswith(_OP_MODULES)
+
+
+def _operands(value: Any, counter: list[int]) -> Any:
+    """An op's call arguments with each tensor replaced by its position among the inputs."""
+    if isinstance(value, dict):
+        if value.get("class_name") == "__keras_tensor__":
+            counter[0] += 1
+            return TensorArg(counter[0] - 1)
+        if value.get("class_name") == "__slice__":
+            cfg = value.get("config") or {}
+            return slice(cfg.get("start"), cfg.get("stop"), cfg.get("step"))
+        if value.get("class_name") == "__ellipsis__":
+            return Ellipsis
+        if value.get("class_name") in ("__tensor__", "__numpy__"):
+            return ConstantArg(_nested_shape((value.get("config") or {}).get("value")))
+        return {k: _operands(v, counter) for k, v in value.items()}
+    if isinstance(value, list):
+        return tuple(_operands(v, counter) for v in value)
+    return value
+
+
+def _nested_shape(value: Any) -> tuple[int, ...]:
+    """The shape of a constant written as nested lists."""
+    shape: list[int] = []
+    while isinstance(value, list):
+        shape.append(len(value))
+        value = value[0] if value else None
+    return tuple(shape)
+
+
+def _batchless(shape: Any) -> Shape | None:
+    if isinstance(shape, list) and shape:
+        return tuple(shape[1:])
+    return None
+
+
+def _collect_shapes(value: Any, found: list[tuple[KerasRef, Shape]]) -> None:
+    """The shape Keras wrote for every tensor in ``value``, without the batch axis."""
+    if isinstance(value, dict):
+        if value.get("class_name") == "__keras_tensor__":
+            cfg = value.get("config") or {}
+            history, shape = cfg.get("keras_history"), _batchless(cfg.get("shape"))
+            if isinstance(history, list) and len(history) == 3 and shape is not None:
+                found.append(((str(history[0]), int(history[1]), int(history[2])), shape))
+            return
+        for _, item in sorted(value.items()):
+            _collect_shapes(item, found)
+    elif isinstance(value, list):
+        for item in value:
+            _collect_shapes(item, found)
+
+
+def _node_shapes(node: Any, call: tuple[str, int], recorded: dict[KerasRef, Shape],
+                 every_tensor: bool) -> tuple[tuple[Shape, ...], Shape | tuple[Shape, ...] | None]:
+    """(input shapes, output shape) of one node as the JSON records them; the output is
+    known only where a later node consumes it."""
+    found: list[tuple[KerasRef, Shape]] = []
+    _collect_shapes(node.get("args", []) if isinstance(node, dict) else [], found)
+    if isinstance(node, dict):
+        kwargs = node.get("kwargs") or {}
+        for key in kwargs if every_tensor else _INPUT_KWARGS:
+            _collect_shapes(kwargs.get(key), found)
+    outputs = {k[2]: shape for k, shape in recorded.items() if k[:2] == call}
+    out: Shape | tuple[Shape, ...] | None = None
+    if list(outputs) == [0]:
+        out = outputs[0]
+    elif outputs:  # several outputs (ops.split): those nothing consumes stay unknown
+        out = tuple(outputs.get(k, UNKNOWN_SHAPE) for k in range(max(outputs) + 1))
+    return tuple(shape for _, shape in found), out
+
+
+def _sequential_shapes(
+    layers: list[Any], index: int
+) -> tuple[tuple[Shape, ...], Shape | tuple[Shape, ...] | None]:
+    """In a Sequential model a layer's output is the next layer's ``build_config`` input."""
+    def built(i: int) -> Shape | None:
+        if 0 <= i < len(layers) and isinstance(layers[i], dict):
+            build = layers[i].get("build_config") or {}
+            return _batchless(build.get("input_shape")) if isinstance(build, dict) else None
+        return None
+
+    own = built(index)
+    return ((own,) if own is not None else ()), built(index + 1)
+
+
+def _record(spec: LayerSpec, shapes: tuple[tuple[Shape, ...], Any]) -> None:
+    """Add one call's recorded (inputs, output) to the spec, for rules that need them."""
+    inputs, output = shapes
+    if output is None:
+        return
+    previous = spec.kwargs.get("recorded_shapes") or ()
+    spec.kwargs["recorded_shapes"] = (*previous, (inputs, output))
 
 
 # Keyword arguments whose tensors are layer inputs, in the order the layer's rule takes them
@@ -290,13 +455,15 @@ def _refs(value: Any) -> list[KerasRef]:
 _INPUT_KWARGS = ("inputs", "query", "value", "key")
 
 
-def _node_refs(node: Any) -> list[KerasRef]:
-    """Input tensors of one inbound node, in call order, in either Keras format."""
+def _node_refs(node: Any, every_tensor: bool = False) -> list[KerasRef]:
+    """Input tensors of one inbound node, in call order, in either Keras format.
+
+    ``every_tensor``: an op's tensors all count as inputs, keyword arguments included."""
     found: list[KerasRef] = []
     if isinstance(node, dict):  # Keras 3: {"args": [...], "kwargs": {...}}
         _collect(node.get("args", []), found)
         kwargs = node.get("kwargs") or {}
-        for key in _INPUT_KWARGS:
+        for key in kwargs if every_tensor else _INPUT_KWARGS:
             _collect(kwargs.get(key), found)
         return found
     for entry in node:  # Keras 2: [[name, node_index, tensor_index, kwargs], ...]
@@ -304,7 +471,7 @@ def _node_refs(node: Any) -> list[KerasRef]:
         kwargs = entry[3] if len(entry) > 3 and isinstance(entry[3], dict) else {}
         for key in _INPUT_KWARGS:
             value = kwargs.get(key)
-            if _is_keras2_ref(value):
+            if value is not None and _is_keras2_ref(value):
                 found.append((value[0], int(value[1]), int(value[2])))
             else:
                 _collect(value, found)
@@ -318,13 +485,14 @@ def _is_keras2_ref(value: Any) -> bool:
 
 
 def _collect(value: Any, found: list[KerasRef]) -> None:
-    """Every ``__keras_tensor__`` in ``value``, depth first (merge layers nest a list)."""
+    """Every ``__keras_tensor__`` in ``value``, depth first (merge layers nest a list; a dict
+    of tensors, fed to a nested model, is flattened by key as keras.tree does)."""
     if isinstance(value, dict):
         if value.get("class_name") == "__keras_tensor__":
             history = value["config"]["keras_history"]
             found.append((history[0], int(history[1]), int(history[2])))
             return
-        for item in value.values():
+        for _, item in sorted(value.items()):
             _collect(item, found)
     elif isinstance(value, list):
         for item in value:
