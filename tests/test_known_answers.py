@@ -68,6 +68,18 @@ def test_lora_dense_frozen_kernel_is_a_parameter_not_a_statistic(how: str) -> No
         assert "statistic" not in row.formula
 
 
+def test_lora_dense_spec_formula_agrees_with_keras() -> None:
+    """From the DSL: the frozen part named in the formula is what Keras freezes (the kernel;
+    the bias stays trainable)."""
+    keras = keras_module()
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, lora_rank=2)])
+    frozen = sum(int(v.numpy().size) for v in model.non_trainable_weights)
+    summary = paramlab.count("input(4) > dense(8, lora_rank=2)")
+    (row,) = summary.layers
+    assert (summary.total, summary.non_trainable) == (model.count_params(), frozen) == (64, 32)
+    assert f"= {frozen} (frozen kernel)" in row.formula and "+ 8 bias" in row.formula
+
+
 def test_batchnorm_statistics_still_buffers_under_torch() -> None:
     keras = keras_module()
     model = keras.Sequential([keras.Input((4,)), keras.layers.BatchNormalization()])

@@ -72,11 +72,13 @@ def dense(a: Args, inputs: list[Shape], ctx: Context) -> LayerResult:
         formula = f"({fmt(n)} + 1) × {fmt(m)} = {fmt((n + 1) * m)}"
     else:
         formula = f"{fmt(n)} × {fmt(m)} = {fmt(n * m)}"
-    if a.lora_rank:
+    if a.lora_rank:  # Keras freezes the kernel only; the bias stays trainable
         r = a.lora_rank
         weights[0] = Weight("kernel", (n, m), trainable=False)
         weights += [Weight("lora_kernel_a", (n, r)), Weight("lora_kernel_b", (r, m))]
-        formula += f" (frozen) + LoRA {fmt(n)} × {r} + {r} × {fmt(m)} = {fmt((n + m) * r)}"
+        bias = f" + {fmt(m)} bias" if a.use_bias else ""
+        formula = (f"{fmt(n)} × {fmt(m)} = {fmt(n * m)} (frozen kernel){bias} + LoRA "
+                   f"{fmt(n)} × {r} + {r} × {fmt(m)} = {fmt((n + m) * r)}")
     positions = math.prod(d or 1 for d in x[:-1])
     return LayerResult((*x[:-1], m), weights, formula, macs=positions * n * m)
 
