@@ -206,6 +206,9 @@ def test_lambda_shape_from_the_json() -> None:
     summary = paramlab.count(json.loads(last.to_json()), other_convention=False)
     assert our_counts(summary) == keras_counts(last)
     assert "output shape unknown" in summary.layers[-1].note
+    from paramlab.render.explain import render_explain
+
+    assert "Note: " in render_explain(summary).split("(Lambda)")[1]  # --explain shows why
 
 
 def test_keras_archive_with_ops_without_keras(tmp_path: Path) -> None:

@@ -74,11 +74,11 @@ def render_explain(summary: Summary) -> str:
             continue
         if not row.weights:
             lines.append(f"{head}: no parameters; it only {_verb(row.type)}.")
-            continue
-        words = _WORDS.get(row.type, lambda r: "")(row)
-        lines.append(f"{head}: {words + ': ' if words else ''}{row.formula} parameters.")
-        lines.append(f"   Weights: {_weights_sentence(row)}.")
-        if row.note:
+        else:
+            words = _WORDS.get(row.type, lambda r: "")(row)
+            lines.append(f"{head}: {words + ': ' if words else ''}{row.formula} parameters.")
+            lines.append(f"   Weights: {_weights_sentence(row)}.")
+        if row.note:  # also for rows without weights (a Lambda's shape: recorded or unknown)
             lines.append(f"   Note: {row.note.rstrip('.')}.")
     counted = [row for row in summary.layers if row.params]
     if counted:
