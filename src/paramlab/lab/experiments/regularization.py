@@ -489,6 +489,10 @@ def plot_dropout_ridge(analysis: dict[str, Any], path: Path) -> Path:
     ridge's: on the diagonal when they are the same solution."""
     fig, ax = plots.figure(width=6.2, height=5.2)
     ols = np.asarray(analysis["least_squares"])
+    if analysis["dropouts"]:
+        strongest = max(analysis["dropouts"], key=lambda e: e["dropout"])
+        ax.scatter(strongest["ridge"], ols, marker="x", s=18, color="#bbb",
+                   label=f"least squares, no dropout (against rate {strongest['dropout']:g})")
     for entry, marker in zip(analysis["dropouts"], "os^vD", strict=False):
         formula = np.asarray(entry["ridge"])
         ax.scatter(formula, entry["expected"], marker=marker, s=30, facecolor="none",
