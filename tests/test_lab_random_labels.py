@@ -66,6 +66,9 @@ def test_sentences_follow_the_numbers_both_ways() -> None:
     assert any("takes longer, the more of it there is" in s for s in zhang)
     assert any("more noise did not take longer" in s and "50%: never" in s for s in other)
     assert any("85.4 per label memorized" in s for s in zhang)
+    tied = rl.random_label_sentences(_rows([1.0, 1.0, 1.0], [0.95, 0.55, 0.11], [5, 40, 40]))
+    assert any("took longer overall, though not longer at every step" in s for s in tied)
+    assert not any("the more of it there is" in s for s in tied)
     assert any("fitting them took" in s for s in other)
 
 

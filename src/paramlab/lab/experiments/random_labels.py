@@ -321,12 +321,11 @@ def _fit_time_sentence(levels: list[float], by_noise: dict[float, list[dict[str,
                        for f in levels)
     head = f"Epochs until training accuracy first reached 100 % — {listed}"
     values = [reached[f] for f in levels if f in reached]
-    if len(values) == len(levels) and len(values) > 1 and values[-1] > values[0] and all(
-            b >= a for a, b in itertools.pairwise(values)):
+    if len(values) == len(levels) > 1 and all(b > a for a, b in itertools.pairwise(values)):
         return head + ": memorizing noise takes longer, the more of it there is."
     if len(values) > 1 and values[-1] > values[0]:
-        return head + (": noisier labels generally took longer, though not at every step "
-                       "(or not every level fit).")
+        return head + (": noisier labels took longer overall, though not longer at every "
+                       "step (or not every level fit).")
     return head + ": in this run more noise did not take longer to fit."
 
 
