@@ -138,6 +138,7 @@ def test_sentences_follow_the_numbers_both_ways() -> None:
     (["--x", "1,2,3"], "exactly 4 values"),
     (["--x", "1,2,2,3"], "must be distinct"),
     (["--steps", "0"], "--steps must be at least 1"),
+    (["--lr", "0.3"], "must be below 2/σ_max² = 0.2839"),
 ])
 def test_bad_options_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                             argv: list[str], fragment: str) -> None:

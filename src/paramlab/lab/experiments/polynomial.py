@@ -151,6 +151,9 @@ def fits(config: PolynomialConfig) -> tuple[list[tuple[str, dict[str, Any], np.n
     best = min_norm(V, y)
     direction = null_direction(u)
     lr = config.lr if config.lr is not None else default_step(V)
+    if lr >= 2 * default_step(V):
+        raise ParamlabError(f"--lr {lr:g} makes gradient descent diverge on these points; "
+                            f"it must be below 2/σ_max² = {2 * default_step(V):.4g}")
     descended, distances = gradient_descent(V, y, lr, config.steps, track=best)
     cubic_t = -best[DEGREE] / direction[DEGREE]  # the member with no u⁴ term
     out: list[tuple[str, dict[str, Any], np.ndarray]] = [
