@@ -339,7 +339,7 @@ def plot_accuracy(rows: list[dict[str, Any]], path: Path) -> Path:
     ax.set_xlabel("fraction of training labels randomized")
     ax.set_ylabel("accuracy (%)")
     ax.set_ylim(0, 103)
-    ax.set_title(f"{rows[0]['model']}: fits any labels; generalizes only with real ones")
+    ax.set_title(f"{rows[0]['model']}: training and test accuracy against label noise")
     ax.legend(loc="center left")
     return plots.save(fig, path)
 
@@ -361,7 +361,7 @@ def plot_fit_epochs(rows: list[dict[str, Any]], history: dict[str, list[dict[str
     ax.set_yscale("log")
     ax.set_xlabel("epoch (dotted: first epoch with 100 % training accuracy)")
     ax.set_ylabel("training loss (cross-entropy)")
-    ax.set_title("Noisier labels take longer to memorize")
+    ax.set_title("Training loss per epoch, by fraction of random labels")
     ax.legend(fontsize=8)
     return plots.save(fig, path)
 
