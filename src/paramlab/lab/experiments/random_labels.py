@@ -89,6 +89,9 @@ COLUMNS = (
     Column("model", str, "the network, e.g. 64-512-10"),
     Column("label_noise", float, "fraction of training labels replaced by random classes"),
     Column("repeat", int, "initialization index"),
+    Column("n_train", int, "training rows (= observations)"),
+    Column("train_accuracy", float, "on the labels it was given (= train_metric)"),
+    Column("test_accuracy", float, "on the clean test labels (= test_metric)"),
     Column("labels_changed", int, "training labels the draw actually changed"),
     Column("train_error", float, "1 − training accuracy (on the labels it was given)"),
     Column("test_error", float, "1 − test accuracy (clean test labels)"),
@@ -182,6 +185,8 @@ def model_row(config: RandomLabelsConfig, fraction: float, noisy: Dataset,
         train_accuracy, test_accuracy = result.train_metric or 0.0, result.test_metric or 0.0
         return {**row_of(result), "model": result.arch.spec(), "label_noise": fraction,
                 "repeat": int(result.model_id.rsplit("-r", 1)[1]), "labels_changed": changed,
+                "n_train": result.observations, "train_accuracy": train_accuracy,
+                "test_accuracy": test_accuracy,
                 "train_error": 1 - train_accuracy, "test_error": 1 - test_accuracy,
                 "chance": chance,
                 "epochs_to_fit": fit_epochs(result.arch, result.seed, noisy, config.train)}

@@ -90,6 +90,7 @@ COLUMNS = (
     Column("model", str, "mlp, ridge or linear-dropout"),
     Column("setting", str, "none, weight-decay, dropout, early-stopping (MLPs)"),
     Column("width", int, "hidden units (MLPs)"),
+    Column("n_train", int, "training rows (= observations)"),
     Column("weight_decay", float), Column("dropout", float, "drop rate"),
     Column("patience", int, "early-stopping patience"),
     Column("ridge", float, "ridge penalty λ (linear)"),
@@ -183,7 +184,8 @@ def linear_fits(data: Dataset, config: RegularizationConfig) -> tuple[
     X, y = data.X_train.astype(float), data.y_train[:, 0].astype(float)
     singular = np.linalg.svd(X, compute_uv=False)
     p, n = X.shape[1], X.shape[0]
-    base = {"params": p, "observations": n, "params_per_observation": p / n, "spec": f"{p}-1"}
+    base = {"params": p, "observations": n, "n_train": n, "params_per_observation": p / n,
+            "spec": f"{p}-1"}
     rows, dropouts = [], []
     for lam in config.ridge:
         beta = ridge_fit(X, y, lam)
@@ -245,6 +247,7 @@ def network_row(setting: str, train: TrainConfig) -> Callable[[ModelResult], dic
 
     def row(result: ModelResult) -> dict[str, Any]:
         return {**row_of(result), "model": "mlp", "setting": setting.split("=")[0],
+                "n_train": result.observations,
                 "width": result.arch.hidden[0], "weight_decay": train.weight_decay,
                 "dropout": train.dropout, "patience": train.patience}
     return row
