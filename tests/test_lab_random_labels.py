@@ -1,13 +1,15 @@
 """Random labels (Zhang et al. 2017) measured: a network that fits pure noise, generalizing
 only when the labels mean something; the label draw fixed once; verdicts both ways."""
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from paramlab.cli import main
-from paramlab.lab.engine import TrainConfig
+from paramlab.lab.data import load_dataset
+from paramlab.lab.engine import MLPArch, TrainConfig, train_models
 from paramlab.lab.experiments import random_labels as rl
 from paramlab.lab.experiments.common import DataConfig
 
@@ -33,6 +35,18 @@ def test_fits_random_labels_but_generalizes_only_on_real_ones(
     assert noise["epochs_to_fit"] is not None and clean["epochs_to_fit"] is not None
     assert noise["epochs_to_fit"] > clean["epochs_to_fit"]  # noise takes longer to memorize
     assert noise["params"] == clean["params"] == 64 * 512 + 512 + 512 * 10 + 10
+
+
+def test_replayed_fit_epoch_is_the_engines() -> None:
+    """The replay follows the engine's trajectory: the engine trained for the replay's epoch
+    fits the labels, one epoch fewer does not."""
+    data = rl.with_labels(load_dataset("digits"), 150, 1.0, seed=0)
+    arch, train = MLPArch(64, (128,), 10), TrainConfig(epochs=300, batch_size=32, lr=3e-3)
+    epoch = rl.fit_epochs(arch, 5, data, train)
+    assert epoch is not None and epoch > 2
+    before, at = (train_models([arch], data, dataclasses.replace(train, epochs=e), [5])[0]
+                  for e in (epoch - 1, epoch))
+    assert before.train_metric < 1.0 and at.train_metric == 1.0
 
 
 def test_label_draw_is_fixed_nested_and_uniform() -> None:
