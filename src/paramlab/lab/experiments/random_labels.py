@@ -375,8 +375,8 @@ EXPERIMENT = Experiment(
     name=NAME,
     help="the same network on true and randomized labels: fits all, generalizes on one",
     description="Train one MLP on labels of which 0–100 % are replaced by random classes "
-    "(drawn once from the seed); training accuracy reaches 100 % on all, test accuracy falls "
-    "to chance, and the epochs needed to fit grow with the noise (Zhang et al. 2017).",
+    "(drawn once from the seed) and measure whether it fits them, how its test accuracy "
+    "falls towards chance, and the first epoch at which it fits each (Zhang et al. 2017).",
     config=RandomLabelsConfig,
     add_options=add_options,
     build_config=build_config,
