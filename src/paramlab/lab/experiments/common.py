@@ -4,6 +4,7 @@ columns of a trained model, and the run loop with resume."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,8 +62,11 @@ def execute(
     *,
     keep_weights: bool,
     progress: Progress | None = None,
+    row: Callable[[ModelResult], dict[str, Any]] | None = None,
 ) -> RunOutcome:
-    """Train what the store does not hold yet; commit each model as it finishes."""
+    """Train what the store does not hold yet; commit each model as it finishes (``row``:
+    an experiment's own row of a result, for columns beyond :data:`MODEL_COLUMNS`)."""
+    make_row = row or row_of
     progress = progress or Progress()
     done = store.finished_ids()
     todo = [p for p in plan if p.model_id not in done]
@@ -75,7 +79,7 @@ def execute(
             if result.test_predictions is not None:
                 arrays["test_predictions"] = result.test_predictions
             store.save_arrays(result.model_id, arrays)
-        store.record(row_of(result), result.history)
+        store.record(make_row(result), result.history)
         progress.model_done(result)
 
     results = []
