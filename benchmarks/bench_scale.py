@@ -9,9 +9,12 @@ after another with every core; on Ray each task gets ``--cpus-per-worker`` cores
 kept); the first tasks of each run include starting the worker processes (importing torch),
 which is part of what a run on Ray costs.
 
-Overhead per task = (wall on Ray with 1 worker − wall in-process) / tasks: the same work done
-one task at a time, so what remains is scheduling, shipping data and results, worker start
-and the loss of intra-op threads. Run: ``python benchmarks/bench_scale.py [--models N]``.
+Overhead per task = (wall on Ray with 1 worker − wall in-process with 1 thread) / tasks: the
+same work done one task at a time on one core, so what remains is scheduling, shipping data
+and results, and starting the worker. (A Ray task runs with OMP_NUM_THREADS = its CPUs, hence
+the one-thread in-process anchor; on a machine whose cores are busy, PyTorch's threads
+contend, which a one-thread run avoids.)
+Run: ``python benchmarks/bench_scale.py [--models N] [--depth D] [--epochs E]``.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import time
 from pathlib import Path
 
 import ray
+import torch
 
 from paramlab.lab import executors
 from paramlab.lab.engine import TrainConfig, group_archs
@@ -62,7 +66,12 @@ def main() -> None:
     print(f"sweep: {ns.models} models, depths 1..{ns.depth}, {ns.epochs} epochs on 2,000 rows × 40 "
           f"→ {tasks} batches (Ray tasks); {os.cpu_count()} CPU cores")
     local = timed_run(cfg, None)
-    print(f"in-process                 {local:7.1f} s   1.00×")
+    print(f"in-process, {torch.get_num_threads()} threads       {local:7.1f} s   1.00×")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    single = timed_run(cfg, None)
+    torch.set_num_threads(threads)
+    print(f"in-process, 1 thread        {single:7.1f} s   {single / local:4.2f}× in-process")
     os.environ.setdefault("RAY_AUTH_MODE", "disabled")
     for workers in (1, 2):
         temp = tempfile.mkdtemp(prefix="ray", dir="/tmp")
@@ -76,7 +85,7 @@ def main() -> None:
         line = (f"Ray, {workers} worker{'s' if workers > 1 else ' '}            {wall:7.1f} s   "
                 f"{wall / local:4.2f}× in-process   (cluster start {startup:.1f} s, not included)")
         if workers == 1:
-            line += f"   overhead per task {(wall - local) / tasks:+.2f} s"
+            line += f"   overhead per task {(wall - single) / tasks:+.2f} s"
         print(line)
 
 
