@@ -4,6 +4,7 @@ missing or unreachable Ray. Two drivers on one folder cooperate through claims; 
 killed with SIGKILL at several random moments in a row, then resumed, holds every model and
 every epoch exactly once."""
 
+import json
 import os
 import random
 import signal
@@ -207,12 +208,15 @@ def assert_exactly_once(out: Path, models: int) -> None:
 
 def test_two_drivers_on_one_folder_cooperate(tmp_path: Path) -> None:
     out = tmp_path / "run"
-    argv = [sys.executable, "-m", "paramlab.cli", *SWEEP, "--models", "12", "--out", str(out)]
-    first = subprocess.Popen(argv, env=env(), stderr=subprocess.PIPE, text=True)
-    second = subprocess.Popen(argv, env=env(), stderr=subprocess.PIPE, text=True)
-    errors = [p.communicate(timeout=300)[1] for p in (first, second)]
-    assert first.returncode == second.returncode == 0, errors
-    assert not any("Traceback" in e or "IntegrityError" in e for e in errors)
+    argv = [sys.executable, "-m", "paramlab.cli", *SWEEP, "--models", "12", "--out", str(out),
+            "--json"]
+    drivers = [subprocess.Popen(argv, env=env(), stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outputs = [d.communicate(timeout=300) for d in drivers]
+    assert [d.returncode for d in drivers] == [0, 0], [err for _, err in outputs]
+    assert not any("Traceback" in err or "IntegrityError" in err for _, err in outputs)
+    trained = [json.loads(stdout)["trained"] for stdout, _ in outputs]
+    assert sum(trained) == 12  # each model trained by exactly one of them
     assert_exactly_once(out, 12)
 
 
