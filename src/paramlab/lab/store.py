@@ -248,15 +248,6 @@ class RunStore:
                 db.executemany("DELETE FROM claims WHERE model_id = ? AND owner = ?",
                                [(m, self.owner) for m in model_ids])
 
-    def held_by_others(self) -> dict[str, int]:
-        """Live owners other than this process and how many unfinished models each holds."""
-        with self.connect() as db:
-            db.execute("BEGIN IMMEDIATE")
-            self._drop_stale_owners(db)
-            return dict(db.execute(
-                "SELECT owner, COUNT(*) FROM claims WHERE owner != ? GROUP BY owner",
-                (self.owner,)).fetchall())
-
     @contextmanager
     def heartbeat(self) -> Iterator[None]:
         """Keep this process's claims alive while the block runs (a daemon thread beats
