@@ -237,16 +237,12 @@ class RunStore:
                            [(m, self.owner) for m in mine])
         return mine
 
-    def release(self, model_ids: Iterable[str] | None = None) -> None:
-        """Give claims back (all of this process's, by default): on exit, or after a batch
-        failed, so the next run trains them."""
+    def release(self) -> None:
+        """Give back this process's claims: at the end of a run however it ends (a failed
+        batch included), so the next run trains what is left."""
         with self.connect() as db:
-            if model_ids is None:
-                db.execute("DELETE FROM claims WHERE owner = ?", (self.owner,))
-                db.execute("DELETE FROM owners WHERE owner = ?", (self.owner,))
-            else:
-                db.executemany("DELETE FROM claims WHERE model_id = ? AND owner = ?",
-                               [(m, self.owner) for m in model_ids])
+            db.execute("DELETE FROM claims WHERE owner = ?", (self.owner,))
+            db.execute("DELETE FROM owners WHERE owner = ?", (self.owner,))
 
     @contextmanager
     def heartbeat(self) -> Iterator[None]:
