@@ -35,12 +35,17 @@ def cluster() -> Iterator[str]:
     """A two-CPU Ray cluster in a short temporary folder (Ray's sockets need a short path);
     its GCS address, for drivers in other processes."""
     temp = tempfile.mkdtemp(prefix="ray", dir="/tmp")
+    saved = os.environ.get("RAY_AUTH_MODE")
     os.environ["RAY_AUTH_MODE"] = "disabled"  # no token written under ~/.ray
     context = ray.init(num_cpus=2, include_dashboard=False, _temp_dir=temp,
                        logging_level="ERROR", log_to_driver=False)
     yield str(context.address_info["gcs_address"])
     ray.shutdown()
     shutil.rmtree(temp, ignore_errors=True)
+    if saved is None:
+        os.environ.pop("RAY_AUTH_MODE", None)
+    else:
+        os.environ["RAY_AUTH_MODE"] = saved
 
 
 def run_json(argv: list[str], capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
