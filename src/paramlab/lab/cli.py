@@ -56,20 +56,26 @@ def run_parser() -> argparse.ArgumentParser:
         sub = experiments.add_parser(experiment.name, help=experiment.help,
                                      description=experiment.description)
         experiment.add_options(sub)
+        if experiment.executors:
+            options.add_executor(sub)
         options.add_output(sub)
     return parser
 
 
 def run_command(argv: Sequence[str]) -> int:
     """Parse ``paramlab run …`` and run the experiment it names."""
+    from paramlab.lab import executors
     from paramlab.lab.console import print_outcome, progress_bar
+    from paramlab.lab.experiments import options
     from paramlab.lab.experiments.base import get
 
     ns = run_parser().parse_args(argv)
     experiment = get(ns.experiment)
     config = experiment.build_config(ns)
     out = ns.out or default_out(experiment.name, config)
-    with progress_bar(ns.quiet or ns.json, experiment.name) as progress:
+    executor = options.executor(ns) if experiment.executors else executors.current()
+    with executors.use(executor), progress_bar(ns.quiet or ns.json,
+                                                experiment.name) as progress:
         outcome = experiment.run(config, out, progress)
     print_outcome(experiment, outcome, ns.json)
     return 0

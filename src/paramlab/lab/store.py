@@ -12,6 +12,16 @@ Exactly-once: a model's row and its epochs are inserted in *one* SQLite transact
 finishes (its weights file is written before, under a temporary name, then renamed), and
 ``model_id`` is the primary key. A run killed with SIGKILL loses only models that had not
 committed; starting the same command again trains exactly those.
+
+Several processes on one folder cooperate instead of colliding: before training a batch, a
+process *claims* its models (table ``claims``, one transaction), and keeps a heartbeat in
+``owners`` while it runs. A model claimed by a live owner is left to it; the claims of an
+owner that is gone (same host and its process no longer exists, or no heartbeat for
+:data:`STALE_SECONDS`) are taken over. So two shells started on one folder split the work,
+and a killed run's claims never block the next one.
+
+Every fault of the folder itself (not writable, a corrupt ``store.sqlite`` or ``config.json``)
+is a :class:`RunFolderError`: one line naming the file and what to do.
 """
 
 from __future__ import annotations
@@ -20,9 +30,12 @@ import csv
 import json
 import os
 import platform
+import socket
 import sqlite3
 import sys
-from collections.abc import Iterator, Sequence
+import threading
+import time
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -39,6 +52,17 @@ CREATE TABLE IF NOT EXISTS epochs (
     PRIMARY KEY (model_id, epoch)
 );
 """
+_CLAIMS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS owners (owner TEXT PRIMARY KEY, host TEXT, pid INTEGER,
+                                   heartbeat REAL);
+CREATE TABLE IF NOT EXISTS claims (model_id TEXT PRIMARY KEY, owner TEXT);
+"""
+STALE_SECONDS = 60.0  # an owner silent this long (another host, or a hung one) is gone
+HEARTBEAT_SECONDS = 5.0
+
+
+class RunFolderError(ParamlabError):
+    """The run folder cannot be used as it is: not writable, or a file in it is corrupt."""
 
 
 def _models_schema(columns: Sequence[Column]) -> str:
@@ -67,11 +91,11 @@ class RunStore:
         A folder that holds a *different* configuration is refused rather than mixed.
         """
         config = json.loads(json.dumps(config))  # compare as it will read back (tuples → lists)
-        path.mkdir(parents=True, exist_ok=True)
+        _make_writable_folder(path)
         store = cls(path, [c.name for c in columns])
         config_path = path / "config.json"
         if config_path.exists():
-            saved = json.loads(config_path.read_text())
+            saved = _read_config(config_path)
             if saved.get("experiment_config") != config:
                 raise ParamlabError(
                     f"{path} holds a run with a different configuration; choose another --out "
@@ -83,7 +107,7 @@ class RunStore:
                  "created": _now()}, indent=2))
             _atomic_write(path / "environment.json", json.dumps(environment(), indent=2))
         with store.connect() as db:
-            db.executescript(_models_schema(columns) + _EPOCHS_SCHEMA)
+            db.executescript(_models_schema(columns) + _EPOCHS_SCHEMA + _CLAIMS_SCHEMA)
         return store
 
     @classmethod
@@ -92,21 +116,49 @@ class RunStore:
         if not (path / "store.sqlite").exists():
             raise DataError(f"{path}: not a paramlab run folder (no store.sqlite); "
                             "make one with `paramlab run sweep --out DIR`")
-        return cls(path)
+        store = cls(path)
+        with store.connect() as db:
+            tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master")}
+        if "models" not in tables:
+            raise RunFolderError(f"{store.db_path} holds no models table: not a paramlab run "
+                                 "store; delete it and run the experiment again")
+        return store
 
     @contextmanager
     def connect(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.db_path, timeout=30)
+        """A connection (WAL, fully synced); a corrupt or unopenable file becomes one
+        :class:`RunFolderError` naming it."""
+        try:
+            db = sqlite3.connect(self.db_path, timeout=30)
+        except sqlite3.OperationalError as exc:
+            raise self._fault(exc) from None
         try:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=FULL")
             yield db
             db.commit()
+        except sqlite3.DatabaseError as exc:
+            if type(exc) is sqlite3.DatabaseError or _unopenable(exc):
+                raise self._fault(exc) from None
+            raise
         finally:
             db.close()
 
+    def _fault(self, exc: sqlite3.Error) -> RunFolderError:
+        if _unopenable(exc):
+            return RunFolderError(f"cannot open {self.db_path} for writing ({exc}); choose "
+                                  "a writable --out")
+        return RunFolderError(f"{self.db_path} is not a readable run store ({exc}); it is "
+                              "corrupt: delete the run folder (or choose another --out) and "
+                              "run the experiment again")
+
     def config(self) -> dict[str, Any]:
-        return json.loads((self.path / "config.json").read_text())["experiment_config"]
+        saved = _read_config(self.path / "config.json")
+        if "experiment_config" not in saved:
+            raise RunFolderError(f"{self.path / 'config.json'} has no 'experiment_config'; "
+                                 "it is not a paramlab run configuration: restore it or "
+                                 "delete the run folder and run again")
+        return dict(saved["experiment_config"])
 
     @property
     def experiment(self) -> str:
@@ -141,19 +193,98 @@ class RunStore:
         with self.connect() as db:
             return {row[0] for row in db.execute("SELECT model_id FROM models")}
 
-    def record(self, row: dict[str, Any], history: list[dict[str, float]]) -> None:
-        """Commit one finished model and its epochs together, or not at all."""
+    def record(self, row: dict[str, Any], history: list[dict[str, float]]) -> bool:
+        """Commit one finished model and its epochs together, or not at all, and drop its
+        claim. A model already recorded (by an owner whose claim was wrongly taken over) is
+        left as it is: False, nothing written."""
         unknown = sorted(set(row) - set(self.columns))
         if unknown:  # a bug in the experiment, not the user's doing: fail loudly
             raise ValueError(f"row has columns the experiment did not declare: {unknown}")
+        key = self.columns[0]
         values = [row.get(column) for column in self.columns] + [_now()]
         with self.connect() as db:
-            db.execute(f"INSERT INTO models VALUES ({', '.join('?' * len(values))})", values)
-            db.executemany(
-                "INSERT INTO epochs VALUES (?, ?, ?, ?, ?)",
-                [(row["model_id"], h["epoch"], h["train_loss"], h["val_loss"], h["test_loss"])
-                 for h in history],
-            )
+            inserted = db.execute(
+                f"INSERT OR IGNORE INTO models VALUES ({', '.join('?' * len(values))})",
+                values).rowcount
+            if inserted:
+                db.executemany(
+                    "INSERT INTO epochs VALUES (?, ?, ?, ?, ?)",
+                    [(row[key], h["epoch"], h["train_loss"], h["val_loss"], h["test_loss"])
+                     for h in history],
+                )
+            db.execute("DELETE FROM claims WHERE model_id = ?", (row[key],))
+        return bool(inserted)
+
+    # --- claims: several processes on one folder
+    @property
+    def owner(self) -> str:
+        """This process, as the claims table names it."""
+        return f"{socket.gethostname()}:{os.getpid()}"
+
+    def claim(self, model_ids: Iterable[str]) -> list[str]:
+        """Claim for this process the given models that nobody has finished and no live
+        owner holds (stale owners' claims are taken over); the ones claimed, in order."""
+        wanted = list(model_ids)
+        with self.connect() as db:
+            db.execute("BEGIN IMMEDIATE")  # one claimer at a time: each model claimed once
+            self._beat(db)
+            self._drop_stale_owners(db)
+            finished = {r[0] for r in db.execute("SELECT model_id FROM models")}
+            held = dict(db.execute("SELECT model_id, owner FROM claims").fetchall())
+            mine = [m for m in wanted
+                    if m not in finished and held.get(m, self.owner) == self.owner]
+            db.executemany("INSERT OR REPLACE INTO claims VALUES (?, ?)",
+                           [(m, self.owner) for m in mine])
+        return mine
+
+    def release(self) -> None:
+        """Give back this process's claims: at the end of a run however it ends (a failed
+        batch included), so the next run trains what is left."""
+        with self.connect() as db:
+            db.execute("DELETE FROM claims WHERE owner = ?", (self.owner,))
+            db.execute("DELETE FROM owners WHERE owner = ?", (self.owner,))
+
+    @contextmanager
+    def heartbeat(self) -> Iterator[None]:
+        """Keep this process's claims alive while the block runs (a daemon thread beats
+        every :data:`HEARTBEAT_SECONDS`); give them back at the end, however it ends."""
+        stop = threading.Event()
+
+        def beat() -> None:
+            while not stop.wait(HEARTBEAT_SECONDS):
+                try:
+                    with self.connect() as db:
+                        self._beat(db)
+                except (sqlite3.Error, RunFolderError):
+                    pass  # busy for 30 s: the next beat comes well before STALE_SECONDS
+
+        thread = threading.Thread(target=beat, name="paramlab-heartbeat", daemon=True)
+        with self.connect() as db:
+            self._beat(db)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join()
+            self.release()
+
+    def _beat(self, db: sqlite3.Connection) -> None:
+        db.execute("INSERT OR REPLACE INTO owners VALUES (?, ?, ?, ?)",
+                   (self.owner, socket.gethostname(), os.getpid(), time.time()))
+
+    def _drop_stale_owners(self, db: sqlite3.Connection) -> None:
+        """Forget owners that are gone, and their claims."""
+        host = socket.gethostname()
+        stale = [owner for owner, owner_host, pid, beat in db.execute(
+                     "SELECT owner, host, pid, heartbeat FROM owners")
+                 if owner != self.owner and (time.time() - beat > STALE_SECONDS
+                                             or (owner_host == host and not _alive(pid)))]
+        held = {r[0] for r in db.execute("SELECT DISTINCT owner FROM claims")}
+        known = {r[0] for r in db.execute("SELECT owner FROM owners")}
+        stale += [owner for owner in held - known if owner != self.owner]
+        db.executemany("DELETE FROM claims WHERE owner = ?", [(o,) for o in stale])
+        db.executemany("DELETE FROM owners WHERE owner = ?", [(o,) for o in stale])
 
     def weights_path(self, model_id: str) -> Path:
         return self.path / "weights" / f"{model_id}.npz"
@@ -222,6 +353,46 @@ def environment() -> dict[str, Any]:
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process with this id exists on this host."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
+
+
+def _unopenable(exc: sqlite3.Error) -> bool:
+    return "unable to open" in str(exc) or "readonly" in str(exc)
+
+
+def _make_writable_folder(path: Path) -> None:
+    """Create the run folder, or say in one line why it cannot be."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / ".paramlab-write-probe"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise RunFolderError(f"cannot write the run folder {path}: {reason} "
+                             f"({exc.filename or path}); choose a writable --out") from None
+
+
+def _read_config(path: Path) -> dict[str, Any]:
+    try:
+        saved = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise RunFolderError(f"{path} is corrupt ({exc}); restore it, or delete the run "
+                             "folder (or choose another --out) to start over") from None
+    if not isinstance(saved, dict):
+        raise RunFolderError(f"{path} is not a paramlab run configuration (expected a JSON "
+                             "object); restore it or delete the run folder and run again")
+    return saved
 
 
 def _atomic_write(path: Path, text: str) -> None:

@@ -94,6 +94,10 @@ class Experiment:
     level (``None``: not part of it); ``earlier`` maps experiment names to the outcomes of
     the experiments already run by the demo, in registry order. ``example`` is a tiny
     command line (after ``paramlab run NAME``) that the contract test runs.
+
+    ``executors``: the experiment trains its models through ``common.execute``, so the CLI
+    offers ``--executor local|ray`` (and its options) for it; set False for an experiment
+    that fits in closed form or trains otherwise.
     """
 
     name: str
@@ -110,6 +114,7 @@ class Experiment:
     demo: Callable[[DemoLevel, dict[str, RunOutcome]], Any | None] = (
         lambda level, earlier: None)
     example: tuple[str, ...] = ()
+    executors: bool = True
 
     def column_names(self) -> list[str]:
         return [c.name for c in self.columns]

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from paramlab.lab import executors
 from paramlab.lab.data import Dataset, load_dataset
-from paramlab.lab.engine import MLPArch, ModelResult, TrainConfig, train_models
+from paramlab.lab.engine import MLPArch, ModelResult, TrainConfig
 from paramlab.lab.experiments.base import Column, Progress, RunOutcome
 from paramlab.lab.store import RunStore
 
@@ -63,9 +64,14 @@ def execute(
     keep_weights: bool,
     progress: Progress | None = None,
     row: Callable[[ModelResult], dict[str, Any]] | None = None,
+    executor: executors.Executor | None = None,
 ) -> RunOutcome:
     """Train what the store does not hold yet; commit each model as it finishes (``row``:
-    an experiment's own row of a result, for columns beyond :data:`MODEL_COLUMNS`)."""
+    an experiment's own row of a result, for columns beyond :data:`MODEL_COLUMNS`).
+
+    The models are trained by ``executor`` (default: the one the CLI installed with
+    ``--executor``, else in this process), in the engine's groups; other processes working
+    on the same folder at the same time take their share instead of colliding."""
     make_row = row or row_of
     progress = progress or Progress()
     done = store.finished_ids()
@@ -82,17 +88,15 @@ def execute(
         store.record(make_row(result), result.history)
         progress.model_done(result)
 
-    results = []
-    if todo:
-        results = train_models(
-            [p.arch for p in todo], data, train, [p.seed for p in todo],
-            model_ids=[p.model_id for p in todo], keep_weights=keep_weights,
-            on_epoch=lambda epoch, metrics: progress.epoch(epoch, len(metrics)),
-            on_model_done=finished,
-        )
+    trained = executors.run_plan(
+        todo, data, train, store, executor or executors.current(), keep_weights=keep_weights,
+        on_model_done=finished, on_epoch=lambda epoch, metrics: progress.epoch(epoch,
+                                                                               len(metrics)))
+    order = {p.model_id: i for i, p in enumerate(plan)}
+    trained.sort(key=lambda r: order[r.model_id])
     store.write_csv()
-    return RunOutcome(store, len(todo), len(plan) - len(todo), time.perf_counter() - start,
-                      data, results)
+    return RunOutcome(store, len(trained), len(plan) - len(trained),
+                      time.perf_counter() - start, data, trained)
 
 
 def row_of(result: ModelResult) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from paramlab.lab.engine import TrainConfig
+    from paramlab.lab.executors import Executor
     from paramlab.lab.experiments.common import DataConfig
 
 TRAINING_DEFAULTS: dict[str, Any] = {
@@ -76,6 +77,28 @@ def add_output(p: argparse.ArgumentParser) -> None:
                      "configuration; the same command again resumes it)")
     out.add_argument("--quiet", action="store_true", help="no progress bar")
     out.add_argument("--json", action="store_true", help="print results as JSON")
+
+
+def add_executor(p: argparse.ArgumentParser) -> None:
+    """Where the models train; not part of the configuration (a run started on Ray
+    resumes in-process, in the same folder, and the other way round)."""
+    where = p.add_argument_group("executor")
+    where.add_argument("--executor", choices=["local", "ray"], default="local",
+                       help="local: in this process (default); ray: batches of models as "
+                       "Ray tasks (pip install 'paramlab[ray]')")
+    where.add_argument("--address", help="Ray cluster: auto (the one `ray start --head` "
+                       "made), HOST:PORT or ray://HOST:PORT (default: start a local one)")
+    where.add_argument("--cpus-per-worker", type=float, help="CPUs per Ray task (default 1)")
+    where.add_argument("--gpus-per-worker", type=float, help="GPUs per Ray task (default 0; "
+                       "with --device cuda)")
+
+
+def executor(ns: argparse.Namespace) -> Executor:
+    from paramlab.lab import executors
+
+    return executors.make(ns.executor, address=ns.address,
+                          cpus_per_worker=ns.cpus_per_worker,
+                          gpus_per_worker=ns.gpus_per_worker)
 
 
 def data_config(ns: argparse.Namespace) -> DataConfig:

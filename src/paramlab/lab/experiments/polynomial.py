@@ -414,4 +414,5 @@ EXPERIMENT = Experiment(
     display=DISPLAY,
     demo=demo_config,
     example=("--steps", "2000"),
+    executors=False,  # closed-form fits: nothing to send to workers
 )
