@@ -232,7 +232,8 @@ def test_sigkill_at_random_moments_then_resume(tmp_path: Path) -> None:
         deadline = time.time() + 240
         while process.poll() is None and committed(out) == before and time.time() < deadline:
             time.sleep(0.01)
-        time.sleep(moments.uniform(0.0, 0.6))  # somewhere in training, claiming or recording
+        # just after this round's first commit: amid recording a group or claiming the next
+        time.sleep(moments.uniform(0.0, 0.05))
         if process.poll() is None:
             process.send_signal(signal.SIGKILL)
             kills += 1
