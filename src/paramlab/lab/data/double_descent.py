@@ -5,6 +5,7 @@ for closed-form fits. Everything is generated locally and deterministic from a s
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -77,6 +78,22 @@ def mnist1d_paper(seed: int) -> Dataset:
     """MNIST-1D as its paper trains on it: ``make_dataset``'s own 4,000 training and 1,000
     test signals (not the lab's 70/15/15 split), standardized with training statistics.
     Validation is the test set: the study selects nothing on it."""
+    raw = _mnist1d_raw(seed)
+    X, X_test = raw["x"].astype(np.float32), raw["x_test"].astype(np.float32)
+    mean, std = X.mean(axis=0), X.std(axis=0)
+    std[std == 0] = 1.0
+    X, X_test = (X - mean) / std, (X_test - mean) / std
+    y, y_test = np.asarray(raw["y"], np.int64), np.asarray(raw["y_test"], np.int64)
+    return Dataset("mnist1d", "classification", X, y, X_test, y_test, X_test, y_test,
+                   int(y.max()) + 1, [f"x{i}" for i in range(X.shape[1])],
+                   f"MNIST-1D (Greydanus 2020), the paper's split: {len(y):,} training and "
+                   f"{len(y_test):,} test signals of {X.shape[1]} points, 10 classes")
+
+
+@functools.lru_cache(maxsize=2)
+def _mnist1d_raw(seed: int) -> dict[str, np.ndarray]:
+    """``make_dataset``'s arrays, made once per process and seed (it takes seconds; callers
+    copy what they change)."""
     from paramlab.errors import require
 
     require("mnist1d", "lab")
@@ -89,15 +106,7 @@ def mnist1d_paper(seed: int) -> Dataset:
         raw = make_dataset(args)
     finally:
         np.random.set_state(state)
-    X, X_test = raw["x"].astype(np.float32), raw["x_test"].astype(np.float32)
-    mean, std = X.mean(axis=0), X.std(axis=0)
-    std[std == 0] = 1.0
-    X, X_test = (X - mean) / std, (X_test - mean) / std
-    y, y_test = np.asarray(raw["y"], np.int64), np.asarray(raw["y_test"], np.int64)
-    return Dataset("mnist1d", "classification", X, y, X_test, y_test, X_test, y_test,
-                   int(y.max()) + 1, [f"x{i}" for i in range(X.shape[1])],
-                   f"MNIST-1D (Greydanus 2020), the paper's split: {len(y):,} training and "
-                   f"{len(y_test):,} test signals of {X.shape[1]} points, 10 classes")
+    return {key: np.asarray(raw[key]) for key in ("x", "y", "x_test", "y_test")}
 
 
 def with_label_noise(data: Dataset, fraction: float, seed: int, n_train: int | None = None

@@ -109,7 +109,7 @@ def width_analysis(rows: list[dict[str, Any]], config: dict[str, Any]) -> dict[s
     """Where the test error peaks, and (mlp) where training error first reaches zero."""
     curve = width_curve(rows)
     metric = "test_error" if curve[0]["test_error"] is not None else "test_loss"
-    peak_index = max(range(len(curve)), key=lambda i: curve[i][metric])
+    peak_index = _most_prominent_peak([pt[metric] for pt in curve])
     peak = curve[peak_index]
     left = min((pt[metric] for pt in curve[:peak_index]), default=None)
     right = min((pt[metric] for pt in curve[peak_index + 1:]), default=None)
@@ -133,6 +133,20 @@ def width_analysis(rows: list[dict[str, Any]], config: dict[str, Any]) -> dict[s
         "peak_near_threshold": ratio is not None and 1 / factor <= ratio <= factor,
         "prominent": prominent,
     }
+
+
+def _most_prominent_peak(values: list[float]) -> int:
+    """The inner point standing highest above the lowest value on *each* side of it (the
+    smaller of its two heights); the largest value when no inner point stands above both.
+    Narrow networks underfit, so the deep double-descent peak is a local, not a global,
+    maximum of test error."""
+    def height(i: int) -> float:
+        return min(values[i] - min(values[:i]), values[i] - min(values[i + 1:]))
+
+    inner = [i for i in range(1, len(values) - 1) if height(i) > 0]
+    if inner:
+        return max(inner, key=height)
+    return max(range(len(values)), key=lambda i: values[i])
 
 
 def _prominence(config: dict[str, Any], metric: str, side: float) -> float:
