@@ -6,11 +6,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from paramlab.lab.data.double_descent import mnist1d_paper, with_label_noise
 from paramlab.lab.experiments import dd_report
 from paramlab.lab.experiments.common import DataConfig
-from paramlab.lab.experiments.double_descent import DoubleDescentConfig, parse_counts, run
+from paramlab.lab.experiments.double_descent import (
+    DoubleDescentConfig,
+    parse_counts,
+    run,
+    small_mlp_config,
+)
 
 
 @pytest.mark.parametrize(("data", "kind"), [("digits", "relu"), ("digits", "fourier"),
@@ -29,6 +35,24 @@ def test_random_features_peak_where_features_reach_training_rows(
     wide = analysis["curve"][-1]
     assert wide["train_loss"] < 1e-12  # min-norm with N ≫ n interpolates
     assert wide[analysis["metric"]] < 0.5 * peak[analysis["metric"]]  # and descends again
+
+
+def test_mlp_width_sweep_with_label_noise_peaks_near_its_interpolation_threshold(
+        tmp_path: Path) -> None:
+    """Deep double descent on MNIST-1D (Greydanus & Kobak's figure, at CI size: the study's
+    smallest setting that shows it — see ``small_mlp_config``)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # these small models gain nothing from a second thread, and on a
+    try:  # shared machine a spinning one makes the sweep several times slower
+        analysis = run(small_mlp_config(), tmp_path).analysis
+    finally:
+        torch.set_num_threads(threads)
+    assert analysis is not None
+    threshold, peak = analysis["threshold"], analysis["peak"]
+    assert threshold is not None, analysis["curve"]  # the widest networks fit every label
+    assert threshold / 2 <= peak["width"] <= 2 * threshold, analysis["curve"]
+    assert peak["test_error"] - analysis["left_min"] >= 0.03, analysis["curve"]
+    assert peak["test_error"] - analysis["right_min"] >= 0.03, analysis["curve"]
 
 
 def test_label_noise_is_drawn_once_and_touches_training_labels_only() -> None:

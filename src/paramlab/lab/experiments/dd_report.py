@@ -399,7 +399,8 @@ def width_figure(a: dict[str, Any], path: Path) -> Path:
     ax.set_xscale("log")
     if not classes:
         ax.set_yscale("log")
-    ax.set_xlabel("hidden width" if a["model"] == "mlp" else "random features N (log scale)")
+    ax.set_xlabel("hidden width of both layers (log scale)" if a["model"] == "mlp"
+                  else "random features N (log scale)")
     ax.set_ylabel("error (%)" if classes else "squared loss (log scale)")
     ax.set_title(f"Double descent: {a['model']} on {a['data']}")
     ax.legend(fontsize=8)
