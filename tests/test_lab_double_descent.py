@@ -185,3 +185,24 @@ def test_config_round_trips_with_its_resolved_defaults() -> None:
     assert config.n_train == (4000,) and config.data.data == "mnist1d"
     assert json.loads(json.dumps(dataclasses.asdict(config)))["widths"][0] == 2
     assert math.isclose(resolved(DoubleDescentConfig()).noise_std, 0.5)
+
+
+def test_full_demo_runs_each_study_into_its_own_folder(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from paramlab.lab import demo
+    from paramlab.lab.experiments import double_descent
+
+    full = double_descent.demo_config("full", {})
+    assert isinstance(full, list)
+    assert [c.model for c in full] == ["linear", "random-features", "mlp"]
+    assert isinstance(double_descent.demo_config("quick", {}), DoubleDescentConfig)
+    tiny = [DoubleDescentConfig(repeats=2, n_train=(20,), features=parse_counts("4..60:8", "")),
+            DoubleDescentConfig(model="random-features", repeats=1, n_train=(50,),
+                                features=parse_counts("10..200:9", ""))]
+    experiment = dataclasses.replace(double_descent.EXPERIMENT,
+                                     demo=lambda level, earlier: tiny)
+    monkeypatch.setattr(demo, "registry", lambda: [experiment])
+    page = demo.demo(tmp_path, level="full", quiet=True).read_text()
+    assert {p.name for p in tmp_path.iterdir()} >= {"double-descent", "double-descent-2"}
+    assert page.count('src="data:image/png;base64,') == 2
+    assert "Double descent: random features on digits" in page
