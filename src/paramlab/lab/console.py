@@ -55,6 +55,9 @@ class progress_bar:
             self.bar.__exit__(kind, error, trace)
 
 
+MAX_TABLE_ROWS = 60
+
+
 def print_outcome(experiment: Experiment, outcome: RunOutcome, as_json: bool) -> None:
     """The run's rows as a table (or one JSON object), then the experiment's own lines."""
     rows = outcome.store.rows()
@@ -75,10 +78,15 @@ def print_outcome(experiment: Experiment, outcome: RunOutcome, as_json: bool) ->
     for column in columns:
         table.add_column(_HEADERS.get(column, column.replace("_", " ")),
                          justify="right" if _numeric(rows, column) else "left")
-    for row in sorted(rows, key=lambda r: r.get("params") or 0):
+    ordered = sorted(rows, key=lambda r: r.get("params") or 0)
+    step = -(-len(ordered) // MAX_TABLE_ROWS)  # closed-form sweeps fit thousands of points
+    for row in ordered[::step]:
         table.add_row(*(_format(row.get(c)) for c in columns))
     console = Console()
     console.print(table)
+    if step > 1:
+        console.print(f"(every {step}th of {len(rows):,} rows shown; all are in "
+                      f"{outcome.store.path / 'results.csv'})")
     for line in outcome.summary:
         console.print(line)
     console.print(f"trained {outcome.trained}, resumed past {outcome.skipped}, "

@@ -25,11 +25,15 @@ def demo(out: Path, *, level: DemoLevel = "default", quiet: bool = False,
         config = experiment.demo(level, done)
         if config is None:
             continue
-        train = getattr(config, "train", None)
-        if train is not None and hasattr(train, "device"):
-            train.device = device
-        with progress_bar(quiet, f"demo: {experiment.name}") as progress:
-            done[experiment.name] = experiment.run(config, out / experiment.name, progress)
-        if not quiet:
-            print_outcome(experiment, done[experiment.name], as_json=False)
+        # an experiment may ask for several runs (a list of configs): NAME, NAME-2, …
+        for index, one in enumerate(config if isinstance(config, list) else [config]):
+            train = getattr(one, "train", None)
+            if train is not None and hasattr(train, "device"):
+                train.device = device
+            folder = experiment.name if index == 0 else f"{experiment.name}-{index + 1}"
+            with progress_bar(quiet, f"demo: {folder}") as progress:
+                outcome = experiment.run(one, out / folder, progress)
+            done.setdefault(experiment.name, outcome)
+            if not quiet:
+                print_outcome(experiment, outcome, as_json=False)
     return build_report(out)

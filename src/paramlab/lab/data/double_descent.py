@@ -1,0 +1,133 @@
+"""Data for the double-descent study: isotropic Gaussian designs (the setting of the linear
+theory), the MNIST-1D split of its paper, training-label noise, and fixed train/test arrays
+for closed-form fits. Everything is generated locally and deterministic from a seed.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+
+from paramlab.errors import DataError
+from paramlab.lab.data import Dataset, load_dataset
+
+MNIST1D_TRAIN_ROWS = 4_000  # the MNIST-1D paper's training set (5,000 signals, 80 % train)
+
+
+@dataclass
+class GaussianDraw:
+    """One draw of the linear model: X with i.i.d. N(0, 1) entries, a direction g ~ N(0, I)
+    for β (β = r·g/‖g‖ is uniform on the sphere of radius r, independent of X), and
+    ``noise_draws`` independent standard normal noise vectors ε (scaled by σ where used):
+    each is a separate training target for the same X, fitted at the cost of one more
+    right-hand side."""
+
+    X: np.ndarray  # (rows, cols)
+    direction: np.ndarray  # (cols,)
+    noise: np.ndarray  # (rows, noise_draws)
+
+
+def gaussian_draw(rows: int, cols: int, seed: int, repeat: int, noise_draws: int = 1
+                  ) -> GaussianDraw:
+    """The draw of one repeat; the same (seed, repeat) always gives the same arrays."""
+    rng = np.random.default_rng([seed, repeat])
+    return GaussianDraw(rng.standard_normal((rows, cols)), rng.standard_normal(cols),
+                        rng.standard_normal((rows, noise_draws)))
+
+
+@dataclass
+class Arrays:
+    """Fixed training and test arrays for a closed-form fit (nothing is tuned on the test
+    rows, so the validation split joins them); y as one-hot rows for classes."""
+
+    name: str
+    task: str
+    X_train: np.ndarray
+    y_train: np.ndarray  # (n, outputs) float64: targets, or one-hot classes
+    labels_train: np.ndarray | None  # int classes, for classification
+    X_test: np.ndarray
+    y_test: np.ndarray
+    labels_test: np.ndarray | None
+    description: str
+
+
+def fit_arrays(name: str, seed: int, n_train: int, noise: float | None = None) -> Arrays:
+    """The first ``n_train`` training rows of a built-in data set and all its held-out rows,
+    in float64. MNIST-1D uses its paper's 4,000/1,000 split."""
+    data = mnist1d_paper(seed) if name == "mnist1d" else load_dataset(name, seed=seed,
+                                                                      noise=noise)
+    X_test = np.concatenate([data.X_val, data.X_test]).astype(np.float64)
+    y_test = np.concatenate([data.y_val, data.y_test])
+    available = data.observations
+    if not 1 <= n_train <= available:
+        raise DataError(f"{name}: --n-train must be between 1 and the {available:,} training "
+                        f"rows it has; received {n_train:,}")
+    X_train = data.X_train[:n_train].astype(np.float64)
+    y_train = data.y_train[:n_train]
+    if data.task == "classification":
+        eye = np.eye(data.n_outputs)
+        return Arrays(data.name, data.task, X_train, eye[y_train], y_train, X_test,
+                      eye[y_test], y_test, data.description)
+    return Arrays(data.name, data.task, X_train, y_train.astype(np.float64), None, X_test,
+                  y_test.astype(np.float64), None, data.description)
+
+
+def mnist1d_paper(seed: int) -> Dataset:
+    """MNIST-1D as its paper trains on it: ``make_dataset``'s own 4,000 training and 1,000
+    test signals (not the lab's 70/15/15 split), standardized with training statistics.
+    Validation is the test set: the study selects nothing on it."""
+    raw = _mnist1d_raw(seed)
+    X, X_test = raw["x"].astype(np.float32), raw["x_test"].astype(np.float32)
+    mean, std = X.mean(axis=0), X.std(axis=0)
+    std[std == 0] = 1.0
+    X, X_test = (X - mean) / std, (X_test - mean) / std
+    y, y_test = np.asarray(raw["y"], np.int64), np.asarray(raw["y_test"], np.int64)
+    return Dataset("mnist1d", "classification", X, y, X_test, y_test, X_test, y_test,
+                   int(y.max()) + 1, [f"x{i}" for i in range(X.shape[1])],
+                   f"MNIST-1D (Greydanus 2020), the paper's split: {len(y):,} training and "
+                   f"{len(y_test):,} test signals of {X.shape[1]} points, 10 classes")
+
+
+@functools.lru_cache(maxsize=2)
+def _mnist1d_raw(seed: int) -> dict[str, np.ndarray]:
+    """``make_dataset``'s arrays, made once per process and seed (it takes seconds; callers
+    copy what they change)."""
+    from paramlab.errors import require
+
+    require("mnist1d", "lab")
+    from mnist1d.data import get_dataset_args, make_dataset  # type: ignore[import-untyped]
+
+    state = np.random.get_state()  # make_dataset seeds numpy's global generator
+    try:
+        args = get_dataset_args()
+        args.seed = seed if seed else args.seed
+        raw = make_dataset(args)
+    finally:
+        np.random.set_state(state)
+    return {key: np.asarray(raw[key]) for key in ("x", "y", "x_test", "y_test")}
+
+
+def with_label_noise(data: Dataset, fraction: float, seed: int, n_train: int | None = None
+                     ) -> tuple[Dataset, int]:
+    """The data set with a share ``fraction`` of its *training* labels replaced by a
+    different class, drawn uniformly (so exactly that share is wrong); validation and test
+    labels stay clean. Drawn once from ``seed``: the same for every width of a sweep.
+    ``n_train`` keeps only the first rows of the training split. Returns (data, flipped)."""
+    if data.task != "classification":
+        raise DataError(f"{data.name}: label noise needs a classification data set")
+    n = data.observations if n_train is None else n_train
+    if not 1 <= n <= data.observations:
+        raise DataError(f"{data.name}: --n-train must be between 1 and the "
+                        f"{data.observations:,} training rows it has; received {n:,}")
+    rng = np.random.default_rng([seed, 15])
+    y = data.y_train[:n].copy()
+    flipped = round(fraction * n)
+    rows = rng.permutation(n)[:flipped]
+    classes = data.n_outputs
+    y[rows] = (y[rows] + rng.integers(1, classes, size=flipped)) % classes
+    noisy = Dataset(data.name, data.task, data.X_train[:n], y, data.X_val, data.y_val,
+                    data.X_test, data.y_test, data.n_classes, data.feature_names,
+                    data.description)
+    return noisy, flipped

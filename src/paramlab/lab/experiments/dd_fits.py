@@ -1,0 +1,116 @@
+"""Closed-form fits for the double-descent study: minimum-norm (or ridge) least squares on
+nested prefixes of one design matrix, and random-feature maps.
+
+Why prefixes. A sweep fits the same kind of model at a hundred sizes. Drawing the largest
+design once and fitting its first k columns (more parameters, the model-wise sweep) or its
+first k rows (more samples, the sample-wise sweep) gives each size an honest, independent
+draw of the right distribution, and lets one Gram matrix serve every size:
+
+* on the *near* side of the threshold the small Gram of size k is a leading block of one
+  Gram matrix computed once (XᵀX for k ≤ n columns; XXᵀ for k ≤ p rows);
+* on the *far* side it is a running sum that grows by the new columns (or rows) only.
+
+Each size then costs one Cholesky of at most min(n, p)² entries instead of a fresh SVD of
+the whole n × k block. The solution is the exact minimum-norm one, X⁺y, written in whichever
+of its two equal forms is smaller: (XᵀX + sI)⁻¹Xᵀy or Xᵀ(XXᵀ + sI)⁻¹y, with s = 0 for
+least squares (no hidden ridge: a singular Gram falls back to an SVD pseudo-inverse, never to
+a jitter) and s = n·λ for ridge.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
+
+import numpy as np
+import scipy.linalg  # type: ignore[import-untyped]
+
+Targets = Callable[[int], np.ndarray]  # size k -> the targets of the first k (or all) rows
+
+
+def prefix_fits(X: np.ndarray, sizes: Sequence[int], targets: Targets,
+                ridge: Callable[[int], float], along: str = "features",
+                ) -> Iterator[tuple[int, np.ndarray]]:
+    """For each k in ``sizes`` (ascending): the ridge/min-norm coefficients fitted on the
+    first k columns (``along="features"``) or the first k rows (``along="samples"``) of X.
+
+    ``targets(k)`` gives the training targets of that fit (n rows, or k rows when rows are
+    swept; one column or several); ``ridge(k)`` the penalty λ of the (1/n)-scaled objective
+    (0: minimum norm). Yields (k, β̂) with β̂ of shape (k or p, targets' columns…).
+    """
+    if list(sizes) != sorted(sizes):
+        raise ValueError("sizes must be ascending")
+    by_samples = along == "samples"
+    A = X.T if by_samples else X  # sizes are always column prefixes of A
+    other = A.shape[0]
+    near = [k for k in sizes if k <= other]
+    fixed = A[:, :near[-1]].T @ A[:, :near[-1]] if near else None
+    running = np.zeros((other, other))
+    summed = 0
+    for k in sizes:
+        A_k = A[:, :k]
+        y = targets(k)
+        rows = k if by_samples else X.shape[0]
+        shift = ridge(k) * rows
+        if k <= other:
+            assert fixed is not None
+            gram = fixed[:k, :k]
+            # features: gram = XₖᵀXₖ (primal); samples: gram = XₖXₖᵀ (dual)
+            beta = A_k @ _solve(gram, y, shift) if by_samples else _solve(gram, A_k.T @ y,
+                                                                          shift)
+        else:
+            running += A[:, summed:k] @ A[:, summed:k].T
+            summed = k
+            # features: running = XₖXₖᵀ (dual); samples: running = XₖᵀXₖ (primal)
+            beta = _solve(running, A_k @ y, shift) if by_samples else A_k.T @ _solve(
+                running, y, shift)
+        yield k, beta
+
+
+def one_blas_thread() -> AbstractContextManager[object]:
+    """BLAS on one thread while fitting: these matrices (≤ a few thousand on a side) gain
+    nothing from threads, and on a busy machine (or next to PyTorch's own thread pool)
+    OpenBLAS threads spin and make a 200 × 200 Cholesky a hundred times slower."""
+    from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
+
+    return threadpool_limits(limits=1, user_api="blas")
+
+
+def _solve(gram: np.ndarray, rhs: np.ndarray, shift: float) -> np.ndarray:
+    """(G + shift·I)⁻¹ rhs for a positive semi-definite G; the pseudo-inverse when G is
+    singular and shift = 0 (pinv(XᵀX)Xᵀy = X⁺y = Xᵀpinv(XXᵀ)y)."""
+    matrix = gram
+    if shift:
+        matrix = gram.copy()
+        matrix.flat[:: gram.shape[0] + 1] += shift
+    try:
+        factor = scipy.linalg.cho_factor(matrix, lower=True, check_finite=False)
+    except np.linalg.LinAlgError:
+        return np.linalg.lstsq(matrix, rhs, rcond=None)[0]
+    return scipy.linalg.cho_solve(factor, rhs, check_finite=False)
+
+
+# ------------------------------------------------------------------ random features
+
+
+def random_feature_map(kind: str, n_inputs: int, n_features: int,
+                       rng: np.random.Generator) -> Callable[[np.ndarray], np.ndarray]:
+    """x ↦ φ(x) ∈ R^N with a fixed random first layer, the model of Rahimi & Recht (2007)
+    and of Belkin et al.'s double-descent figures (arXiv 1812.11118):
+
+    * ``relu``: φ(x) = max(0, Wx/√d) with W Gaussian (a two-layer ReLU network whose first
+      layer is frozen at initialization; Mei & Montanari 2019);
+    * ``fourier``: φ(x) = √2·cos(Wx/√d·s + b), b ~ U[0, 2π) (random Fourier features of a
+      Gaussian kernel with bandwidth ~ √d/s; s = 1 here since inputs are standardized).
+
+    Columns are independent, so the first k columns of φ are a k-feature model of the same
+    family: one map serves every width of the sweep.
+    """
+    W = rng.standard_normal((n_inputs, n_features)) / math.sqrt(n_inputs)
+    if kind == "relu":
+        return lambda x: np.maximum(x @ W, 0.0)
+    if kind == "fourier":
+        b = rng.uniform(0.0, 2 * math.pi, n_features)
+        return lambda x: math.sqrt(2.0) * np.cos(x @ W + b)
+    raise ValueError(f"unknown random-feature kind {kind!r}")

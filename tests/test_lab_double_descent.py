@@ -1,0 +1,208 @@
+"""Double descent, linear model: the measurement against the theory it must match.
+
+The closed forms are checked against random-matrix facts computed independently here
+(eigenvalues of a large Wishart matrix, NumPy's pseudo-inverse), the measured risks against
+the exact finite-n formula and the optimal-ridge closed form, and the verdict sentences
+both ways with hand-made numbers.
+"""
+
+import dataclasses
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from paramlab.cli import main
+from paramlab.lab.experiments import dd_report, dd_theory
+from paramlab.lab.experiments.dd_fits import one_blas_thread, prefix_fits
+from paramlab.lab.experiments.double_descent import (
+    DoubleDescentConfig,
+    parse_counts,
+    resolved,
+    run,
+)
+from paramlab.lab.store import RunStore
+
+
+@pytest.mark.parametrize("gamma", [0.5, 2.0])
+def test_marchenko_pastur_stieltjes_matches_a_large_wishart_spectrum(gamma: float) -> None:
+    n = 400
+    p = round(gamma * n)
+    X = np.random.default_rng(1).standard_normal((n, p))
+    with one_blas_thread():
+        small = np.linalg.eigvalsh(X @ X.T / n if p > n else X.T @ X / n)
+    spectrum = np.concatenate([small, np.zeros(max(0, p - n))])  # XᵀX/n is p × p
+    for lam in (0.1, 1.0):
+        m, dm = dd_theory.mp_stieltjes(gamma, lam)
+        assert m == pytest.approx(np.mean(1 / (spectrum + lam)), rel=0.02)
+        assert dm == pytest.approx(np.mean(1 / (spectrum + lam) ** 2), rel=0.03)
+
+
+def test_ridge_limit_reduces_to_min_norm_and_is_minimized_at_lambda_star() -> None:
+    for gamma in (0.3, 0.8, 1.5, 4.0):
+        tiny = dd_theory.asymptotic_ridge_risk(gamma, 1e-7, 1.0, 0.25)
+        assert tiny == pytest.approx(dd_theory.asymptotic_min_norm_risk(gamma, 1.0, 0.25),
+                                     rel=1e-3)
+        star = dd_theory.optimal_ridge_penalty(gamma, 1.0, 0.25)
+        best = dd_theory.optimal_ridge_risk(gamma, 1.0, 0.25)
+        assert best == pytest.approx(dd_theory.asymptotic_ridge_risk(gamma, star, 1.0, 0.25))
+        for other in (star / 3, star * 3):
+            assert dd_theory.asymptotic_ridge_risk(gamma, other, 1.0, 0.25) > best
+
+
+def test_prefix_fits_are_the_pseudo_inverse_and_the_ridge_solution() -> None:
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((30, 90)), rng.standard_normal(30)
+    sizes = [3, 29, 30, 31, 90]
+    for k, fit in prefix_fits(X, sizes, lambda k: y, lambda k: 0.0):
+        assert np.allclose(fit, np.linalg.pinv(X[:, :k]) @ y, rtol=1e-7, atol=1e-9)
+    for k, fit in prefix_fits(X, sizes, lambda k: y, lambda k: 0.1):
+        X_k = X[:, :k]
+        assert np.allclose(fit, np.linalg.solve(X_k.T @ X_k + 30 * 0.1 * np.eye(k), X_k.T @ y))
+    tall, targets = rng.standard_normal((90, 30)), rng.standard_normal(90)
+    for k, fit in prefix_fits(tall, sizes, lambda k: targets[:k], lambda k: 0.0, "samples"):
+        assert np.allclose(fit, np.linalg.pinv(tall[:k]) @ targets[:k], rtol=1e-7, atol=1e-9)
+
+
+def _curve(config: DoubleDescentConfig, out: Path) -> dict:
+    outcome = run(config, out)
+    assert outcome.analysis is not None
+    return outcome.analysis
+
+
+def _check_against_theory(analysis: dict) -> None:
+    curve = analysis["curve"]
+    away = [pt for pt in curve if abs(pt["gamma"] - 1) > 0.25]
+    assert len(away) > 60
+    for pt in away:  # the exact finite-n expected risk, at every point away from the peak
+        assert pt["risk"] == pytest.approx(pt["theory"], rel=0.10), pt
+    peak = max(curve, key=lambda pt: pt["risk"])
+    assert peak["p"] == peak["n"]
+    for pt in curve:  # optimally tuned ridge: its closed form, everywhere, and no peak
+        assert pt["tuned"] == pytest.approx(pt["tuned_theory"], rel=0.10), pt
+    tuned = [pt["tuned"] for pt in curve]
+    assert max(tuned[1:-1]) <= max(tuned[0], tuned[-1]) * 1.02
+    assert not analysis["tuned_has_peak"] and analysis["peak_at_threshold"]
+
+
+def test_model_wise_min_norm_risk_follows_the_exact_formula(tmp_path: Path) -> None:
+    analysis = _curve(DoubleDescentConfig(), tmp_path)  # n = 200, p = 20 … 2,000, 20 draws
+    _check_against_theory(analysis)
+    rows = RunStore.open(tmp_path).rows()
+    assert len(rows) == 101 * 20
+    over = [r for r in rows if r["features"] > r["n_train"]]
+    assert max(r["train_loss"] for r in over) < 1e-20  # interpolates: p > n fits exactly
+
+
+def test_sample_wise_sweep_shows_more_data_hurting(tmp_path: Path) -> None:
+    config = DoubleDescentConfig(sweep="samples", features=(100,), repeats=12)
+    analysis = _curve(config, tmp_path)  # p = 100, n = 10 … 1,000
+    _check_against_theory(analysis)
+    by_n = sorted(analysis["curve"], key=lambda pt: pt["n"])
+    at_half = next(pt for pt in by_n if pt["n"] >= 50)
+    assert at_half["risk"] < next(pt for pt in by_n if pt["n"] >= 90)["risk"]
+
+
+def test_ridge_flattens_the_peak_and_follows_its_limit(tmp_path: Path) -> None:
+    config = DoubleDescentConfig(ridge=0.05, repeats=6, features=parse_counts(
+        "40..1000:30", ""), n_train=(200,))
+    analysis = _curve(config, tmp_path)
+    for pt in analysis["curve"]:
+        assert pt["theory"] is None  # the finite-n formula is for min-norm only
+        assert pt["risk"] == pytest.approx(pt["asymptotic"], rel=0.10), pt
+    assert max(pt["risk"] for pt in analysis["curve"]) < 2.0
+
+
+def test_counts_lists_and_ranges() -> None:
+    assert parse_counts("2,4,8", "--widths") == (2, 4, 8)
+    widths = parse_counts("2..300:19", "--widths")
+    assert widths[0] == 2 and widths[-1] == 300 and len(widths) == 19
+    assert 200 in resolved(DoubleDescentConfig()).features  # lands on p = n exactly
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--ridge", "-1"], "--ridge must be a number ≥ 0"),
+    (["--model", "mlp", "--widths", ""], "--widths: needs at least one positive integer"),
+    (["--model", "mlp", "--widths", "4,x"], "--widths: expected a list such as 2,4,8"),
+    (["--model", "mlp", "--label-noise", "1.5"], "--label-noise must be a share in [0, 1]"),
+    (["--features", "10..10000000000:3"], "a 200 × 10,000,000,000 design needs about 14,901"),
+    (["--sweep", "samples", "--model", "mlp"], "--sweep samples is for --model linear"),
+])
+def test_bad_options_are_one_line_errors(argv: list[str], message: str, tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "run"
+    assert main(["run", "double-descent", *argv, "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1
+    assert not out.exists()  # refused before anything was written or allocated
+
+
+# ------------------------------------------------------------------ verdicts, both ways
+
+
+def _point(gamma: float, risk: float, theory: float | None, tuned: float,
+           tuned_off: float = 1.0) -> dict:
+    return {"p": round(100 * gamma), "n": 100, "gamma": gamma, "repeats": 5, "risk": risk,
+            "train_loss": 0.0, "theory": theory, "asymptotic": theory, "tuned": tuned,
+            "tuned_theory": tuned * tuned_off}
+
+
+def _analysis(points: list[dict]) -> dict:
+    config = {"sweep": "features", "ridge": 0.0, "signal": 1.0, "repeats": 5,
+              "data": {"noise": 0.5}}
+    rows = [{"features": pt["p"], "n_train": pt["n"], "test_risk": pt["risk"],
+             "train_loss": 0.0, "theory_risk": pt["theory"],
+             "theory_risk_asymptotic": pt["asymptotic"], "optimal_ridge_risk": pt["tuned"],
+             "optimal_ridge_theory": pt["tuned_theory"]} for pt in points]
+    return json.loads(json.dumps(dd_report.linear_analysis(rows, config)))
+
+
+def test_linear_verdicts_follow_the_numbers() -> None:
+    double = _analysis([_point(0.2, 0.06, 0.062, 0.05), _point(0.5, 0.25, 0.25, 0.2),
+                        _point(1.0, 80.0, None, 0.4), _point(2.0, 0.75, 0.76, 0.6),
+                        _point(5.0, 0.85, 0.85, 0.8)])
+    text = " ".join(dd_report.linear_sentences(double))
+    assert "peaks at the interpolation threshold p = n" in text
+    assert "descends again" in text and "is within" in text and "has no peak" in text
+    assert "not having more parameters than observations that ruins" in text
+
+    monotone = _analysis([_point(0.2, 0.9, 0.062, 0.05), _point(0.5, 0.6, 0.25, 0.9),
+                          _point(1.0, 0.5, None, 0.4), _point(2.0, 0.4, 0.76, 0.6),
+                          _point(5.0, 0.3, 0.85, 0.3, tuned_off=0.5)])
+    text = " ".join(dd_report.linear_sentences(monotone))
+    assert "not at the interpolation threshold" in text
+    assert "no second descent" in text and "deviates from" in text
+    assert "still has a peak" in text and "does not support" in text
+    assert "has no peak" not in text and "is within" not in text
+
+
+def test_config_round_trips_with_its_resolved_defaults() -> None:
+    config = resolved(DoubleDescentConfig(model="mlp"))
+    assert config.widths == parse_counts("2..300:19", "") and config.label_noise == 0.15
+    assert config.train.optimizer == "sgd" and config.train.epochs == 500
+    assert config.n_train == (4000,) and config.data.data == "mnist1d"
+    assert json.loads(json.dumps(dataclasses.asdict(config)))["widths"][0] == 2
+    assert math.isclose(resolved(DoubleDescentConfig()).noise_std, 0.5)
+
+
+def test_full_demo_runs_each_study_into_its_own_folder(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from paramlab.lab import demo
+    from paramlab.lab.experiments import double_descent
+
+    full = double_descent.demo_config("full", {})
+    assert isinstance(full, list)
+    assert [c.model for c in full] == ["linear", "random-features", "mlp"]
+    assert isinstance(double_descent.demo_config("quick", {}), DoubleDescentConfig)
+    tiny = [DoubleDescentConfig(repeats=2, n_train=(20,), features=parse_counts("4..60:8", "")),
+            DoubleDescentConfig(model="random-features", repeats=1, n_train=(50,),
+                                features=parse_counts("10..200:9", ""))]
+    experiment = dataclasses.replace(double_descent.EXPERIMENT,
+                                     demo=lambda level, earlier: tiny)
+    monkeypatch.setattr(demo, "registry", lambda: [experiment])
+    page = demo.demo(tmp_path, level="full", quiet=True).read_text()
+    assert {p.name for p in tmp_path.iterdir()} >= {"double-descent", "double-descent-2"}
+    assert page.count('src="data:image/png;base64,') == 2
+    assert "Double descent: random features on digits" in page
