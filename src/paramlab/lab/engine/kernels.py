@@ -32,7 +32,7 @@ def forward(stack: StackedMLP, x: torch.Tensor, activation: str) -> torch.Tensor
     act = _ACTIVATIONS[activation]
     h = torch.matmul(x, stack.weights[0]).add_(stack.biases[0])
     for weight, bias in zip(stack.weights[1:], stack.biases[1:], strict=True):
-        h = torch.baddbmm(bias, act(h), weight)
+        h = torch.bmm(act(h), weight).add_(bias)
     return h
 
 
@@ -54,7 +54,7 @@ def gradients(stack: StackedMLP, x: torch.Tensor, y: torch.Tensor, *, loss: str,
             h = h * keep
         keeps.append(keep)
         inputs.append(h)
-        a = torch.baddbmm(bias, h, weight)
+        a = torch.bmm(h, weight).add_(bias)
     losses, g = loss_and_gradient(a, y, loss)
     for layer in range(stack.layers - 1, -1, -1):
         weight, bias = stack.weights[layer], stack.biases[layer]
