@@ -113,3 +113,17 @@ def test_records_exact_parameter_counts() -> None:
     assert result.params == torch_count == 77 + 40 + 6
     assert result.params_per_observation == pytest.approx(result.params / data.observations)
     assert len(result.history) == 1 and result.seconds > 0
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU; PyTorch sees none")
+def test_cuda_runs_the_same_code() -> None:
+    data = load_dataset("friedman", n_samples=200)
+    archs = [MLPArch(10, (20, 32), 1), MLPArch(10, (32, 17), 1)]
+    config = TrainConfig(epochs=2, batch_size=16, lr=3e-3)
+    cpu = train_models(archs, data, config, [1, 2], keep_weights=True)
+    gpu = train_models(archs, data, dataclasses.replace(config, device="cuda"), [1, 2],
+                       keep_weights=True)
+    for a, b in zip(cpu, gpu, strict=True):
+        assert a.weights is not None and b.weights is not None
+        for x, y in zip(a.weights, b.weights, strict=True):
+            np.testing.assert_allclose(x, y, rtol=1e-3, atol=1e-4)
