@@ -34,6 +34,7 @@ from pathlib import Path
 os.environ.setdefault("KERAS_BACKEND", "torch")
 
 import torch
+from timing import Seconds, Stopwatch
 
 from paramlab.lab.data import Dataset, load_dataset
 from paramlab.lab.engine import MLPArch, TrainConfig, group_archs, train_models
@@ -156,57 +157,66 @@ def _status_bytes(key: str) -> int:
     raise RuntimeError(f"/proc/self/status has no {key}")
 
 
-def engine_seconds(archs: list[MLPArch], data: Dataset, config: TrainConfig) -> float:
-    start = time.perf_counter()
-    train_models(archs, data, config, list(range(len(archs))))
-    if config.device == "cuda":
-        torch.cuda.synchronize()
-    return time.perf_counter() - start
+def engine_seconds(archs: list[MLPArch], data: Dataset, config: TrainConfig) -> Seconds:
+    with Stopwatch() as watch:
+        train_models(archs, data, config, list(range(len(archs))))
+        if config.device == "cuda":
+            torch.cuda.synchronize()
+    return watch.seconds
 
 
-def sequential_torch_seconds(archs: list[MLPArch], data: Dataset, config: TrainConfig) -> float:
+def sequential_torch_seconds(archs: list[MLPArch], data: Dataset,
+                             config: TrainConfig) -> Seconds:
     """One nn.Sequential at a time, fused Adam, the same batches: the honest anchor."""
     X, y = torch.as_tensor(data.X_train), torch.as_tensor(data.y_train)
-    start = time.perf_counter()
-    for arch in archs:
-        layers: list[torch.nn.Module] = []
-        for a, b in itertools.pairwise(arch.widths):
-            layers += [torch.nn.Linear(a, b), torch.nn.ReLU()]
-        model = torch.nn.Sequential(*layers[:-1])
-        opt = torch.optim.Adam(model.parameters(), lr=config.lr, fused=True)
-        gen = torch.Generator().manual_seed(0)
-        for _ in range(config.epochs):
-            order = torch.randperm(len(X), generator=gen)
-            for begin in range(0, len(X), config.batch_size):
-                index = order[begin: begin + config.batch_size]
-                loss = torch.nn.functional.mse_loss(model(X[index]), y[index])
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-    return time.perf_counter() - start
+    with Stopwatch() as watch:
+        for arch in archs:
+            train_one_torch(arch, X, y, config)
+    return watch.seconds
 
 
-def keras_seconds(archs: list[MLPArch], data: Dataset, config: TrainConfig) -> float:
+def train_one_torch(arch: MLPArch, X: torch.Tensor, y: torch.Tensor,
+                    config: TrainConfig) -> None:
+    layers: list[torch.nn.Module] = []
+    for a, b in itertools.pairwise(arch.widths):
+        layers += [torch.nn.Linear(a, b), torch.nn.ReLU()]
+    model = torch.nn.Sequential(*layers[:-1])
+    opt = torch.optim.Adam(model.parameters(), lr=config.lr, fused=True)
+    gen = torch.Generator().manual_seed(0)
+    for _ in range(config.epochs):
+        order = torch.randperm(len(X), generator=gen)
+        for begin in range(0, len(X), config.batch_size):
+            index = order[begin: begin + config.batch_size]
+            loss = torch.nn.functional.mse_loss(model(X[index]), y[index])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+
+
+def keras_seconds(archs: list[MLPArch], data: Dataset, config: TrainConfig) -> Seconds:
+    with Stopwatch() as watch:
+        for arch in archs:
+            fit_one_keras(arch, data, config)
+    return watch.seconds
+
+
+def fit_one_keras(arch: MLPArch, data: Dataset, config: TrainConfig) -> None:
     import keras
 
-    start = time.perf_counter()
-    for arch in archs:
-        model = keras.Sequential([keras.Input((arch.in_features,))]
-                                 + [keras.layers.Dense(w, activation="relu")
-                                    for w in arch.hidden]
-                                 + [keras.layers.Dense(arch.out_features)])
-        model.compile(optimizer=keras.optimizers.Adam(config.lr), loss="mse")
-        model.fit(data.X_train, data.y_train, batch_size=config.batch_size,
-                  epochs=config.epochs, verbose=0)
-        keras.backend.clear_session()
-    return time.perf_counter() - start
+    model = keras.Sequential([keras.Input((arch.in_features,))]
+                             + [keras.layers.Dense(w, activation="relu") for w in arch.hidden]
+                             + [keras.layers.Dense(arch.out_features)])
+    model.compile(optimizer=keras.optimizers.Adam(config.lr), loss="mse")
+    model.fit(data.X_train, data.y_train, batch_size=config.batch_size, epochs=config.epochs,
+              verbose=0)
+    keras.backend.clear_session()
 
 
-Timer = Callable[[list[MLPArch], Dataset, TrainConfig], float]
+Timer = Callable[[list[MLPArch], Dataset, TrainConfig], Seconds]
 
 
 def scaled(fn: Timer, archs: list[MLPArch], data: Dataset, config: TrainConfig,
-           models: int | None = None, epochs: int | None = None) -> tuple[float, str]:
+           models: int | None = None, epochs: int | None = None) -> tuple[Seconds, str]:
     """Time on a subset and scale linearly by models × epochs (stated in the output)."""
     sub = archs[:models] if models else archs
     small = dataclasses.replace(config, epochs=epochs or config.epochs)
@@ -217,14 +227,15 @@ def scaled(fn: Timer, archs: list[MLPArch], data: Dataset, config: TrainConfig,
 
 
 def compare(archs: list[MLPArch], data: Dataset, config: TrainConfig, repeat: int,
-            anchor_models: int | None = None) -> tuple[float, float, str]:
+            anchor_models: int | None = None) -> tuple[Seconds, Seconds, str]:
     """Best of ``repeat`` alternating runs of the engine and the sequential anchor."""
-    ours, anchor, note = float("inf"), float("inf"), ""
+    never = Seconds(float("inf"), float("inf"))
+    ours, anchor, note = never, never, ""
     for _ in range(repeat):
-        ours = min(ours, engine_seconds(archs, data, config))
+        ours = ours.best(engine_seconds(archs, data, config))
         seconds, note = scaled(sequential_torch_seconds, archs, data,
                                dataclasses.replace(config, device="cpu"), anchor_models)
-        anchor = min(anchor, seconds)
+        anchor = anchor.best(seconds)
     return ours, anchor, note
 
 
@@ -271,19 +282,20 @@ def main() -> None:
     bound = max(flops / peak, traffic / bw)
     ker, ker_note = scaled(keras_seconds, archs, data, config, 1 if args.quick else 4, 1)
     print("(a) 32 × 40-256-256-1, 13,000 rows, batch 32, Adam, 5 epochs")
-    print(f"    engine {ours:.1f} s = {flops / ours / 1e9:.0f} GFLOP/s "
-          f"({flops / ours / peak:.0%} of matmul peak)")
+    print(f"    engine {ours} = {flops / ours.wall / 1e9:.0f} GFLOP/s "
+          f"({flops / ours.wall / peak:.0%} of matmul peak)")
     print(f"    roofline {bound:.1f} s = max({flops / 1e12:.2f} TFLOP ÷ peak = "
           f"{flops / peak:.1f} s, {traffic / 1e9:.0f} GB ÷ bandwidth = {traffic / bw:.1f} s)"
-          f" → engine at {bound / ours:.0%} of the roofline")
-    print(f"    sequential PyTorch, fused Adam {seq:.1f} s{seq_note} → engine {seq / ours:.1f}×")
-    print(f"    Keras fit one after another {ker:.1f} s{ker_note} → engine {ker / ours:.1f}×")
+          f" → engine at {bound / ours.wall:.0%} of the roofline (CPU time: "
+          f"{bound / ours.cpu:.0%})")
+    print(f"    sequential PyTorch, fused Adam {seq}{seq_note} → engine {seq.ratio(ours)}")
+    print(f"    Keras fit one after another {ker}{ker_note} → engine {ker.ratio(ours)}")
     print(memory_line(memory["a"], archs, config, data))
 
     archs, config = cases["b"]
     ours, seq, note = compare(archs, data, config, args.repeat)
-    print(f"\n(b) 32 small MLPs (widths 2–64), 2 epochs: engine {ours:.2f} s, sequential "
-          f"{seq:.1f} s{note} → {seq / ours:.1f}×")
+    print(f"\n(b) 32 small MLPs (widths 2–64), 2 epochs: engine {ours}, sequential "
+          f"{seq}{note} → {seq.ratio(ours)}")
     print(memory_line(memory["b"], archs, config, data))
 
     archs, config = cases["c"]
@@ -291,11 +303,10 @@ def main() -> None:
     flops = training_flops(archs, data, config)
     groups = group_archs(archs, batch_size=config.batch_size)
     print(f"\n(c) 32 sweep architectures (1–3 layers, widths 16–1024), 1 epoch: engine "
-          f"{ours:.1f} s ({flops / ours / 1e9:.0f} GFLOP/s) in {len(groups)} groups, "
+          f"{ours} ({flops / ours.wall / 1e9:.0f} GFLOP/s) in {len(groups)} groups, "
           f"padding waste {padding_waste(archs, config.batch_size):.2f}× (padded ÷ needed "
-          f"multiply-adds); sequential {seq:.1f} s{note} → {seq / ours:.1f}×")
+          f"multiply-adds); sequential {seq}{note} → {seq.ratio(ours)}")
     print(memory_line(memory["c"], archs, config, data))
-
 
 if __name__ == "__main__":
     main()

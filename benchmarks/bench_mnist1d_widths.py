@@ -18,10 +18,10 @@ import argparse
 import dataclasses
 import math
 import os
-import time
 
 import numpy as np
 import torch
+from timing import Seconds, Stopwatch
 from torch import nn
 
 from paramlab.lab.data import Dataset
@@ -41,28 +41,32 @@ def mnist1d() -> Dataset:
                    description=description)
 
 
-def plain_loop_seconds(data: Dataset, config: TrainConfig, fused: bool) -> float:
+def plain_loop_seconds(data: Dataset, config: TrainConfig, fused: bool) -> Seconds:
     """Each width alone: nn.Sequential, SGD (default or fused), per-epoch test loss."""
+    with Stopwatch() as watch:
+        for width in WIDTHS:
+            train_one_width(width, data, config, fused)
+    return watch.seconds
+
+
+def train_one_width(width: int, data: Dataset, config: TrainConfig, fused: bool) -> None:
     X, y = torch.as_tensor(data.X_train), torch.as_tensor(data.y_train)
     X_test, y_test = torch.as_tensor(data.X_test), torch.as_tensor(data.y_test)
-    start = time.perf_counter()
-    for width in WIDTHS:
-        model = nn.Sequential(nn.Linear(40, width), nn.ReLU(), nn.Linear(width, width),
-                              nn.ReLU(), nn.Linear(width, 10))
-        opt = torch.optim.SGD(model.parameters(), lr=config.lr, momentum=config.momentum,
-                              fused=fused or None)
-        generator = torch.Generator().manual_seed(config.data_seed)
-        for _ in range(config.epochs):
-            order = torch.randperm(len(X), generator=generator)
-            for begin in range(0, len(X), config.batch_size):
-                index = order[begin: begin + config.batch_size]
-                loss = nn.functional.cross_entropy(model(X[index]), y[index])
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-            with torch.no_grad():  # the engine's validation and test rows
-                nn.functional.cross_entropy(model(X_test), y_test)
-    return time.perf_counter() - start
+    model = nn.Sequential(nn.Linear(40, width), nn.ReLU(), nn.Linear(width, width), nn.ReLU(),
+                          nn.Linear(width, 10))
+    opt = torch.optim.SGD(model.parameters(), lr=config.lr, momentum=config.momentum,
+                          fused=fused or None)
+    generator = torch.Generator().manual_seed(config.data_seed)
+    for _ in range(config.epochs):
+        order = torch.randperm(len(X), generator=generator)
+        for begin in range(0, len(X), config.batch_size):
+            index = order[begin: begin + config.batch_size]
+            loss = nn.functional.cross_entropy(model(X[index]), y[index])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+        with torch.no_grad():  # the engine's validation and test rows
+            nn.functional.cross_entropy(model(X_test), y_test)
 
 
 def main() -> None:
@@ -86,19 +90,19 @@ def main() -> None:
     groups = group_archs(archs, batch_size=config.batch_size)
     print(f"engine groups: {[[WIDTHS[i] for i in g] for g in groups]}")
     train_models(archs[:2], data, dataclasses.replace(config, epochs=1), [0, 1])  # warm-up
-    start = time.perf_counter()
-    results = train_models(archs, data, config, list(range(len(archs))))
-    ours = time.perf_counter() - start
+    with Stopwatch() as watch:
+        results = train_models(archs, data, config, list(range(len(archs))))
+    ours = watch.seconds
     plain = plain_loop_seconds(data, config, fused=False)
     fused = plain_loop_seconds(data, config, fused=True)
     note = (f" (measured over {epochs} of {full_epochs} epochs; ×{full_epochs // epochs} "
             f"for the full run)" if args.quick else "")
     scale = full_epochs / epochs
-    print(f"engine {ours:.1f} s; one width after another: plain PyTorch {plain:.1f} s, with "
-          f"fused SGD {fused:.1f} s{note}")
-    print(f"full 500 epochs: engine ≈ {ours * scale:.0f} s, plain ≈ {plain * scale:.0f} s, "
-          f"fused ≈ {fused * scale:.0f} s → engine {plain / ours:.1f}× the plain loop, "
-          f"{fused / ours:.1f}× the fused one")
+    print(f"engine {ours}; one width after another: plain PyTorch {plain}, with fused SGD "
+          f"{fused}{note}")
+    print(f"full 500 epochs: engine ≈ {ours.wall * scale:.0f} s, plain ≈ "
+          f"{plain.wall * scale:.0f} s, fused ≈ {fused.wall * scale:.0f} s → engine "
+          f"{plain.ratio(ours)} the plain loop, {fused.ratio(ours)} the fused one")
     best = max(results, key=lambda r: r.test_metric or 0.0)
     print(f"(sanity) best test accuracy after {epochs} epochs: {best.test_metric:.2f} "
           f"at width {best.arch.hidden[0]}")

@@ -1,11 +1,12 @@
 """Which models train together: a cost model of padded work against per-step overhead.
 
-Only models of one depth can share a stack (a shallower ReLU net could ride in a deeper stack
-behind frozen identity layers, but the arithmetic is then no longer each model's own unless
-weight decay, dropout and the activation all cooperate, so the engine does not). Within a
-depth, a group's training step costs a fixed overhead (Python and kernel launches, the same
-for one model or sixty-four) plus its padded arithmetic and optimizer traffic. Merging two
-groups saves one overhead and pays for the padding; the engine merges while that pays.
+Only models of one depth share a stack. (A shallower ReLU net could ride in a deeper stack
+behind frozen identity layers exactly — relu(h) = h for h ≥ 0, and the extra derivative mask
+h > 0 equals the one already applied — but not with tanh or dropout, and the identity's square
+product is pure padding; the engine keeps depths apart.) Within a depth, a group's training
+step costs a fixed overhead (Python and kernel launches, the same for one model or
+sixty-four) plus its padded arithmetic and optimizer traffic. Merging two groups saves one
+overhead and pays for the padding; the engine merges while that pays.
 """
 
 from __future__ import annotations
