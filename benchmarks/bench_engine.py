@@ -22,12 +22,12 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import itertools
 import os
 import platform
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -58,29 +58,31 @@ def workloads(device: str) -> dict[str, tuple[list[MLPArch], TrainConfig]]:
     }
 
 
-def matmul_peak() -> float:
+def best_rate(work: float, block: Callable[[], object], repeats: int = 5) -> Seconds:
+    """Best units of ``work`` per second of one run of ``block``, by wall and CPU clock."""
+    block()
+    fastest = Seconds(float("inf"), float("inf"))
+    for _ in range(repeats):
+        with Stopwatch() as watch:
+            block()
+        fastest = fastest.best(watch.seconds)
+    return Seconds(work / fastest.wall, work / max(fastest.cpu, 1e-9))
+
+
+def matmul_peak() -> Seconds:
     """Best fp32 FLOP/s of square matrix products on this machine, now."""
-    best = 0.0
+    rates = []
     for n in (512, 1024, 2048):
         a, b = torch.randn(n, n), torch.randn(n, n)
-        a @ b
-        for _ in range(3):
-            start = time.perf_counter()
-            a @ b
-            best = max(best, 2 * n**3 / (time.perf_counter() - start))
-    return best
+        rates.append(best_rate(2 * n**3, functools.partial(torch.matmul, a, b)))
+    return Seconds(max(r.wall for r in rates), max(r.cpu for r in rates))
 
 
-def bandwidth() -> float:
+def bandwidth() -> Seconds:
     """Best bytes/s of copying 256 MB (read + write), far beyond every cache."""
     src = torch.ones(64 * 2**20)
     dst = torch.empty_like(src)
-    best = 0.0
-    for _ in range(5):
-        start = time.perf_counter()
-        dst.copy_(src)
-        best = max(best, 2 * src.numel() * FLOAT / (time.perf_counter() - start))
-    return best
+    return best_rate(2 * src.numel() * FLOAT, lambda: dst.copy_(src))
 
 
 def steps(data: Dataset, config: TrainConfig) -> int:
@@ -270,8 +272,9 @@ def main() -> None:
     peak, bw = matmul_peak(), bandwidth()
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, load average "
           f"{os.getloadavg()[0]:.1f}, torch {torch.__version__}, {torch.get_num_threads()} "
-          f"threads, engine on {args.device}; fp32 matmul peak {peak / 1e9:.0f} GFLOP/s, copy "
-          f"bandwidth {bw / 1e9:.1f} GB/s\n")
+          f"threads, engine on {args.device}; fp32 matmul peak {peak.wall / 1e9:.0f} GFLOP/s "
+          f"(per CPU second {peak.cpu / 1e9:.0f}), copy bandwidth {bw.wall / 1e9:.1f} GB/s "
+          f"(per CPU second {bw.cpu / 1e9:.1f})\n")
     cases = workloads(args.device)
     memory = {name: peak_memory(name, args.device, args.threads) for name in cases}
 
@@ -279,15 +282,15 @@ def main() -> None:
     ours, seq, seq_note = compare(archs, data, config, args.repeat, 4 if args.quick else None)
     flops = training_flops(archs, data, config)
     traffic = step_bytes(archs, config) * steps(data, config)
-    bound = max(flops / peak, traffic / bw)
+    bound = Seconds(max(flops / peak.wall, traffic / bw.wall),
+                    max(flops / peak.cpu, traffic / bw.cpu))
     ker, ker_note = scaled(keras_seconds, archs, data, config, 1 if args.quick else 4, 1)
     print("(a) 32 × 40-256-256-1, 13,000 rows, batch 32, Adam, 5 epochs")
     print(f"    engine {ours} = {flops / ours.wall / 1e9:.0f} GFLOP/s "
-          f"({flops / ours.wall / peak:.0%} of matmul peak)")
-    print(f"    roofline {bound:.1f} s = max({flops / 1e12:.2f} TFLOP ÷ peak = "
-          f"{flops / peak:.1f} s, {traffic / 1e9:.0f} GB ÷ bandwidth = {traffic / bw:.1f} s)"
-          f" → engine at {bound / ours.wall:.0%} of the roofline (CPU time: "
-          f"{bound / ours.cpu:.0%})")
+          f"({flops / ours.wall / peak.wall:.0%} of matmul peak)")
+    print(f"    roofline {bound} = max({flops / 1e12:.2f} TFLOP ÷ peak, {traffic / 1e9:.0f} GB "
+          f"÷ bandwidth) → engine at {bound.wall / ours.wall:.0%} of the roofline "
+          f"(by CPU time {bound.cpu / ours.cpu:.0%})")
     print(f"    sequential PyTorch, fused Adam {seq}{seq_note} → engine {seq.ratio(ours)}")
     print(f"    Keras fit one after another {ker}{ker_note} → engine {ker.ratio(ours)}")
     print(memory_line(memory["a"], archs, config, data))
