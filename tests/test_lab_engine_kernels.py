@@ -12,7 +12,8 @@ import torch.nn.functional as F
 from paramlab.lab.engine import MLPArch, group_archs, init_weights, kernels
 from paramlab.lab.engine.stack import StackedMLP
 
-ARCHS = [MLPArch(6, (9, 4), 3), MLPArch(6, (5, 7), 3), MLPArch(6, (9, 7), 3)]
+HIDDEN = [(9, 4), (5, 7), (9, 7)]
+ARCHS = [MLPArch(6, hidden, 3) for hidden in HIDDEN]
 SEEDS = [1, 2, 3]
 
 
@@ -31,15 +32,17 @@ def autograd_gradients(arch: MLPArch, seed: int, x: torch.Tensor, y: torch.Tenso
 
 
 @pytest.mark.parametrize("activation", ["relu", "tanh"])
-@pytest.mark.parametrize("loss", ["mse", "cross_entropy"])
-def test_backward_equals_autograd(activation: str, loss: str) -> None:
+@pytest.mark.parametrize(("loss", "outputs"), [("mse", 1), ("mse", 3), ("cross_entropy", 3)])
+def test_backward_equals_autograd(activation: str, loss: str, outputs: int) -> None:
+    """One output is its own code path (broadcast products instead of batched GEMMs)."""
     generator = torch.Generator().manual_seed(0)
     x = torch.randn(11, 6, generator=generator)
-    y = (torch.randint(0, 3, (11,), generator=generator) if loss == "cross_entropy"
-         else torch.randn(11, 3, generator=generator))
-    stack = StackedMLP.build(ARCHS, SEEDS, torch.device("cpu"))
+    y = (torch.randint(0, outputs, (11,), generator=generator) if loss == "cross_entropy"
+         else torch.randn(11, outputs, generator=generator))
+    archs = [MLPArch(6, hidden, outputs) for hidden in HIDDEN]
+    stack = StackedMLP.build(archs, SEEDS, torch.device("cpu"))
     losses = kernels.gradients(stack, x, y, loss=loss, activation=activation, dropout=0.0)
-    for k, (arch, seed) in enumerate(zip(ARCHS, SEEDS, strict=True)):
+    for k, (arch, seed) in enumerate(zip(archs, SEEDS, strict=True)):
         want = autograd_gradients(arch, seed, x, y, loss, activation)
         widths = arch.widths
         for layer in range(stack.layers):

@@ -19,6 +19,17 @@ from paramlab.lab.engine.stack import StackedMLP
 _ACTIVATIONS = {"relu": torch.relu, "tanh": torch.tanh}
 
 
+def _bmm(a: torch.Tensor, b: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
+    """Batched a @ b. An inner or output size of 1 (a one-output regression head) is done as a
+    broadcast multiply (and sum): at those sizes a batched GEMM call costs several times the
+    arithmetic."""
+    if a.shape[-1] == 1:
+        return torch.mul(a, b, out=out)
+    if b.shape[-1] == 1:
+        return torch.sum(a * b.mT, dim=-1, keepdim=True, out=out)
+    return torch.bmm(a, b, out=out)
+
+
 def _activation_backward(g: torch.Tensor, out: torch.Tensor, activation: str) -> torch.Tensor:
     """d(loss)/d(pre-activation) from d(loss)/d(output) and the output, in one kernel."""
     if activation == "relu":
@@ -32,7 +43,7 @@ def forward(stack: StackedMLP, x: torch.Tensor, activation: str) -> torch.Tensor
     act = _ACTIVATIONS[activation]
     h = torch.matmul(x, stack.weights[0]).add_(stack.biases[0])
     for weight, bias in zip(stack.weights[1:], stack.biases[1:], strict=True):
-        h = torch.bmm(act(h), weight).add_(bias)
+        h = _bmm(act(h), weight).add_(bias)
     return h
 
 
@@ -54,17 +65,17 @@ def gradients(stack: StackedMLP, x: torch.Tensor, y: torch.Tensor, *, loss: str,
             h = h * keep
         keeps.append(keep)
         inputs.append(h)
-        a = torch.bmm(h, weight).add_(bias)
+        a = _bmm(h, weight).add_(bias)
     losses, g = loss_and_gradient(a, y, loss)
     for layer in range(stack.layers - 1, -1, -1):
         weight, bias = stack.weights[layer], stack.biases[layer]
         if layer == 0:  # x is shared by every model: (in, rows) @ (K, rows, out)
             torch.matmul(x.T, g, out=weight.grad)
         else:
-            torch.bmm(inputs[layer].transpose(1, 2), g, out=weight.grad)
+            _bmm(inputs[layer].mT, g, out=weight.grad)
         torch.sum(g, dim=1, keepdim=True, out=bias.grad)
         if layer:
-            g = torch.bmm(g, weight.transpose(1, 2))
+            g = _bmm(g, weight.mT)
             keep = keeps[layer - 1]
             if keep is not None:
                 g.mul_(keep)
