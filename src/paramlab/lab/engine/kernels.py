@@ -7,6 +7,7 @@ over models of each model's mean loss, so each model's gradient is the one it wo
 Shapes: x is (rows, in) and shared by every model; hidden activations are (K, rows, width);
 predictions (K, rows, outputs). The activation's derivative is taken from its *output*
 (relu: h > 0 ⟺ a > 0; tanh: 1 − h²), so a layer keeps one tensor for the backward pass.
+No tensor here requires grad, so autograd records nothing and the step needs no ``no_grad``.
 """
 
 from __future__ import annotations
@@ -47,7 +48,6 @@ def forward(stack: StackedMLP, x: torch.Tensor, activation: str) -> torch.Tensor
     return h
 
 
-@torch.no_grad()
 def gradients(stack: StackedMLP, x: torch.Tensor, y: torch.Tensor, *, loss: str,
               activation: str, dropout: float) -> torch.Tensor:
     """One forward and backward pass; writes every ``.grad``; returns the (K,) batch losses."""

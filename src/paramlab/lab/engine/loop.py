@@ -28,7 +28,7 @@ from paramlab.lab.data import Dataset
 from paramlab.lab.engine import kernels
 from paramlab.lab.engine.config import MLPArch, ModelResult, TrainConfig, resolve_device
 from paramlab.lab.engine.grouping import group_archs
-from paramlab.lab.engine.optim import make_optimizer
+from paramlab.lab.engine.optim import StackOptimizer
 from paramlab.lab.engine.stack import StackedMLP
 
 EpochCallback = Callable[[int, dict[str, dict[str, float]]], None]
@@ -72,7 +72,7 @@ class GroupRun:
         self.archs, self.seeds, self.ids = archs, seeds, ids
         self.splits, self.config, self.loss = splits, config, loss
         self.stack = StackedMLP.build(archs, seeds, device)
-        self.optimizer = make_optimizer(self.stack.params, config)
+        self.optimizer = StackOptimizer(self.stack.params, config)
         k = len(archs)
         self.active = torch.ones(k, dtype=torch.bool)
         self.best = torch.full((k,), math.inf)
