@@ -1,153 +1,315 @@
 """How fast is the batched engine against training the same models one after another?
 
-All figures come from one run on this machine:
+All figures come from one run on this machine, which also measures its own limits: the best
+fp32 matrix-multiply rate (square products) and the memory bandwidth (a large copy).
 (a) 32 MLPs 40 → 256 → 256 → 1 on the 13,000 × 40 synthetic data, batch 32, Adam, 5 epochs:
-    the engine vs Keras ``fit`` one model after another, vs a plain sequential PyTorch loop
-    with fused Adam; and the engine's achieved GFLOP/s against this machine's measured fp32
-    matrix-multiply throughput.
+    the engine vs a sequential PyTorch loop with fused Adam (the anchor) and vs Keras ``fit``
+    one model after another; and the engine against this workload's roofline, the larger of
+    training FLOPs ÷ matmul peak and optimizer + activation bytes ÷ bandwidth.
 (b) 32 small MLPs (widths 2–64, the double-descent regime), where per-step overhead dominates.
-(c) 32 random architectures as the sweep draws them (1–3 hidden layers, widths 16–1024).
+(c) 32 random architectures as the sweep draws them (1–3 hidden layers, widths 16–1024), with
+    the padding waste of the groups the engine chose.
+Beside each engine time: its peak memory against what the models' own weights, gradients,
+optimizer state and activations need.
 
-``--quick`` times Keras and the sequential loop on a subset of models/epochs and scales
-linearly (each model and epoch costs the same); the printout says so.
-Run: ``KERAS_BACKEND=torch python benchmarks/bench_engine.py [--quick]``.
+``--quick`` times Keras and the sequential loop of (a) on a subset of models/epochs and
+scales linearly (each model and epoch costs the same); the printout says so. ``--repeat N``
+takes the best of N alternating runs of engine and anchor (useful on a shared machine).
+Run: ``KERAS_BACKEND=torch PYTHONPATH=src python benchmarks/bench_engine.py [--quick]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import functools
+import itertools
 import os
-import time
+import platform
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
 
 import torch
+from timing import Seconds, Stopwatch
 
-from paramlab.lab.data import load_dataset
-from paramlab.lab.engine import MLPArch, TrainConfig, train_models
+from paramlab.lab.data import Dataset, load_dataset
+from paramlab.lab.engine import MLPArch, TrainConfig, group_archs, train_models
+from paramlab.lab.engine.grouping import macs, parameters
+from paramlab.lab.engine.optim import state_numel_per_param
+from paramlab.lab.engine.stack import padded_widths
 from paramlab.lab.experiments.sweep import SweepConfig, draw_architectures
 
+FLOAT = 4  # bytes
 
-def matmul_peak() -> float:
-    """Best fp32 GFLOP/s of square matrix products on this machine, now."""
-    best = 0.0
+
+def workloads(device: str) -> dict[str, tuple[list[MLPArch], TrainConfig]]:
+    """The three workloads of the issue: architectures and training options."""
+    base = TrainConfig(epochs=5, batch_size=32, device=device)
+    sweep = draw_architectures(SweepConfig(models=32, depth=(1, 3), width=(16, 1024)), 40, 1)
+    return {
+        "a": ([MLPArch(40, (256, 256), 1)] * 32, base),
+        "b": ([MLPArch(40, (w,), 1) for w in range(2, 66, 2)],
+              dataclasses.replace(base, epochs=2)),
+        "c": (sweep, dataclasses.replace(base, epochs=1)),
+    }
+
+
+def best_rate(work: float, block: Callable[[], object], repeats: int = 5) -> Seconds:
+    """Best units of ``work`` per second of one run of ``block``, by wall and CPU clock."""
+    block()
+    fastest = Seconds(float("inf"), float("inf"))
+    for _ in range(repeats):
+        with Stopwatch() as watch:
+            block()
+        fastest = fastest.best(watch.seconds)
+    return Seconds(work / fastest.wall, work / max(fastest.cpu, 1e-9))
+
+
+def matmul_peak() -> Seconds:
+    """Best fp32 FLOP/s of square matrix products on this machine, now."""
+    rates = []
     for n in (512, 1024, 2048):
         a, b = torch.randn(n, n), torch.randn(n, n)
-        for _ in range(2):
-            a @ b
-        repeat = max(3, int(2e10 / (2 * n**3)))
-        start = time.perf_counter()
-        for _ in range(repeat):
-            a @ b
-        best = max(best, 2 * n**3 * repeat / (time.perf_counter() - start) / 1e9)
-    return best
+        rates.append(best_rate(2 * n**3, functools.partial(torch.matmul, a, b)))
+    return Seconds(max(r.wall for r in rates), max(r.cpu for r in rates))
 
 
-def training_flops(archs: list[MLPArch], rows: int, epochs: int) -> float:
-    """Forward + backward ≈ 3 × forward, forward = 2 × MACs per row."""
-    macs = sum(sum(a * b for a, b in zip(arch.widths, arch.widths[1:], strict=False))
-               for arch in archs)
-    return 6.0 * macs * rows * epochs
+def bandwidth() -> Seconds:
+    """Best bytes/s of copying 256 MB (read + write), far beyond every cache."""
+    src = torch.ones(64 * 2**20)
+    dst = torch.empty_like(src)
+    return best_rate(2 * src.numel() * FLOAT, lambda: dst.copy_(src))
 
 
-def engine_seconds(archs: list[MLPArch], data, config: TrainConfig) -> float:
-    start = time.perf_counter()
+def steps(data: Dataset, config: TrainConfig) -> int:
+    return -(-data.observations // config.batch_size) * config.epochs
+
+
+def training_flops(archs: list[MLPArch], data: Dataset, config: TrainConfig) -> float:
+    """Forward 2 FLOPs per multiply-add, backward twice the forward."""
+    return 6.0 * sum(macs(a.widths) for a in archs) * data.observations * config.epochs
+
+
+def step_bytes(archs: list[MLPArch], config: TrainConfig) -> float:
+    """Memory traffic a step cannot avoid: the optimizer reads weight, gradient and state and
+    writes weight and state; each activation is written forward and read backward."""
+    state = state_numel_per_param(config)
+    optimizer = sum(parameters(a.widths) for a in archs) * (3 + 2 * state)
+    activations = 2 * config.batch_size * sum(sum(a.widths) for a in archs)
+    return FLOAT * (optimizer + activations)
+
+
+def memory_need(archs: list[MLPArch], config: TrainConfig) -> float:
+    """Bytes of the models' own weights, gradients, optimizer state and step activations
+    (each activation and its gradient)."""
+    params = sum(parameters(a.widths) for a in archs) * (2 + state_numel_per_param(config))
+    activations = 2 * config.batch_size * sum(sum(a.widths) for a in archs)
+    return FLOAT * (params + activations)
+
+
+def padding_waste(archs: list[MLPArch], batch_size: int) -> float:
+    """Padded multiply-adds of the engine's groups ÷ the multiply-adds the models need."""
+    padded = sum(len(g) * macs(padded_widths([archs[i] for i in g]))
+                 for g in group_archs(archs, batch_size=batch_size))
+    return padded / sum(macs(a.widths) for a in archs)
+
+
+def peak_memory(workload: str, device: str, threads: int | None) -> int:
+    """Peak bytes the engine adds while training a workload, measured in a fresh process.
+
+    A fresh process, and glibc told to map every block above 64 kB on its own, keep memory
+    freed by earlier work from being reused unseen; on a GPU, the allocator's peak counter.
+    """
+    env = {**os.environ, "MALLOC_MMAP_THRESHOLD_": "65536"}
+    command = [sys.executable, __file__, "--memory-of", workload, "--device", device]
+    if threads:
+        command += ["--threads", str(threads)]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+    return int(done.stdout.split()[-1])
+
+
+def measure_memory_of(workload: str, device: str) -> int:
+    """The child's side: train one workload and return its peak (RSS or GPU) growth."""
+    archs, config = workloads(device)[workload]
+    data = load_dataset("synthetic")
+    rows = slice(0, 4 * config.batch_size)  # warm-up: page in the code and BLAS buffers
+    tiny = dataclasses.replace(data, X_train=data.X_train[rows], y_train=data.y_train[rows],
+                               X_val=data.X_val[rows], y_val=data.y_val[rows],
+                               X_test=data.X_test[rows], y_test=data.y_test[rows])
+    train_models(archs, tiny, dataclasses.replace(config, epochs=1), list(range(len(archs))))
+    if device == "cuda":
+        torch.cuda.reset_peak_memory_stats()
+        base = torch.cuda.memory_allocated()
+        train_models(archs, data, config, list(range(len(archs))))
+        return torch.cuda.max_memory_allocated() - base
+    Path("/proc/self/clear_refs").write_text("5")  # reset the high-water mark to now
+    base = _status_bytes("VmRSS")
     train_models(archs, data, config, list(range(len(archs))))
-    return time.perf_counter() - start
+    return _status_bytes("VmHWM") - base
 
 
-def sequential_torch_seconds(archs: list[MLPArch], data, config: TrainConfig) -> float:
-    """One nn.Sequential at a time, fused Adam, the same batches: the honest baseline."""
+def _status_bytes(key: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError(f"/proc/self/status has no {key}")
+
+
+def engine_seconds(archs: list[MLPArch], data: Dataset, config: TrainConfig) -> Seconds:
+    with Stopwatch() as watch:
+        train_models(archs, data, config, list(range(len(archs))))
+        if config.device == "cuda":
+            torch.cuda.synchronize()
+    return watch.seconds
+
+
+def sequential_torch_seconds(archs: list[MLPArch], data: Dataset,
+                             config: TrainConfig) -> Seconds:
+    """One nn.Sequential at a time, fused Adam, the same batches: the honest anchor."""
     X, y = torch.as_tensor(data.X_train), torch.as_tensor(data.y_train)
-    start = time.perf_counter()
-    for arch in archs:
-        layers: list[torch.nn.Module] = []
-        for a, b in zip(arch.widths, arch.widths[1:], strict=False):
-            layers += [torch.nn.Linear(a, b), torch.nn.ReLU()]
-        model = torch.nn.Sequential(*layers[:-1])
-        opt = torch.optim.Adam(model.parameters(), lr=config.lr, fused=True)
-        gen = torch.Generator().manual_seed(0)
-        for _ in range(config.epochs):
-            order = torch.randperm(len(X), generator=gen)
-            for begin in range(0, len(X), config.batch_size):
-                index = order[begin: begin + config.batch_size]
-                loss = torch.nn.functional.mse_loss(model(X[index]), y[index])
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-    return time.perf_counter() - start
+    with Stopwatch() as watch:
+        for arch in archs:
+            train_one_torch(arch, X, y, config)
+    return watch.seconds
 
 
-def keras_seconds(archs: list[MLPArch], data, config: TrainConfig) -> float:
+def train_one_torch(arch: MLPArch, X: torch.Tensor, y: torch.Tensor,
+                    config: TrainConfig) -> None:
+    layers: list[torch.nn.Module] = []
+    for a, b in itertools.pairwise(arch.widths):
+        layers += [torch.nn.Linear(a, b), torch.nn.ReLU()]
+    model = torch.nn.Sequential(*layers[:-1])
+    opt = torch.optim.Adam(model.parameters(), lr=config.lr, fused=True)
+    gen = torch.Generator().manual_seed(0)
+    for _ in range(config.epochs):
+        order = torch.randperm(len(X), generator=gen)
+        for begin in range(0, len(X), config.batch_size):
+            index = order[begin: begin + config.batch_size]
+            loss = torch.nn.functional.mse_loss(model(X[index]), y[index])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+
+
+def keras_seconds(archs: list[MLPArch], data: Dataset, config: TrainConfig) -> Seconds:
+    with Stopwatch() as watch:
+        for arch in archs:
+            fit_one_keras(arch, data, config)
+    return watch.seconds
+
+
+def fit_one_keras(arch: MLPArch, data: Dataset, config: TrainConfig) -> None:
     import keras
 
-    start = time.perf_counter()
-    for arch in archs:
-        model = keras.Sequential([keras.Input((arch.in_features,))]
-                                 + [keras.layers.Dense(w, activation="relu")
-                                    for w in arch.hidden]
-                                 + [keras.layers.Dense(arch.out_features)])
-        model.compile(optimizer=keras.optimizers.Adam(config.lr), loss="mse")
-        model.fit(data.X_train, data.y_train, batch_size=config.batch_size,
-                  epochs=config.epochs, verbose=0)
-        keras.backend.clear_session()
-    return time.perf_counter() - start
+    model = keras.Sequential([keras.Input((arch.in_features,))]
+                             + [keras.layers.Dense(w, activation="relu") for w in arch.hidden]
+                             + [keras.layers.Dense(arch.out_features)])
+    model.compile(optimizer=keras.optimizers.Adam(config.lr), loss="mse")
+    model.fit(data.X_train, data.y_train, batch_size=config.batch_size, epochs=config.epochs,
+              verbose=0)
+    keras.backend.clear_session()
 
 
-def scaled(fn, archs, data, config, quick_models: int | None, quick_epochs: int | None):
+Timer = Callable[[list[MLPArch], Dataset, TrainConfig], Seconds]
+
+
+def scaled(fn: Timer, archs: list[MLPArch], data: Dataset, config: TrainConfig,
+           models: int | None = None, epochs: int | None = None) -> tuple[Seconds, str]:
     """Time on a subset and scale linearly by models × epochs (stated in the output)."""
-    if quick_models is None:
-        return fn(archs, data, config), ""
-    sub = archs[:quick_models]
-    epochs = quick_epochs or config.epochs
-    small = TrainConfig(**{**config.__dict__, "epochs": epochs})
+    sub = archs[:models] if models else archs
+    small = dataclasses.replace(config, epochs=epochs or config.epochs)
     seconds = fn(sub, data, small)
-    factor = (len(archs) / len(sub)) * (config.epochs / epochs)
-    return seconds * factor, f" (measured {len(sub)} models × {epochs} epochs, ×{factor:g})"
+    factor = (len(archs) / len(sub)) * (config.epochs / small.epochs)
+    note = f" (measured {len(sub)} models × {small.epochs} epochs, ×{factor:g})"
+    return seconds * factor, note if factor != 1 else ""
+
+
+def compare(archs: list[MLPArch], data: Dataset, config: TrainConfig, repeat: int,
+            anchor_models: int | None = None) -> tuple[Seconds, Seconds, str]:
+    """Best of ``repeat`` alternating runs of the engine and the sequential anchor."""
+    never = Seconds(float("inf"), float("inf"))
+    ours, anchor, note = never, never, ""
+    for _ in range(repeat):
+        ours = ours.best(engine_seconds(archs, data, config))
+        seconds, note = scaled(sequential_torch_seconds, archs, data,
+                               dataclasses.replace(config, device="cpu"), anchor_models)
+        anchor = anchor.best(seconds)
+    return ours, anchor, note
+
+
+def memory_line(peak: int, archs: list[MLPArch], config: TrainConfig, data: Dataset) -> str:
+    """Peak beside the need; the engine's copy of the data (three splits and one epoch's
+    gathered rows) is named apart, since for tiny models it outweighs the models."""
+    need = memory_need(archs, config)
+    rows = data.observations * 2 + data.X_val.shape[0] + data.X_test.shape[0]
+    copy = FLOAT * rows * (data.n_features + data.n_outputs)
+    return (f"    peak memory {peak / 2**20:.1f} MB vs the models' weights + grads + optimizer "
+            f"state + activations {need / 2**20:.1f} MB + the data's copy {copy / 2**20:.1f} MB"
+            f" ({peak / (need + copy):.2f}×)")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="batched engine benchmark")
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=None, help="torch threads")
+    parser.add_argument("--device", default="cpu", help="cpu | cuda for the engine")
+    parser.add_argument("--memory-of", choices=["a", "b", "c"], help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    if args.memory_of:  # the child process of peak_memory
+        print(measure_memory_of(args.memory_of, args.device))
+        return
     data = load_dataset("synthetic")
-    rows = data.observations
-    warm = TrainConfig(epochs=1)  # first calls pay one-time initialization; not timed
+    warm = TrainConfig(epochs=1, device=args.device)  # one-time initialization; not timed
     engine_seconds([MLPArch(40, (8,), 1)] * 2, data, warm)
     sequential_torch_seconds([MLPArch(40, (8,), 1)], data, warm)
-    peak = matmul_peak()
-    print(f"machine: {os.cpu_count()} cores, torch {torch.__version__}, "
-          f"{torch.get_num_threads()} threads; fp32 matmul peak {peak:.0f} GFLOP/s\n")
+    peak, bw = matmul_peak(), bandwidth()
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, load average "
+          f"{os.getloadavg()[0]:.1f}, torch {torch.__version__}, {torch.get_num_threads()} "
+          f"threads, engine on {args.device}; fp32 matmul peak {peak.wall / 1e9:.0f} GFLOP/s "
+          f"(per CPU second {peak.cpu / 1e9:.0f}), copy bandwidth {bw.wall / 1e9:.1f} GB/s "
+          f"(per CPU second {bw.cpu / 1e9:.1f})\n")
+    cases = workloads(args.device)
+    memory = {name: peak_memory(name, args.device, args.threads) for name in cases}
 
-    config = TrainConfig(epochs=5, batch_size=32)
-    archs = [MLPArch(40, (256, 256), 1)] * 32
-    ours = engine_seconds(archs, data, config)
-    flops = training_flops(archs, rows, config.epochs)
-    seq, seq_note = scaled(sequential_torch_seconds, archs, data, config,
-                           4 if args.quick else None, None)
-    ker, ker_note = scaled(keras_seconds, archs, data, config, 2 if args.quick else 4, 1)
+    archs, config = cases["a"]
+    ours, seq, seq_note = compare(archs, data, config, args.repeat, 4 if args.quick else None)
+    flops = training_flops(archs, data, config)
+    traffic = step_bytes(archs, config) * steps(data, config)
+    bound = Seconds(max(flops / peak.wall, traffic / bw.wall),
+                    max(flops / peak.cpu, traffic / bw.cpu))
+    ker, ker_note = scaled(keras_seconds, archs, data, config, 1 if args.quick else 4, 1)
     print("(a) 32 × 40-256-256-1, 13,000 rows, batch 32, Adam, 5 epochs")
-    print(f"    engine {ours:.1f} s = {flops / ours / 1e9:.0f} GFLOP/s "
-          f"({flops / ours / 1e9 / peak:.0%} of matmul peak; arithmetic {flops / 1e12:.2f} TFLOP)")
-    print(f"    sequential PyTorch, fused Adam {seq:.1f} s{seq_note} → engine {seq / ours:.1f}×")
-    print(f"    Keras fit one after another {ker:.1f} s{ker_note} → engine {ker / ours:.1f}×")
+    print(f"    engine {ours} = {flops / ours.wall / 1e9:.0f} GFLOP/s "
+          f"({flops / ours.wall / peak.wall:.0%} of matmul peak)")
+    print(f"    roofline {bound} = max({flops / 1e12:.2f} TFLOP ÷ peak, {traffic / 1e9:.0f} GB "
+          f"÷ bandwidth) → engine at {bound.wall / ours.wall:.0%} of the roofline "
+          f"(by CPU time {bound.cpu / ours.cpu:.0%})")
+    print(f"    sequential PyTorch, fused Adam {seq}{seq_note} → engine {seq.ratio(ours)}")
+    print(f"    Keras fit one after another {ker}{ker_note} → engine {ker.ratio(ours)}")
+    print(memory_line(memory["a"], archs, config, data))
 
-    small_archs = [MLPArch(40, (w,), 1) for w in range(2, 66, 2)]
-    config_b = TrainConfig(epochs=2, batch_size=32)
-    ours_b = engine_seconds(small_archs, data, config_b)
-    seq_b, note_b = sequential_torch_seconds(small_archs, data, config_b), ""
-    print(f"\n(b) 32 small MLPs (widths 2–64), 2 epochs: engine {ours_b:.1f} s, sequential "
-          f"{seq_b:.1f} s{note_b} → {seq_b / ours_b:.1f}×")
+    archs, config = cases["b"]
+    ours, seq, note = compare(archs, data, config, args.repeat)
+    print(f"\n(b) 32 small MLPs (widths 2–64), 2 epochs: engine {ours}, sequential "
+          f"{seq}{note} → {seq.ratio(ours)}")
+    print(memory_line(memory["b"], archs, config, data))
 
-    sweep = draw_architectures(SweepConfig(models=32, depth=(1, 3), width=(16, 1024)), 40, 1)
-    config_c = TrainConfig(epochs=1, batch_size=32)
-    ours_c = engine_seconds(sweep, data, config_c)
-    seq_c, note_c = sequential_torch_seconds(sweep, data, config_c), ""
-    flops_c = training_flops(sweep, rows, 1)
+    archs, config = cases["c"]
+    ours, seq, note = compare(archs, data, config, args.repeat)
+    flops = training_flops(archs, data, config)
+    groups = group_archs(archs, batch_size=config.batch_size)
     print(f"\n(c) 32 sweep architectures (1–3 layers, widths 16–1024), 1 epoch: engine "
-          f"{ours_c:.1f} s ({flops_c / ours_c / 1e9:.0f} GFLOP/s), sequential {seq_c:.1f} s"
-          f"{note_c} → {seq_c / ours_c:.1f}×")
-
+          f"{ours} ({flops / ours.wall / 1e9:.0f} GFLOP/s) in {len(groups)} groups, "
+          f"padding waste {padding_waste(archs, config.batch_size):.2f}× (padded ÷ needed "
+          f"multiply-adds); sequential {seq}{note} → {seq.ratio(ours)}")
+    print(memory_line(memory["c"], archs, config, data))
 
 if __name__ == "__main__":
     main()

@@ -1,0 +1,42 @@
+"""Wall and CPU seconds of a block, for benchmarks on a machine other work may share.
+
+Wall time is what a user waits; the process's CPU time is what the work itself cost, and it
+is the figure other processes on a shared machine distort least (with one thread it excludes
+the time the process spent descheduled). Benchmarks print both, and ratios of both.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import NamedTuple
+
+
+class Seconds(NamedTuple):
+    wall: float
+    cpu: float
+
+    def __mul__(self, factor: object) -> Seconds:
+        if not isinstance(factor, int | float):
+            return NotImplemented
+        return Seconds(self.wall * factor, self.cpu * factor)
+
+    def best(self, other: Seconds) -> Seconds:
+        return Seconds(min(self.wall, other.wall), min(self.cpu, other.cpu))
+
+    def ratio(self, faster: Seconds) -> str:
+        return f"{self.wall / faster.wall:.1f}× (CPU time {self.cpu / faster.cpu:.1f}×)"
+
+    def __str__(self) -> str:
+        return f"{self.wall:.2f} s (CPU {self.cpu:.2f} s)"
+
+
+class Stopwatch:
+    """``with Stopwatch() as watch: …`` then ``watch.seconds``."""
+
+    def __enter__(self) -> Stopwatch:
+        self._wall, self._cpu = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.seconds = Seconds(time.perf_counter() - self._wall,
+                               time.process_time() - self._cpu)

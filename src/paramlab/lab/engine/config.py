@@ -1,0 +1,116 @@
+"""What a run asks for and what it gets back: architectures, training options, results.
+
+These three dataclasses are the engine's public vocabulary; every experiment builds them, so
+their fields and defaults only ever grow (new fields come with defaults).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from paramlab.errors import ParamlabError
+
+
+@dataclass(frozen=True)
+class MLPArch:
+    """A fully connected network: input features, hidden widths, outputs."""
+
+    in_features: int
+    hidden: tuple[int, ...]
+    out_features: int
+
+    @property
+    def widths(self) -> tuple[int, ...]:
+        return (self.in_features, *self.hidden, self.out_features)
+
+    def spec(self) -> str:
+        """The MLP shorthand, e.g. ``40-256-256-1``."""
+        return "-".join(map(str, self.widths))
+
+    def params(self) -> int:
+        """Exact parameter count, from the counting core."""
+        from paramlab import count
+
+        return count(self.spec(), other_convention=False).total
+
+
+@dataclass
+class TrainConfig:
+    """How every model of a run is trained."""
+
+    epochs: int = 20
+    batch_size: int = 32
+    lr: float = 1e-3
+    optimizer: str = "adam"  # "adam" | "sgd"
+    momentum: float = 0.0  # SGD only
+    weight_decay: float = 0.0  # L2 added to the gradient, as torch.optim's weight_decay
+    dropout: float = 0.0  # after every hidden activation, training only
+    loss: str | None = None  # "mse" | "cross_entropy"; None: from the data set's task
+    patience: int | None = None  # early stopping on validation loss; best weights restored
+    device: str = "cpu"  # "cpu" | "cuda" | "auto"
+    activation: str = "relu"  # "relu" | "tanh"
+    data_seed: int = 0  # the batch order, shared by every model of a run
+
+    def validate(self) -> None:
+        checks = [
+            (self.epochs >= 1, "epochs must be a positive integer", self.epochs),
+            (self.batch_size >= 1, "batch_size must be a positive integer", self.batch_size),
+            (self.lr > 0, "lr must be positive", self.lr),
+            (self.optimizer in ("adam", "sgd"), "optimizer must be 'adam' or 'sgd'",
+             self.optimizer),
+            (0 <= self.momentum < 1, "momentum must be in [0, 1)", self.momentum),
+            (self.weight_decay >= 0, "weight_decay must be ≥ 0", self.weight_decay),
+            (0 <= self.dropout < 1, "dropout must be in [0, 1)", self.dropout),
+            (self.loss in (None, "mse", "cross_entropy"), "loss must be 'mse' or "
+             "'cross_entropy'", self.loss),
+            (self.patience is None or self.patience >= 1, "patience must be ≥ 1",
+             self.patience),
+            (self.device in ("cpu", "cuda", "auto"), "device must be cpu, cuda or auto",
+             self.device),
+            (self.activation in ("relu", "tanh"), "activation must be relu or tanh",
+             self.activation),
+        ]
+        for ok, message, value in checks:
+            if not ok:
+                raise ParamlabError(f"{message}; received {value!r}")
+
+    def loss_for(self, task: str) -> str:
+        """The loss to train with: the configured one, else the data set's natural one."""
+        return self.loss or ("cross_entropy" if task == "classification" else "mse")
+
+
+@dataclass
+class ModelResult:
+    """Everything recorded for one trained model."""
+
+    model_id: str
+    arch: MLPArch
+    seed: int
+    params: int
+    observations: int
+    params_per_observation: float
+    history: list[dict[str, float]]  # per epoch: epoch, train_loss, val_loss, test_loss
+    train_loss: float
+    val_loss: float
+    test_loss: float
+    epochs: int  # epochs trained (early stopping may end sooner)
+    seconds: float  # the group's wall time shared equally among its models
+    train_metric: float | None = None  # accuracy, for classification
+    val_metric: float | None = None
+    test_metric: float | None = None
+    best_epoch: int = 0
+    weights: list[np.ndarray] | None = None  # [W1, b1, W2, b2, …], W as (fan_in, fan_out)
+    test_predictions: np.ndarray | None = None
+
+
+def resolve_device(name: str) -> torch.device:
+    """``auto`` picks a GPU when PyTorch sees one; asking for a missing GPU is an error."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ParamlabError("device 'cuda' was requested but PyTorch sees no CUDA GPU; "
+                            "use --device cpu or auto")
+    return torch.device(name)

@@ -1,0 +1,107 @@
+"""The arithmetic of one training step for a stack of K MLPs, backward pass written out.
+
+Backpropagation through an MLP is three batched products per layer; writing it out skips
+autograd's per-operation bookkeeping, which dominates for small models. The loss is the *sum*
+over models of each model's mean loss, so each model's gradient is the one it would get alone.
+
+Shapes: x is (rows, in) and shared by every model; hidden activations are (K, rows, width);
+predictions (K, rows, outputs). The activation's derivative is taken from its *output*
+(relu: h > 0 ⟺ a > 0; tanh: 1 − h²), so a layer keeps one tensor for the backward pass.
+No tensor here requires grad, so autograd records nothing and the step needs no ``no_grad``.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from paramlab.lab.engine.stack import StackedMLP
+
+_ACTIVATIONS = {"relu": torch.relu, "tanh": torch.tanh}
+
+
+def _bmm(a: torch.Tensor, b: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
+    """Batched a @ b. An inner or output size of 1 (a one-output regression head) is done as a
+    broadcast multiply (and sum): at those sizes a batched GEMM call costs several times the
+    arithmetic."""
+    if a.shape[-1] == 1:
+        return torch.mul(a, b, out=out)
+    if b.shape[-1] == 1:
+        return torch.sum(a * b.mT, dim=-1, keepdim=True, out=out)
+    return torch.bmm(a, b, out=out)
+
+
+def _activation_backward(g: torch.Tensor, out: torch.Tensor, activation: str) -> torch.Tensor:
+    """d(loss)/d(pre-activation) from d(loss)/d(output) and the output, in one kernel."""
+    if activation == "relu":
+        return torch.ops.aten.threshold_backward(g, out, 0)
+    return torch.ops.aten.tanh_backward(g, out)
+
+
+@torch.no_grad()
+def forward(stack: StackedMLP, x: torch.Tensor, activation: str) -> torch.Tensor:
+    """(rows, features) → (K, rows, outputs), evaluation mode (no dropout)."""
+    act = _ACTIVATIONS[activation]
+    h = torch.matmul(x, stack.weights[0]).add_(stack.biases[0])
+    for weight, bias in zip(stack.weights[1:], stack.biases[1:], strict=True):
+        h = _bmm(act(h), weight).add_(bias)
+    return h
+
+
+def gradients(stack: StackedMLP, x: torch.Tensor, y: torch.Tensor, *, loss: str,
+              activation: str, dropout: float) -> torch.Tensor:
+    """One forward and backward pass; writes every ``.grad``; returns the (K,) batch losses."""
+    act = _ACTIVATIONS[activation]
+    inputs: list[torch.Tensor] = [x]  # what each layer multiplies (after dropout)
+    outputs: list[torch.Tensor] = []  # each hidden activation (before dropout)
+    keeps: list[torch.Tensor | None] = []  # inverted-dropout masks, scaled by 1 / (1 − p)
+    a = torch.matmul(x, stack.weights[0]).add_(stack.biases[0])
+    for weight, bias in zip(stack.weights[1:], stack.biases[1:], strict=True):
+        h = act(a)
+        outputs.append(h)
+        keep = None
+        if dropout > 0:
+            keep = (torch.rand_like(h) >= dropout).to(h.dtype).div_(1 - dropout)
+            h = h * keep
+        keeps.append(keep)
+        inputs.append(h)
+        a = _bmm(h, weight).add_(bias)
+    losses, g = loss_and_gradient(a, y, loss)
+    for layer in range(stack.layers - 1, -1, -1):
+        weight, bias = stack.weights[layer], stack.biases[layer]
+        if layer == 0:  # x is shared by every model: (in, rows) @ (K, rows, out)
+            torch.matmul(x.T, g, out=weight.grad)
+        else:
+            _bmm(inputs[layer].mT, g, out=weight.grad)
+        torch.sum(g, dim=1, keepdim=True, out=bias.grad)
+        if layer:
+            g = _bmm(g, weight.mT)
+            keep = keeps[layer - 1]
+            if keep is not None:
+                g.mul_(keep)
+            g = _activation_backward(g, outputs[layer - 1], activation)
+    return losses
+
+
+def loss_and_gradient(pred: torch.Tensor, target: torch.Tensor,
+                      loss: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each model's mean loss (K,) and d(sum of the losses)/d(pred)."""
+    k, rows, outputs = pred.shape
+    if loss == "mse":
+        diff = pred - target
+        return diff.square().mean(dim=(1, 2)), diff.mul_(2.0 / (rows * outputs))
+    log_probs = torch.log_softmax(pred, dim=-1)
+    index = target.view(1, rows, 1).expand(k, rows, 1)
+    losses = log_probs.gather(-1, index).squeeze(-1).mean(dim=1).neg_()
+    g = log_probs.exp_()  # softmax − one-hot, over the batch mean
+    g.scatter_add_(-1, index, torch.full((k, rows, 1), -1.0, dtype=g.dtype, device=g.device))
+    return losses, g.div_(rows)
+
+
+def per_model_loss(pred: torch.Tensor, target: torch.Tensor, loss: str) -> torch.Tensor:
+    """(K, rows, out) predictions → (K,) mean loss of each model."""
+    if loss == "mse":
+        return (pred - target).square().mean(dim=(1, 2))
+    k, rows, classes = pred.shape
+    flat = F.cross_entropy(pred.reshape(k * rows, classes), target.repeat(k), reduction="none")
+    return flat.view(k, rows).mean(dim=1)

@@ -1,0 +1,220 @@
+"""The training loop: every group of models runs its epochs; results come back per model.
+
+Per epoch the training rows are permuted once and gathered once (``X[order]``), so a step
+takes contiguous slices instead of gathering rows; losses accumulate on the device, and the
+host reads them once per epoch, when the history is recorded. Evaluation runs the whole split
+in chunks sized to stay within the stack's own memory.
+
+Early stopping follows Keras' ``EarlyStopping(restore_best_weights=True)``: a model whose
+validation loss has not improved for ``patience`` epochs stops recording history, and at the
+end its best weights are restored; it keeps stepping inside its group (cheaper than
+re-stacking), and the group ends when all of its models have stopped.
+
+The batch order depends only on ``TrainConfig.data_seed`` and a model's initialization only on
+its own seed, so a model trained alone or in any group starts and steps the same.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+
+from paramlab.errors import ParamlabError
+from paramlab.lab.data import Dataset
+from paramlab.lab.engine import kernels
+from paramlab.lab.engine.config import MLPArch, ModelResult, TrainConfig, resolve_device
+from paramlab.lab.engine.grouping import group_archs
+from paramlab.lab.engine.optim import StackOptimizer
+from paramlab.lab.engine.stack import StackedMLP
+
+EpochCallback = Callable[[int, dict[str, dict[str, float]]], None]
+SPLITS = ("train", "val", "test")
+
+
+@dataclass
+class Splits:
+    """The data set's three splits as device tensors (classes as int64, targets as float)."""
+
+    X: dict[str, torch.Tensor]
+    y: dict[str, torch.Tensor]
+    observations: int
+
+    @classmethod
+    def of(cls, data: Dataset, device: torch.device) -> Splits:
+        classification = data.task == "classification"
+        X, y = {}, {}
+        for split in SPLITS:
+            X[split] = torch.as_tensor(getattr(data, f"X_{split}"), device=device).float()
+            target = torch.as_tensor(getattr(data, f"y_{split}"), device=device)
+            y[split] = target.long() if classification else target.float()
+        return cls(X, y, data.observations)
+
+
+@dataclass
+class Evaluation:
+    """Every model's loss (and accuracy, for classes) on one split."""
+
+    losses: torch.Tensor  # (K,)
+    accuracy: torch.Tensor | None  # (K,)
+    predictions: torch.Tensor  # (K, rows, outputs)
+
+
+class GroupRun:
+    """One group's run: its stack and optimizer, the data, and each model's record so far."""
+
+    def __init__(self, archs: list[MLPArch], seeds: list[int], ids: list[str], splits: Splits,
+                 config: TrainConfig, loss: str) -> None:
+        device = splits.X["train"].device
+        self.archs, self.seeds, self.ids = archs, seeds, ids
+        self.splits, self.config, self.loss = splits, config, loss
+        self.stack = StackedMLP.build(archs, seeds, device)
+        self.optimizer = StackOptimizer(self.stack.params, config)
+        k = len(archs)
+        self.active = torch.ones(k, dtype=torch.bool)
+        self.best = torch.full((k,), math.inf)
+        self.best_epoch = torch.zeros(k, dtype=torch.long)
+        self.waited = torch.zeros(k, dtype=torch.long)
+        self.stopped_at = [config.epochs] * k
+        self.history: list[list[dict[str, float]]] = [[] for _ in range(k)]
+        self.best_params = ([p.detach().clone() for p in self.stack.params]
+                            if config.patience else [])
+
+    def run(self, on_epoch: EpochCallback | None, keep_weights: bool) -> list[ModelResult]:
+        start = time.perf_counter()
+        order_generator = torch.Generator().manual_seed(self.config.data_seed)
+        for epoch in range(1, self.config.epochs + 1):
+            train_loss = self.train_epoch(torch.randperm(self.splits.observations,
+                                                         generator=order_generator))
+            val, test = self.evaluate("val").losses.cpu(), self.evaluate("test").losses.cpu()
+            self.record(epoch, train_loss.cpu(), val, test, on_epoch)
+            if self.config.patience and self.stop_early(epoch, val):
+                break
+        if self.config.patience:
+            self.restore_best()
+        return self.results(keep_weights, time.perf_counter() - start)
+
+    def train_epoch(self, order: torch.Tensor) -> torch.Tensor:
+        """One pass over the training rows in ``order``; each model's mean batch loss."""
+        order = order.to(self.splits.X["train"].device)
+        X, y = self.splits.X["train"][order], self.splits.y["train"][order]
+        total = torch.zeros(len(self.archs), device=X.device)
+        size, config = self.config.batch_size, self.config
+        for begin in range(0, X.shape[0], size):
+            total += kernels.gradients(self.stack, X[begin: begin + size],
+                                       y[begin: begin + size], loss=self.loss,
+                                       activation=config.activation, dropout=config.dropout)
+            self.optimizer.step()
+        return total / math.ceil(X.shape[0] / size)
+
+    @torch.no_grad()
+    def evaluate(self, split: str) -> Evaluation:
+        """Whole-split evaluation in row chunks whose activations fit in the stack's size."""
+        X, y = self.splits.X[split], self.splits.y[split]
+        widest = max(w.shape[-1] for w in self.stack.weights)
+        chunk = max(256, self.stack.numel() // (len(self.archs) * widest))
+        preds = torch.cat([kernels.forward(self.stack, X[i: i + chunk], self.config.activation)
+                           for i in range(0, X.shape[0], chunk)], dim=1)
+        accuracy = ((preds.argmax(-1) == y).float().mean(dim=1)
+                    if self.loss == "cross_entropy" else None)
+        return Evaluation(kernels.per_model_loss(preds, y, self.loss), accuracy, preds)
+
+    def record(self, epoch: int, train: torch.Tensor, val: torch.Tensor, test: torch.Tensor,
+               on_epoch: EpochCallback | None) -> None:
+        """Append this epoch to the history of every model still learning."""
+        live = [i for i in range(len(self.archs)) if self.active[i]]
+        for i in live:
+            self.history[i].append({"epoch": epoch, "train_loss": float(train[i]),
+                                    "val_loss": float(val[i]), "test_loss": float(test[i])})
+        if on_epoch is not None:
+            on_epoch(epoch, {self.ids[i]: self.history[i][-1] for i in live})
+
+    def stop_early(self, epoch: int, val: torch.Tensor) -> bool:
+        """Keep each improving model's weights; stop the patient ones; True when all stopped."""
+        improved = (val < self.best) & self.active
+        self.best = torch.where(improved, val, self.best)
+        self.best_epoch[improved] = epoch
+        device_mask = improved.to(self.stack.weights[0].device)
+        for p, saved in zip(self.stack.params, self.best_params, strict=True):
+            mask = device_mask.view(-1, *([1] * (p.dim() - 1)))
+            saved.copy_(torch.where(mask, p.detach(), saved))
+        self.waited = torch.where(improved, 0, self.waited + self.active.long())
+        newly = (self.waited >= (self.config.patience or 0)) & self.active
+        for i in torch.nonzero(newly).flatten().tolist():
+            self.stopped_at[i] = epoch
+        self.active &= ~newly
+        return not bool(self.active.any())
+
+    @torch.no_grad()
+    def restore_best(self) -> None:
+        for p, saved in zip(self.stack.params, self.best_params, strict=True):
+            p.copy_(saved)
+
+    def results(self, keep_weights: bool, seconds: float) -> list[ModelResult]:
+        final = {split: self.evaluate(split) for split in SPLITS}
+
+        def metric(split: str, i: int) -> float | None:
+            accuracy = final[split].accuracy
+            return None if accuracy is None else float(accuracy[i])
+
+        out = []
+        observations = self.splits.observations
+        for i, arch in enumerate(self.archs):
+            params = arch.params()
+            out.append(ModelResult(
+                model_id=self.ids[i], arch=arch, seed=self.seeds[i], params=params,
+                observations=observations, params_per_observation=params / observations,
+                history=self.history[i], train_loss=float(final["train"].losses[i]),
+                val_loss=float(final["val"].losses[i]), test_loss=float(final["test"].losses[i]),
+                epochs=self.stopped_at[i], seconds=seconds / len(self.archs),
+                train_metric=metric("train", i), val_metric=metric("val", i),
+                test_metric=metric("test", i),
+                best_epoch=int(self.best_epoch[i]) if self.config.patience else self.stopped_at[i],
+                weights=self.stack.unstack(i) if keep_weights else None,
+                test_predictions=(final["test"].predictions[i].cpu().numpy()
+                                  if keep_weights else None),
+            ))
+        return out
+
+
+def train_models(
+    archs: list[MLPArch],
+    data: Dataset,
+    config: TrainConfig,
+    seeds: list[int],
+    *,
+    model_ids: list[str] | None = None,
+    keep_weights: bool = False,
+    on_epoch: EpochCallback | None = None,
+    on_model_done: Callable[[ModelResult], None] | None = None,
+    group_size: int = 64,
+) -> list[ModelResult]:
+    """Train every architecture (with its seed); results come back in input order.
+
+    ``on_epoch(epoch, {model_id: metrics})`` follows each group's epochs;
+    ``on_model_done(result)`` fires as soon as a model's group has finished.
+    """
+    config.validate()
+    if len(archs) != len(seeds):
+        raise ParamlabError(f"{len(archs)} architectures but {len(seeds)} seeds")
+    ids = model_ids or [f"m{i:04d}" for i in range(len(archs))]
+    for arch in archs:
+        if arch.in_features != data.n_features or arch.out_features != data.n_outputs:
+            raise ParamlabError(
+                f"architecture {arch.spec()} does not fit the data: it needs "
+                f"{data.n_features} inputs and {data.n_outputs} outputs"
+            )
+    splits = Splits.of(data, resolve_device(config.device))
+    loss = config.loss_for(data.task)
+    results: dict[int, ModelResult] = {}
+    for group in group_archs(archs, group_size, config.batch_size):
+        run = GroupRun([archs[i] for i in group], [seeds[i] for i in group],
+                       [ids[i] for i in group], splits, config, loss)
+        for index, result in zip(group, run.run(on_epoch, keep_weights), strict=True):
+            results[index] = result
+            if on_model_done is not None:
+                on_model_done(result)
+    return [results[i] for i in range(len(archs))]
