@@ -53,6 +53,9 @@ class TrainConfig:
     device: str = "cpu"  # "cpu" | "cuda" | "auto"
     activation: str = "relu"  # "relu" | "tanh"
     data_seed: int = 0  # the batch order, shared by every model of a run
+    # classification: evaluate the whole training set after every epoch and record its
+    # accuracy in the history ("train_accuracy"), e.g. to find the epoch a model fits
+    track_train_accuracy: bool = False
 
     def validate(self) -> None:
         checks = [

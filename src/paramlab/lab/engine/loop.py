@@ -90,7 +90,7 @@ class GroupRun:
             train_loss = self.train_epoch(torch.randperm(self.splits.observations,
                                                          generator=order_generator))
             val, test = self.evaluate("val").losses.cpu(), self.evaluate("test").losses.cpu()
-            self.record(epoch, train_loss.cpu(), val, test, on_epoch)
+            self.record(epoch, train_loss.cpu(), val, test, on_epoch, self.train_accuracy())
             if self.config.patience and self.stop_early(epoch, val):
                 break
         if self.config.patience:
@@ -122,13 +122,24 @@ class GroupRun:
                     if self.loss == "cross_entropy" else None)
         return Evaluation(kernels.per_model_loss(preds, y, self.loss), accuracy, preds)
 
+    def train_accuracy(self) -> torch.Tensor | None:
+        """Each model's accuracy on the whole training set now, when the config asks for it
+        (the mean batch loss of an epoch says nothing about when every label is fitted)."""
+        if not (self.config.track_train_accuracy and self.loss == "cross_entropy"):
+            return None
+        accuracy = self.evaluate("train").accuracy
+        return None if accuracy is None else accuracy.cpu()
+
     def record(self, epoch: int, train: torch.Tensor, val: torch.Tensor, test: torch.Tensor,
-               on_epoch: EpochCallback | None) -> None:
+               on_epoch: EpochCallback | None, train_accuracy: torch.Tensor | None) -> None:
         """Append this epoch to the history of every model still learning."""
         live = [i for i in range(len(self.archs)) if self.active[i]]
         for i in live:
-            self.history[i].append({"epoch": epoch, "train_loss": float(train[i]),
-                                    "val_loss": float(val[i]), "test_loss": float(test[i])})
+            entry = {"epoch": epoch, "train_loss": float(train[i]),
+                     "val_loss": float(val[i]), "test_loss": float(test[i])}
+            if train_accuracy is not None:
+                entry["train_accuracy"] = float(train_accuracy[i])
+            self.history[i].append(entry)
         if on_epoch is not None:
             on_epoch(epoch, {self.ids[i]: self.history[i][-1] for i in live})
 

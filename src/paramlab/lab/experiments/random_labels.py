@@ -10,9 +10,8 @@ noise. The noisy labels are drawn once from the seed (one random order of the tr
 and one random class per row; the fraction f corrupts the first f·n rows of that order, so
 the levels are nested) and never redrawn; there is no augmentation.
 
-The batched engine records losses per epoch, not training accuracy, so the epoch at which a
-model fits is found by *replaying* its training — the same initialization, batch order and
-optimizer — and evaluating training accuracy after each epoch (:func:`fit_epochs`).
+The engine evaluates the whole training set after every epoch here
+(``TrainConfig.track_train_accuracy``), which gives the epoch at which a model fits.
 """
 
 from __future__ import annotations
@@ -27,14 +26,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 
 from paramlab.errors import ParamlabError
 from paramlab.lab import plots, reporting
 from paramlab.lab.data import Dataset
-from paramlab.lab.engine import MLPArch, ModelResult, TrainConfig, init_weights
-from paramlab.lab.engine import make_optimizer as engine_optimizer
+from paramlab.lab.engine import MLPArch, ModelResult, TrainConfig
 from paramlab.lab.experiments import options, study_options
 from paramlab.lab.experiments.base import (
     Column,
@@ -128,40 +124,10 @@ def with_labels(data: Dataset, n_train: int | None, fraction: float, seed: int) 
 # ------------------------------------------------------------------ the epoch it fits
 
 
-def fit_epochs(arch: MLPArch, seed: int, data: Dataset, train: TrainConfig) -> int | None:
-    """The first epoch after which training accuracy is 100 %, or None within the budget.
-
-    Replays the engine's training of one model — its initialization (``init_weights``), its
-    batch order (a generator seeded with ``train.data_seed``), its optimizer
-    (``make_optimizer``) and mean cross-entropy — with autograd, checking the training set
-    after each epoch. Floating-point rounding aside it follows the engine's trajectory.
-    """
-    torch_x = torch.as_tensor(data.X_train)
-    torch_y = torch.as_tensor(data.y_train).long()
-    params = [t.clone().requires_grad_(True) for t in init_weights(arch, seed)]
-    optimizer = engine_optimizer(params, train)
-    activation: Callable[[torch.Tensor], torch.Tensor] = (
-        torch.relu if train.activation == "relu" else torch.tanh)
-
-    def forward(x: torch.Tensor) -> torch.Tensor:
-        h = x @ params[0] + params[1]
-        for layer in range(1, len(params) // 2):
-            h = activation(h) @ params[2 * layer] + params[2 * layer + 1]
-        return h
-
-    order_gen = torch.Generator().manual_seed(train.data_seed)
-    rows = torch_x.shape[0]
-    for epoch in range(1, train.epochs + 1):
-        order = torch.randperm(rows, generator=order_gen)
-        for begin in range(0, rows, train.batch_size):
-            index = order[begin: begin + train.batch_size]
-            optimizer.zero_grad(set_to_none=True)
-            F.cross_entropy(forward(torch_x[index]), torch_y[index]).backward()
-            optimizer.step()
-        with torch.no_grad():
-            if bool((forward(torch_x).argmax(-1) == torch_y).all()):
-                return epoch
-    return None
+def fit_epoch(history: list[dict[str, float]]) -> int | None:
+    """The first epoch after which training accuracy is 100 %, or None within the budget
+    (the engine records it per epoch: ``TrainConfig.track_train_accuracy``)."""
+    return next((int(h["epoch"]) for h in history if h.get("train_accuracy") == 1.0), None)
 
 
 # ------------------------------------------------------------------ run
@@ -189,7 +155,7 @@ def model_row(config: RandomLabelsConfig, fraction: float, noisy: Dataset,
                 "test_accuracy": test_accuracy,
                 "train_error": 1 - train_accuracy, "test_error": 1 - test_accuracy,
                 "chance": chance,
-                "epochs_to_fit": fit_epochs(result.arch, result.seed, noisy, config.train)}
+                "epochs_to_fit": fit_epoch(result.history)}
     return row
 
 
@@ -212,9 +178,10 @@ def run(config: RandomLabelsConfig, out: Path, progress: Progress | None = None)
     progress.start(total, skipped, config.train.epochs)
     inner = Progress(epoch=progress.epoch, model_done=progress.model_done)
     clean = with_labels(data, config.n_train, 0.0, config.seed)
+    train = dataclasses.replace(config.train, track_train_accuracy=True)  # epochs to fit
     for fraction, planned in levels:
         noisy = with_labels(data, config.n_train, fraction, config.seed)
-        execute(planned, noisy, config.train, store, keep_weights=False, progress=inner,
+        execute(planned, noisy, train, store, keep_weights=False, progress=inner,
                 row=model_row(config, fraction, noisy, clean.y_train))
     store.write_csv()
     outcome = RunOutcome(store, total - skipped, skipped, time.perf_counter() - start, clean)
