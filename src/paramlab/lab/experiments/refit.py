@@ -52,18 +52,23 @@ class RefitConfig:
     seed: int = 0  # first initialization seed; refit k uses seed + k
 
     def arch(self, n_in: int, n_out: int) -> MLPArch:
-        parts = self.spec.replace(" ", "").split("-")
-        if len(parts) < 2 or not all(p.isdigit() and int(p) > 0 for p in parts):
-            raise SpecError(f"refit needs an MLP shorthand such as {n_in}-256-256-{n_out}; "
-                            f"received {self.spec!r}")
-        widths = [int(p) for p in parts]
-        if widths[0] != n_in or widths[-1] != n_out:
-            hidden = "-".join(map(str, widths[1:-1])) or "64"
-            raise SpecError(
-                f"{self.spec!r} does not fit the data: it has {n_in} features and needs "
-                f"{n_out} outputs, e.g. {n_in}-{hidden}-{n_out}"
-            )
-        return MLPArch(n_in, tuple(widths[1:-1]), n_out)
+        return mlp_arch(self.spec, n_in, n_out, "refit")
+
+
+def mlp_arch(spec: str, n_in: int, n_out: int, experiment: str) -> MLPArch:
+    """The MLP a shorthand such as ``40-256-256-1`` names, checked against the data."""
+    parts = spec.replace(" ", "").split("-")
+    if len(parts) < 2 or not all(p.isdigit() and int(p) > 0 for p in parts):
+        raise SpecError(f"{experiment} needs an MLP shorthand such as {n_in}-256-256-{n_out}; "
+                        f"received {spec!r}")
+    widths = [int(p) for p in parts]
+    if widths[0] != n_in or widths[-1] != n_out:
+        hidden = "-".join(map(str, widths[1:-1])) or "64"
+        raise SpecError(
+            f"{spec!r} does not fit the data: it has {n_in} features and needs "
+            f"{n_out} outputs, e.g. {n_in}-{hidden}-{n_out}"
+        )
+    return MLPArch(n_in, tuple(widths[1:-1]), n_out)
 
 
 def run(config: RefitConfig, out: Path, progress: Progress | None = None) -> RunOutcome:
