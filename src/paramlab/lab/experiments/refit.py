@@ -588,5 +588,6 @@ EXPERIMENT = Experiment(
     order=20,
     display=MODEL_DISPLAY,
     demo=demo_config,
-    example=("40-8-1", "--seeds", "2", "--epochs", "1", "--n-samples", "200"),
+    example=("40-8-1", "--seeds", "2", "--epochs", "1", "--n-samples", "200", "--barrier",
+             "--barrier-points", "5", "--contrast"),
 )
