@@ -48,4 +48,31 @@ def barrier(ts: np.ndarray, losses: np.ndarray) -> float:
     return float(np.max(losses - line))
 
 
-__all__ = ["barrier", "path_losses"]
+def polish(weights: Sequence[np.ndarray], x: np.ndarray, y: np.ndarray, *, loss: str,
+           activation: str, iterations: int = 500) -> list[np.ndarray]:
+    """The nearest minimum: full-batch L-BFGS (float64) from the given weights, so refits of
+    a small model are compared where the gradient vanishes rather than where stochastic
+    training happened to stop."""
+    from paramlab.lab.hessian import summed_loss
+
+    params = [torch.tensor(np.asarray(w), dtype=torch.float64, requires_grad=True)
+              for w in weights]
+    xt = torch.as_tensor(np.asarray(x), dtype=torch.float64)
+    yt = torch.as_tensor(np.asarray(y))
+    yt = yt.long().reshape(-1) if loss == "cross_entropy" else yt.double().reshape(
+        xt.shape[0], -1)
+    optimizer = torch.optim.LBFGS(params, max_iter=iterations, tolerance_grad=1e-12,
+                                  tolerance_change=1e-15, history_size=50,
+                                  line_search_fn="strong_wolfe")
+
+    def closure() -> torch.Tensor:
+        optimizer.zero_grad()
+        value = summed_loss(params, xt, yt, loss, activation) / xt.shape[0]
+        value.backward()
+        return value
+
+    optimizer.step(closure)
+    return [p.detach().numpy().copy() for p in params]
+
+
+__all__ = ["barrier", "path_losses", "polish"]
