@@ -138,3 +138,16 @@ def test_bad_refit_options_are_one_line_and_exit_2(argv: list[str], fragment: st
                  "--quiet", "--out", str(tmp_path / "o")])
     err = capsys.readouterr().err
     assert code == 2 and fragment in err and "Traceback" not in err
+
+
+def test_polished_refits_of_a_single_tanh_unit_land_on_the_same_weights() -> None:
+    """One tanh unit, 300 observations from a teacher of the same form: from three random
+    starts, full-batch L-BFGS reaches one minimum up to the unit's sign."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((300, 5))
+    y = 2.0 * np.tanh(x @ rng.standard_normal((5, 1)) + 0.3) + 0.1 * rng.standard_normal(
+        (300, 1))
+    fits = [landscape.polish(random_mlp(np.random.default_rng(s), [5, 1, 1]), x, y,
+                             loss="mse", activation="tanh") for s in range(3)]
+    for other in fits[1:]:
+        assert relative_distance(flat(fits[0]), flat(align(fits[0], other, signs=True))) < 1e-5
