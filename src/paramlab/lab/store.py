@@ -340,6 +340,19 @@ class RunStore:
         os.replace(temporary, target)
         return target
 
+    def write_table(self, name: str, columns: Sequence[str],
+                    rows: Sequence[dict[str, Any]]) -> Path:
+        """A second CSV beside results.csv (refit's ``paths.csv``), written atomically; like
+        results.csv a derived view, recomputed by the experiment from what the store holds."""
+        target = self.path / name
+        temporary = target.with_suffix(target.suffix + ".tmp")
+        with temporary.open("w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(columns))
+            writer.writeheader()
+            writer.writerows(rows)
+        os.replace(temporary, target)
+        return target
+
 
 def environment() -> dict[str, Any]:
     """What produced the numbers, for whoever reads the run later."""

@@ -1,0 +1,426 @@
+"""The Hessian of an MLP's training loss at given weights, and what its spectrum says.
+
+Convention (Maddox, Benton and Wilson 2020, "Rethinking parameter counting in deep models"):
+the Hessian is that of the *summed* training loss, ``L(θ) = Σᵢ ℓ(f(xᵢ; θ), yᵢ)`` with
+``ℓ = ½‖f − y‖²`` for regression (the Gaussian negative log-likelihood with σ = 1) and the
+cross-entropy for classes. Under this convention a linear model's Hessian is ``XᵀX``; under the
+*mean* convention (``reduction="mean"``, ``L/n``) it is ``XᵀX/n``. The effective dimensionality
+
+    N_eff(z) = Σᵢ λᵢ / (λᵢ + z)
+
+counts the directions the data determine: an eigenvalue far above ``z`` counts 1, one far below
+counts 0. For a linear model under the summed convention it is exactly the ridge degrees of
+freedom ``df(z) = Σ dᵢ² / (dᵢ² + z)`` (dᵢ the singular values of X); under the mean convention
+``N_eff(z) = df(n·z)``. A negative eigenvalue (negative curvature: a direction the data do not
+pin down) counts 0.
+
+Three ways to the spectrum, by model size:
+
+* :func:`dense_hessian` — the whole matrix, for a few thousand parameters (exact);
+* :func:`top_eigenpairs` — the largest eigenvalues by thick-restart *block* Lanczos: every
+  step multiplies the Hessian with a block of vectors at once (one ``vmap`` of a
+  forward-over-reverse HVP, ``torch.func.jvp(torch.func.grad(loss))``), which shares the
+  forward pass and turns matrix-vector into matrix-matrix products;
+* :func:`slq` — stochastic Lanczos quadrature (Ubaru, Chen and Saad 2017; Ghorbani, Krishnan
+  and Xiao 2019): the spectral density as Gauss quadrature nodes and weights, hence an
+  estimate of ``tr g(H)`` for any ``g`` — the whole-spectrum N_eff of a large model.
+
+:class:`HessianOperator` is also a ``scipy.sparse.linalg.LinearOperator`` for ``eigsh``.
+This module knows nothing of the command line or the run store.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+import torch.func as tf
+import torch.nn.functional as F
+
+from paramlab.errors import ParamlabError
+
+MatMat = Callable[[np.ndarray], np.ndarray]  # (P, b) float64 → (P, b) float64
+
+
+def convention(reduction: str = "sum", loss: str = "mse") -> str:
+    """The scaling in words, for every output that prints an N_eff."""
+    per_row = "½‖f(x)−y‖²" if loss == "mse" else "cross-entropy"
+    total = "Σᵢ" if reduction == "sum" else "(1/n)·Σᵢ"
+    return f"Hessian of the {'summed' if reduction == 'sum' else 'mean'} training loss " \
+           f"{total} {per_row}"
+
+
+def mlp_output(params: Sequence[torch.Tensor], x: torch.Tensor, activation: str) -> torch.Tensor:
+    """The network's output; ``params`` are [W1, b1, W2, b2, …], W as (fan_in, fan_out)."""
+    act = torch.relu if activation == "relu" else torch.tanh
+    layers = len(params) // 2
+    h = x
+    for layer in range(layers):
+        h = h @ params[2 * layer] + params[2 * layer + 1]
+        if layer < layers - 1:
+            h = act(h)
+    return h
+
+
+def summed_loss(params: Sequence[torch.Tensor], x: torch.Tensor, y: torch.Tensor,
+                loss: str, activation: str) -> torch.Tensor:
+    """Σᵢ ℓ(f(xᵢ), yᵢ) — the module docstring's convention."""
+    out = mlp_output(params, x, activation)
+    if loss == "mse":
+        return 0.5 * (out - y).pow(2).sum()
+    return F.cross_entropy(out, y, reduction="sum")
+
+
+class HessianOperator:
+    """H·V for blocks of vectors V, at fixed weights on fixed data.
+
+    ``weights`` are [W1, b1, …] arrays (the engine's layout); vectors are flat in that order.
+    Rows are processed in chunks of ``rows_per_chunk`` (the HVP is a sum over rows) and vectors
+    in blocks of ``block`` (one ``vmap`` each), which bounds memory.
+    """
+
+    def __init__(self, weights: Sequence[np.ndarray], x: np.ndarray, y: np.ndarray, *,
+                 loss: str = "mse", activation: str = "relu", reduction: str = "sum",
+                 dtype: torch.dtype = torch.float64, block: int = 16,
+                 rows_per_chunk: int = 8192):
+        if loss not in ("mse", "cross_entropy"):
+            raise ParamlabError(f"loss must be 'mse' or 'cross_entropy'; received {loss!r}")
+        if reduction not in ("sum", "mean"):
+            raise ParamlabError(f"reduction must be 'sum' or 'mean'; received {reduction!r}")
+        self.loss, self.activation, self.reduction = loss, activation, reduction
+        self.dtype, self.block = dtype, block
+        self.params = [torch.as_tensor(np.asarray(w), dtype=dtype) for w in weights]
+        self.shapes = [tuple(p.shape) for p in self.params]
+        self.sizes = [p.numel() for p in self.params]
+        self.size = sum(self.sizes)
+        self.rows = int(x.shape[0])
+        xt = torch.as_tensor(np.asarray(x), dtype=dtype)
+        yt = torch.as_tensor(np.asarray(y))
+        yt = yt.long().reshape(-1) if loss == "cross_entropy" else yt.to(dtype).reshape(
+            self.rows, -1)
+        self.chunks = [(xt[i: i + rows_per_chunk], yt[i: i + rows_per_chunk])
+                       for i in range(0, self.rows, rows_per_chunk)]
+        self.matvecs = 0  # Hessian-vector products so far (a block of b counts b)
+
+    def _scale(self) -> float:
+        return 1.0 if self.reduction == "sum" else 1.0 / self.rows
+
+    def _split(self, flat: torch.Tensor) -> list[torch.Tensor]:
+        """(b, P) → per-parameter (b, *shape) tangents."""
+        pieces = torch.split(flat, self.sizes, dim=1)
+        return [p.reshape(flat.shape[0], *s) for p, s in zip(pieces, self.shapes, strict=True)]
+
+    def _hvp_block(self, tangents: list[torch.Tensor]) -> torch.Tensor:
+        total: torch.Tensor | None = None
+        for x, y in self.chunks:
+            def gradient(params: list[torch.Tensor], x: torch.Tensor = x,
+                         y: torch.Tensor = y) -> Any:
+                return tf.grad(summed_loss)(params, x, y, self.loss, self.activation)
+
+            def hvp(v: list[torch.Tensor], gradient: Callable[..., Any] = gradient) -> Any:
+                return tf.jvp(gradient, (self.params,), (v,))[1]
+
+            parts = tf.vmap(hvp)(tangents)
+            flat = torch.cat([p.reshape(p.shape[0], -1) for p in parts], dim=1)
+            total = flat if total is None else total + flat
+        assert total is not None
+        return total
+
+    def matmat(self, vectors: np.ndarray) -> np.ndarray:
+        """H @ V for V of shape (P, b) (or (P,)), computed in the operator's dtype."""
+        single = vectors.ndim == 1
+        v = np.asarray(vectors, dtype=np.float64).reshape(self.size, -1)
+        out = np.empty_like(v)
+        with torch.no_grad():
+            for start in range(0, v.shape[1], self.block):
+                block = torch.as_tensor(v[:, start: start + self.block].T.copy(),
+                                        dtype=self.dtype)
+                product = self._hvp_block(self._split(block))
+                out[:, start: start + self.block] = product.T.double().numpy()
+        self.matvecs += v.shape[1]
+        out *= self._scale()
+        return out[:, 0] if single else out
+
+    def linear_operator(self) -> Any:
+        """The operator as a ``scipy.sparse.linalg.LinearOperator`` (for ``eigsh``)."""
+        from scipy.sparse.linalg import LinearOperator  # type: ignore[import-untyped]
+
+        return LinearOperator((self.size, self.size), matvec=self.matmat,
+                              matmat=self.matmat, dtype=np.float64)
+
+
+def dense_hessian(operator: HessianOperator, memory: int = 2**27) -> np.ndarray:
+    """The whole Hessian (H applied to the identity), symmetrized; the identity goes in
+    blocks as wide as ``memory`` bytes of activations allow (few, wide ``vmap`` calls)."""
+    widest = max(s[-1] for s in operator.shapes)
+    rows = max(x.shape[0] for x, _ in operator.chunks)
+    saved = operator.block
+    operator.block = max(saved, min(operator.size, memory // (8 * rows * widest)))
+    try:
+        h = operator.matmat(np.eye(operator.size))
+    finally:
+        operator.block = saved
+    return (h + h.T) / 2
+
+
+# ------------------------------------------------------------------ top eigenvalues
+
+
+@dataclass
+class Eigenpairs:
+    """The largest eigenvalues (descending) and, where kept, their unit eigenvectors."""
+
+    values: np.ndarray
+    vectors: np.ndarray | None  # (P, k)
+    matvecs: int
+    converged: bool
+
+
+def top_eigenpairs(matmat: MatMat, size: int, k: int, *, block: int = 16,
+                   tol: float = 1e-4, max_dim: int | None = None, max_matvecs: int = 20_000,
+                   seed: int = 0) -> Eigenpairs:
+    """The ``k`` largest eigenvalues of a symmetric operator by thick-restart block Lanczos.
+
+    The basis Q grows a block at a time with full reorthogonalization, and the projected
+    matrix T = QᵀHQ is built from the true products, so only the last block is "open":
+    HQ − QT = R Eᵀ with R = Q_next·B. A Ritz pair (θ, Qs) has residual ‖B·s_last‖ without a
+    further product. Converged when every one of the top ``k`` residuals is at most
+    ``tol·|θ|`` (ARPACK's criterion, so ``eigsh`` at the same ``tol`` is comparable). When the
+    basis reaches ``max_dim`` it restarts from the best ``k + block`` Ritz vectors plus the
+    open block (Wu and Simon's thick restart), keeping the products it already paid for.
+    """
+    k = min(k, size)
+    block = max(1, min(block, size))
+    max_dim = min(size, max(max_dim or 2 * k + 2 * block, k + 2 * block))
+    rng = np.random.default_rng(seed)
+    basis, _ = np.linalg.qr(rng.standard_normal((size, block)))
+    fresh = basis
+    t = np.zeros((0, 0))
+    matvecs = 0
+    while True:
+        products = matmat(fresh)
+        matvecs += fresh.shape[1]
+        coefficients = basis.T @ products  # (dim, b): the new columns of T
+        t = _extend(t, coefficients)
+        residual = products - basis @ coefficients
+        residual -= basis @ (basis.T @ residual)  # twice is enough (Kahan–Parlett)
+        theta, s = np.linalg.eigh(t)
+        theta, s = theta[::-1], s[:, ::-1]
+        _, b = np.linalg.qr(residual)
+        wanted = min(k, len(theta))
+        errors = np.linalg.norm(b @ s[-fresh.shape[1]:, :wanted], axis=0)
+        floor = np.finfo(float).eps * max(1.0, abs(theta[0]))
+        done = wanted == k and bool(np.all(errors <= tol * np.maximum(abs(theta[:k]), floor)))
+        full = basis.shape[1] >= size  # the whole space: Ritz values are eigenvalues
+        if done or full or matvecs >= max_matvecs:
+            return Eigenpairs(theta[:k].copy(), basis @ s[:, :k], matvecs, done or full)
+        nxt = _orthonormal_against(residual, basis, rng, floor)[:, : size - basis.shape[1]]
+        if basis.shape[1] + nxt.shape[1] > max_dim:  # thick restart
+            keep = min(k + block, max_dim - nxt.shape[1])
+            basis = basis @ s[:, :keep]
+            t = np.diag(theta[:keep])
+        basis = np.hstack([basis, nxt])
+        fresh = nxt
+
+
+def _extend(t: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    """T with the new block's columns (and, by symmetry, rows) appended."""
+    old, new = t.shape[0], columns.shape[1]
+    out = np.zeros((old + new, old + new))
+    out[:old, :old] = t
+    out[:, old:] = columns
+    out[old:, :old] = columns[:old].T
+    out[old:, old:] = (columns[old:] + columns[old:].T) / 2
+    return out
+
+
+def _orthonormal_against(block: np.ndarray, basis: np.ndarray, rng: np.random.Generator,
+                         floor: float) -> np.ndarray:
+    """``block`` made orthonormal to ``basis``; collapsed directions (an invariant subspace
+    was found) are replaced by random ones so the basis keeps growing."""
+    norms = np.linalg.norm(block, axis=0)
+    collapsed = norms < 1e3 * floor
+    if collapsed.any():
+        block = block.copy()
+        block[:, collapsed] = rng.standard_normal((block.shape[0], int(collapsed.sum())))
+    for _ in range(2):
+        block = block - basis @ (basis.T @ block)
+    q, _ = np.linalg.qr(block)
+    return q
+
+
+def eigsh_top(operator: Any, k: int, tol: float = 1e-4) -> np.ndarray:
+    """The ``k`` largest eigenvalues by ARPACK (``scipy.sparse.linalg.eigsh``), descending —
+    one product at a time; the reference :func:`top_eigenpairs` is measured against."""
+    from scipy.sparse.linalg import eigsh  # type: ignore[import-untyped]
+
+    values = eigsh(operator, k=k, which="LA", tol=tol, return_eigenvectors=False)
+    return np.sort(values)[::-1]
+
+
+# ------------------------------------------------------------------ spectral density
+
+
+@dataclass
+class Quadrature:
+    """Stochastic Lanczos quadrature: per probe, Gauss nodes θⱼ and weights τⱼ (Σⱼ τⱼ = 1)
+    with vᵀg(H)v/‖v‖² ≈ Σⱼ τⱼ g(θⱼ); ``size`` · the mean over probes estimates tr g(H)."""
+
+    nodes: np.ndarray  # (probes, steps)
+    weights: np.ndarray  # (probes, steps)
+    size: int
+
+    def trace(self, g: Callable[[np.ndarray], np.ndarray]) -> float:
+        return float(self.size * np.mean(np.sum(self.weights * g(self.nodes), axis=1)))
+
+    def density(self, grid: np.ndarray, width: float) -> np.ndarray:
+        """The eigenvalue density (eigenvalues per unit) smoothed by a Gaussian of ``width``."""
+        kernel = np.exp(-0.5 * ((grid[:, None] - self.nodes.ravel()[None, :]) / width) ** 2)
+        kernel /= width * math.sqrt(2 * math.pi)
+        return self.size * kernel @ self.weights.ravel() / self.nodes.shape[0]
+
+
+def slq(matmat: MatMat, size: int, *, probes: int = 8, steps: int = 64,
+        seed: int = 0) -> Quadrature:
+    """Lanczos from ``probes`` Rademacher vectors at once (one block product per step, so the
+    probes share each HVP's forward pass), with full reorthogonalization per probe."""
+    steps = min(steps, size)
+    rng = np.random.default_rng(seed)
+    q = rng.choice([-1.0, 1.0], size=(size, probes)) / math.sqrt(size)
+    basis = np.zeros((steps, size, probes))
+    alpha, beta = np.zeros((probes, steps)), np.zeros((probes, steps))
+    previous = np.zeros_like(q)
+    used = steps
+    for j in range(steps):
+        basis[j] = q
+        w = matmat(q)
+        alpha[:, j] = np.einsum("ip,ip->p", q, w)
+        w -= q * alpha[:, j] + previous * (beta[:, j - 1] if j else 0.0)
+        for _ in range(2):  # full reorthogonalization, each probe against its own basis
+            w -= np.einsum("jip,jp->ip", basis[: j + 1],
+                           np.einsum("jip,ip->jp", basis[: j + 1], w))
+        beta[:, j] = np.linalg.norm(w, axis=0)
+        if j == steps - 1 or np.any(beta[:, j] < 1e-10 * max(1.0, np.abs(alpha).max())):
+            used = j + 1  # an invariant subspace: the quadrature is already exact
+            break
+        previous, q = q, w / beta[:, j]
+    nodes, weights = np.zeros((probes, used)), np.zeros((probes, used))
+    for p in range(probes):
+        tri = np.diag(alpha[p, :used]) + np.diag(beta[p, : used - 1], 1) + np.diag(
+            beta[p, : used - 1], -1)
+        theta, vectors = np.linalg.eigh(tri)
+        nodes[p], weights[p] = theta, vectors[0] ** 2
+    return Quadrature(nodes, weights, size)
+
+
+# ------------------------------------------------------------------ effective dimension
+
+
+def n_eff(eigenvalues: np.ndarray, z: float) -> float:
+    """Σ λ/(λ + z) over the eigenvalues, negative ones counted as 0."""
+    lam = np.clip(np.asarray(eigenvalues, dtype=np.float64), 0.0, None)
+    return float(np.sum(lam / (lam + z)))
+
+
+def n_eff_terms(nodes: np.ndarray, z: float) -> np.ndarray:
+    """λ/(λ + z) element-wise (negative λ → 0): the function SLQ integrates."""
+    lam = np.clip(nodes, 0.0, None)
+    return lam / (lam + z)
+
+
+def check_z(z: float) -> None:
+    if not (isinstance(z, int | float) and math.isfinite(z) and z > 0):
+        raise ParamlabError(f"z must be a positive number (the prior precision of N_eff(z)); "
+                            f"received {z!r}")
+
+
+def deflated(matmat: MatMat, pairs: Eigenpairs) -> MatMat:
+    """H − U Λ Uᵀ: the Hessian with its computed top eigenpairs removed, so SLQ spends its
+    nodes on the rest of the spectrum (the removed eigenvalues become 0, which adds 0 to
+    N_eff)."""
+    assert pairs.vectors is not None
+    u, lam = pairs.vectors, pairs.values
+
+    def apply(v: np.ndarray) -> np.ndarray:
+        return np.asarray(matmat(v)) - u @ (lam[:, None] * (u.T @ v))
+
+    return apply
+
+
+# ------------------------------------------------------------------ one model's spectrum
+
+
+@dataclass
+class Spectrum:
+    """What was computed of one Hessian's spectrum: every eigenvalue (``exact``), or the top
+    k plus an SLQ of the deflated rest."""
+
+    eigenvalues: np.ndarray  # all (exact) or the top k, descending
+    exact: bool
+    size: int
+    hvps: int
+    rest: Quadrature | None = None  # SLQ of the deflated Hessian (Lanczos only)
+
+    def summary(self, z: float) -> dict[str, Any]:
+        """N_eff(z) and the count above z, each labelled with how it was obtained."""
+        lam = self.eigenvalues
+        lower = n_eff(lam, z)
+        out: dict[str, Any] = {
+            "n_eff": lower, "n_eff_method": "exact" if self.exact else "top-k lower bound",
+            "n_eff_lower_bound": None if self.exact else lower,
+            "eigenvalues_above_z": int(np.sum(lam > z)), "above_z_method": "exact",
+            "eigenvalues_computed": len(lam), "top_eigenvalue": float(lam[0]),
+            "smallest_eigenvalue": float(lam[-1]) if self.exact else None,
+            "negative_eigenvalues": int(np.sum(lam < 0)),
+            "trace": float(lam.sum()) if self.exact else None, "hvps": self.hvps}
+        if self.exact:
+            return out
+        complete = bool(lam[-1] <= z)  # every eigenvalue above z is among the top k
+        if not complete:
+            out["above_z_method"] = "lower bound"
+        if self.rest is not None:
+            out["n_eff"] = lower + self.rest.trace(lambda t: n_eff_terms(t, z))
+            out["n_eff_method"] = "top-k + SLQ"
+            out["trace"] = float(lam.sum()) + self.rest.trace(lambda t: t)
+            if not complete:
+                out["eigenvalues_above_z"] += round(
+                    self.rest.trace(lambda t: (t > z).astype(float)))
+                out["above_z_method"] = "SLQ estimate"
+        return out
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        out = {"eigenvalues": self.eigenvalues}
+        if self.rest is not None:
+            out |= {"slq_nodes": self.rest.nodes, "slq_weights": self.rest.weights}
+        return out
+
+
+def measure(weights: Sequence[np.ndarray], x: np.ndarray, y: np.ndarray, *, loss: str,
+            activation: str, top_k: int = 100, exact_max: int = 3000, probes: int = 4,
+            steps: int = 48, tol: float = 1e-3, seed: int = 0) -> Spectrum:
+    """The spectrum of the summed-loss Hessian: dense and exact (float64) up to ``exact_max``
+    parameters; above, the top ``top_k`` by block Lanczos over float32 HVPs and — with
+    ``probes`` > 0 — the rest by SLQ on the deflated Hessian."""
+    size = sum(np.asarray(w).size for w in weights)
+    exact = size <= max(exact_max, top_k)
+    operator = HessianOperator(weights, x, y, loss=loss, activation=activation,
+                               dtype=torch.float64 if exact else torch.float32)
+    if exact:
+        values = np.linalg.eigvalsh(dense_hessian(operator))[::-1].copy()
+        return Spectrum(values, True, size, operator.matvecs)
+    pairs = top_eigenpairs(operator.matmat, size, top_k, tol=tol, block=operator.block,
+                           seed=seed)
+    rest = None
+    if probes:
+        rest = slq(deflated(operator.matmat, pairs), size, probes=probes, steps=steps,
+                   seed=seed)
+    return Spectrum(pairs.values, False, size, operator.matvecs, rest)
+
+
+__all__ = ["Eigenpairs", "HessianOperator", "Quadrature", "Spectrum", "check_z", "convention",
+           "deflated", "dense_hessian", "eigsh_top", "measure", "mlp_output", "n_eff",
+           "n_eff_terms", "slq", "summed_loss", "top_eigenpairs"]
