@@ -4,11 +4,10 @@ config class defaults for the base model and the main head; total and trainable 
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
-from paramlab.adapters.hf import SUPPORTED_MODEL_TYPES, count_hf_config, supported_classes
+from hf_oracle import check_defaults, check_small_config
+from paramlab.adapters.hf import SUPPORTED_MODEL_TYPES, supported_classes
 
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
@@ -59,18 +58,6 @@ MAIN_HEAD = {"xlm-roberta": "XLMRobertaForMaskedLM", "electra": "ElectraForPreTr
 SKIP = {"DebertaV2ForMultipleChoice"}  # built below: its pooler needs pooler_hidden_size
 
 
-def torch_counts(class_name: str, config) -> tuple[int, int]:
-    with torch.device("meta"):
-        params = list(getattr(transformers, class_name)(config).parameters())
-    return (sum(p.numel() for p in params),
-            sum(p.numel() for p in params if p.requires_grad))
-
-
-def ours(data: dict) -> tuple[int, int]:
-    summary = count_hf_config(data)
-    return summary.total, summary.trainable
-
-
 def test_declared():
     assert set(SMALL) <= set(SUPPORTED_MODEL_TYPES)
 
@@ -81,22 +68,10 @@ def test_declared():
      for cls in supported_classes(mt)],
 )
 def test_small_configs_every_class(model_type, fields, class_name):
-    config = transformers.AutoConfig.for_model(model_type, **fields)
-    written = json.loads(config.to_json_string())
-    summary = count_hf_config({"model_type": model_type, "architectures": [class_name],
-                               **fields})
-    assert summary.name == class_name
-    expected = torch_counts(class_name, config)
-    assert (summary.total, summary.trainable) == expected
-    assert ours({**written, "architectures": [class_name]}) == expected
+    check_small_config(model_type, fields, class_name)
 
 
 @pytest.mark.parametrize("model_type", list(SMALL))
 def test_full_size_defaults_base_and_head(model_type):
-    config = transformers.AutoConfig.for_model(model_type, **(
-        TOKENS if model_type == "modernbert" else {}))
-    written = json.loads(config.to_json_string())
-    base = supported_classes(model_type)[0]
-    assert ours({"model_type": model_type}) == torch_counts(base, config)
-    head = MAIN_HEAD[model_type]
-    assert ours({**written, "architectures": [head]}) == torch_counts(head, config)
+    check_defaults(model_type, MAIN_HEAD[model_type],
+                   **(TOKENS if model_type == "modernbert" else {}))

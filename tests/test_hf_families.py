@@ -8,11 +8,11 @@ declares, the class defaults for the base model and the main head.
 
 from __future__ import annotations
 
-import json
 import re
 
 import pytest
 
+from hf_oracle import built, check_defaults, check_small_config, torch_counts
 from paramlab.adapters.hf import SUPPORTED_MODEL_TYPES, count_hf_config, supported_classes
 
 torch = pytest.importorskip("torch")
@@ -82,23 +82,6 @@ VARIANTS: list[tuple[str, dict]] = [
 ]
 
 
-def built(class_name: str, config):
-    with torch.device("meta"):
-        return getattr(transformers, class_name)(config)
-
-
-def torch_counts(class_name: str, config) -> tuple[int, int]:
-    """(total, trainable) of ``class_name`` built on the meta device, as PyTorch counts."""
-    params = list(built(class_name, config).parameters())
-    return (sum(p.numel() for p in params),
-            sum(p.numel() for p in params if p.requires_grad))
-
-
-def ours(data: dict, **options) -> tuple[int, int]:
-    summary = count_hf_config(data, None, options)
-    return summary.total, summary.trainable
-
-
 def hf_config(model_type: str, fields: dict):
     return transformers.AutoConfig.for_model(model_type, **fields)
 
@@ -113,13 +96,7 @@ def test_the_new_types_are_declared():
      for cls in supported_classes(mt)],
 )
 def test_small_configs_every_class(model_type, fields, class_name):
-    config = hf_config(model_type, fields)
-    data = {"model_type": model_type, "architectures": [class_name], **fields}
-    summary = count_hf_config(data, None, None)
-    assert summary.name == class_name
-    assert (summary.total, summary.trainable) == torch_counts(class_name, config)
-    written = json.loads(config.to_json_string())  # as save_pretrained writes it
-    assert ours({**written, "architectures": [class_name]}) == torch_counts(class_name, config)
+    check_small_config(model_type, fields, class_name)
 
 
 @pytest.mark.parametrize("model_type", NEW_TYPES)
@@ -145,12 +122,7 @@ MAIN_HEAD = {"qwen3": "Qwen3ForCausalLM", "qwen3_moe": "Qwen3MoeForCausalLM",
 @pytest.mark.parametrize("model_type", NEW_TYPES)
 def test_full_size_defaults_base_and_head(model_type):
     """The config class defaults (DeepSeek-V3 is the 671B model): base model and main head."""
-    config = hf_config(model_type, {})
-    written = json.loads(config.to_json_string())
-    base = supported_classes(model_type)[0]
-    assert ours({"model_type": model_type}) == torch_counts(base, config)
-    head = MAIN_HEAD[model_type]
-    assert ours({**written, "architectures": [head]}) == torch_counts(head, config)
+    check_defaults(model_type, MAIN_HEAD[model_type])
 
 
 def _evaluate(expr: str) -> int:
