@@ -67,6 +67,24 @@ def test_dropout_is_inverted_and_only_in_training() -> None:
                                                       "mse"), plain)
 
 
+def test_dropout_run_does_not_depend_on_the_global_rng() -> None:
+    """The masks come from the run's seeds: the same run after other work on the global RNG
+    (another test, a Ray worker's own history) gives the same model."""
+    from paramlab.lab.data import load_dataset
+    from paramlab.lab.engine import TrainConfig, train_models
+
+    data = load_dataset("synthetic", n_samples=200)
+    train = TrainConfig(epochs=2, batch_size=16, dropout=0.5)
+    arch = MLPArch(data.n_features, (16,), data.n_outputs)
+    torch.manual_seed(1)
+    first = train_models([arch], data, train, [3], keep_weights=True)[0]
+    torch.manual_seed(2)
+    torch.rand(1000)
+    second = train_models([arch], data, train, [3], keep_weights=True)[0]
+    assert first.train_loss == second.train_loss
+    assert all((a == b).all() for a, b in zip(first.weights, second.weights, strict=True))
+
+
 def test_grouping_is_a_partition_by_depth() -> None:
     archs = [MLPArch(40, hidden, 1) for hidden in
              [(16,), (1024,), (30, 30), (512, 700), (8, 8, 8), (20,), (16,), (900, 40)]]

@@ -49,8 +49,10 @@ def forward(stack: StackedMLP, x: torch.Tensor, activation: str) -> torch.Tensor
 
 
 def gradients(stack: StackedMLP, x: torch.Tensor, y: torch.Tensor, *, loss: str,
-              activation: str, dropout: float) -> torch.Tensor:
-    """One forward and backward pass; writes every ``.grad``; returns the (K,) batch losses."""
+              activation: str, dropout: float,
+              generator: torch.Generator | None = None) -> torch.Tensor:
+    """One forward and backward pass; writes every ``.grad``; returns the (K,) batch losses.
+    Dropout masks come from ``generator`` (the global RNG when None)."""
     act = _ACTIVATIONS[activation]
     inputs: list[torch.Tensor] = [x]  # what each layer multiplies (after dropout)
     outputs: list[torch.Tensor] = []  # each hidden activation (before dropout)
@@ -61,7 +63,8 @@ def gradients(stack: StackedMLP, x: torch.Tensor, y: torch.Tensor, *, loss: str,
         outputs.append(h)
         keep = None
         if dropout > 0:
-            keep = (torch.rand_like(h) >= dropout).to(h.dtype).div_(1 - dropout)
+            draw = torch.rand(h.shape, generator=generator, device=h.device, dtype=h.dtype)
+            keep = (draw >= dropout).to(h.dtype).div_(1 - dropout)
             h = h * keep
         keeps.append(keep)
         inputs.append(h)

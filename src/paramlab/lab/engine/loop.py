@@ -82,6 +82,10 @@ class GroupRun:
         self.history: list[list[dict[str, float]]] = [[] for _ in range(k)]
         self.best_params = ([p.detach().clone() for p in self.stack.params]
                             if config.patience else [])
+        # dropout masks from the run's own seeds, not the process's global RNG: the same run
+        # gives the same models in this process, in another, or on a Ray worker
+        self.dropout_generator = torch.Generator(device=device).manual_seed(
+            config.data_seed * 1_000_003 + seeds[0])
 
     def run(self, on_epoch: EpochCallback | None, keep_weights: bool) -> list[ModelResult]:
         start = time.perf_counter()
@@ -106,7 +110,8 @@ class GroupRun:
         for begin in range(0, X.shape[0], size):
             total += kernels.gradients(self.stack, X[begin: begin + size],
                                        y[begin: begin + size], loss=self.loss,
-                                       activation=config.activation, dropout=config.dropout)
+                                       activation=config.activation, dropout=config.dropout,
+                                       generator=self.dropout_generator)
             self.optimizer.step()
         return total / math.ceil(X.shape[0] / size)
 
