@@ -39,6 +39,16 @@ def prefix_fits(X: np.ndarray, sizes: Sequence[int], targets: Targets,
     swept; one column or several); ``ridge(k)`` the penalty λ of the (1/n)-scaled objective
     (0: minimum norm). Yields (k, β̂) with β̂ of shape (k or p, targets' columns…).
     """
+    for k, (beta,) in prefix_fits_many(X, sizes, targets, [ridge], along):
+        yield k, beta
+
+
+def prefix_fits_many(X: np.ndarray, sizes: Sequence[int], targets: Targets,
+                     ridges: Sequence[Callable[[int], float]], along: str = "features",
+                     ) -> Iterator[tuple[int, list[np.ndarray]]]:
+    """:func:`prefix_fits` for several penalties at once (the study's chosen fit and the
+    optimally tuned ridge): each prefix's Gram matrix and right-hand side are formed once and
+    serve every penalty. Yields (k, [β̂ for each penalty])."""
     if list(sizes) != sorted(sizes):
         raise ValueError("sizes must be ascending")
     by_samples = along == "samples"
@@ -52,20 +62,25 @@ def prefix_fits(X: np.ndarray, sizes: Sequence[int], targets: Targets,
         A_k = A[:, :k]
         y = targets(k)
         rows = k if by_samples else X.shape[0]
-        shift = ridge(k) * rows
+        shifts = [ridge(k) * rows for ridge in ridges]
         if k <= other:
             assert fixed is not None
             gram = fixed[:k, :k]
             # features: gram = XₖᵀXₖ (primal); samples: gram = XₖXₖᵀ (dual)
-            beta = A_k @ _solve(gram, y, shift) if by_samples else _solve(gram, A_k.T @ y,
-                                                                          shift)
+            if by_samples:
+                yield k, [A_k @ _solve(gram, y, shift) for shift in shifts]
+            else:
+                rhs = A_k.T @ y
+                yield k, [_solve(gram, rhs, shift) for shift in shifts]
         else:
             running += A[:, summed:k] @ A[:, summed:k].T
             summed = k
             # features: running = XₖXₖᵀ (dual); samples: running = XₖᵀXₖ (primal)
-            beta = _solve(running, A_k @ y, shift) if by_samples else A_k.T @ _solve(
-                running, y, shift)
-        yield k, beta
+            if by_samples:
+                rhs = A_k @ y
+                yield k, [_solve(running, rhs, shift) for shift in shifts]
+            else:
+                yield k, [A_k.T @ _solve(running, y, shift) for shift in shifts]
 
 
 def one_blas_thread() -> AbstractContextManager[object]:

@@ -50,7 +50,12 @@ from paramlab.lab.experiments.base import (
     RunOutcome,
 )
 from paramlab.lab.experiments.common import DataConfig, Planned, execute, open_store
-from paramlab.lab.experiments.dd_fits import one_blas_thread, prefix_fits, random_feature_map
+from paramlab.lab.experiments.dd_fits import (
+    one_blas_thread,
+    prefix_fits,
+    prefix_fits_many,
+    random_feature_map,
+)
 from paramlab.lab.store import RunStore
 
 NAME = "double-descent"
@@ -330,10 +335,9 @@ def linear_rows(config: DoubleDescentConfig, repeat: int) -> list[dict[str, Any]
         return dd_theory.optimal_ridge_penalty(p_k / n_k, r2, s2)
 
     along = config.sweep
-    chosen = prefix_fits(draw.X, sizes, targets, lambda k: config.ridge, along)
-    tuned = prefix_fits(draw.X, sizes, targets, optimal, along)
+    fits = prefix_fits_many(draw.X, sizes, targets, [lambda k: config.ridge, optimal], along)
     rows = []
-    for (k, fit), (_, fit_tuned) in zip(chosen, tuned, strict=True):
+    for k, (fit, fit_tuned) in fits:
         p, n = shape(k)
         X_k = draw.X[:, :k] if by_features else draw.X[:k]
         gamma = p / n
