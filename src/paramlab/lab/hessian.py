@@ -25,7 +25,8 @@ Three ways to the spectrum, by model size:
   and Xiao 2019): the spectral density as Gauss quadrature nodes and weights, hence an
   estimate of ``tr g(H)`` for any ``g`` — the whole-spectrum N_eff of a large model.
 
-:class:`HessianOperator` is also a ``scipy.sparse.linalg.LinearOperator`` for ``eigsh``.
+For ``eigsh`` wrap :meth:`HessianOperator.matmat` in a ``scipy.sparse.linalg.LinearOperator``
+(as ``benchmarks/bench_hessian.py`` does for its anchor).
 This module knows nothing of the command line or the run store.
 """
 
@@ -144,13 +145,6 @@ class HessianOperator:
         self.matvecs += v.shape[1]
         out *= self._scale()
         return out[:, 0] if single else out
-
-    def linear_operator(self) -> Any:
-        """The operator as a ``scipy.sparse.linalg.LinearOperator`` (for ``eigsh``)."""
-        from scipy.sparse.linalg import LinearOperator  # type: ignore[import-untyped]
-
-        return LinearOperator((self.size, self.size), matvec=self.matmat,
-                              matmat=self.matmat, dtype=np.float64)
 
 
 def dense_hessian(operator: HessianOperator, memory: int = 2**27) -> np.ndarray:
@@ -276,12 +270,6 @@ class Quadrature:
 
     def trace(self, g: Callable[[np.ndarray], np.ndarray]) -> float:
         return float(self.size * np.mean(np.sum(self.weights * g(self.nodes), axis=1)))
-
-    def density(self, grid: np.ndarray, width: float) -> np.ndarray:
-        """The eigenvalue density (eigenvalues per unit) smoothed by a Gaussian of ``width``."""
-        kernel = np.exp(-0.5 * ((grid[:, None] - self.nodes.ravel()[None, :]) / width) ** 2)
-        kernel /= width * math.sqrt(2 * math.pi)
-        return self.size * kernel @ self.weights.ravel() / self.nodes.shape[0]
 
 
 def slq(matmat: MatMat, size: int, *, probes: int = 8, steps: int = 64,

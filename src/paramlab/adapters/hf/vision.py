@@ -121,7 +121,7 @@ def _dinov2(c: HFConfig, kind: str) -> Model:
 DINOV2_KINDS = ("Model", "ForImageClassification")
 
 
-def _clip_layer(hidden: int, inner: int, norms_first: bool = False) -> tuple[Part, ...]:
+def _clip_layer(hidden: int, inner: int) -> tuple[Part, ...]:
     """CLIP's and SigLIP's encoder layer: biased q/k/v/out, two LayerNorms, a plain MLP."""
     attn = attention("self_attn", hidden, hidden, hidden, True, True,
                      ("k_proj", "v_proj", "q_proj", "out_proj"))
