@@ -26,7 +26,7 @@ Three ways to the spectrum, by model size:
   estimate of ``tr g(H)`` for any ``g`` — the whole-spectrum N_eff of a large model.
 
 For ``eigsh`` wrap :meth:`HessianOperator.matmat` in a ``scipy.sparse.linalg.LinearOperator``
-(as ``benchmarks/bench_hessian.py`` does for its anchor).
+(``benchmarks/bench_hessian.py`` wraps its anchor, an autograd HVP, the same way).
 This module knows nothing of the command line or the run store.
 """
 
