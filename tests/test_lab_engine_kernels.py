@@ -5,11 +5,14 @@ the check also covers padding: the stacked gradient must equal autograd's in eac
 block and be exactly zero in the padding.
 """
 
+from pathlib import Path
+
 import pytest
 import torch
 import torch.nn.functional as F
 
-from paramlab.lab.engine import MLPArch, group_archs, init_weights, kernels
+from paramlab.lab.engine import MLPArch, StepCost, group_archs, init_weights, kernels
+from paramlab.lab.engine.grouping import cache_budget
 from paramlab.lab.engine.stack import StackedMLP
 
 HIDDEN = [(9, 4), (5, 7), (9, 7)]
@@ -101,3 +104,22 @@ def test_wide_and_narrow_models_stay_apart() -> None:
     """Padding a 4-unit model to 1,024 units costs more arithmetic than a step's overhead."""
     archs = [MLPArch(40, (4, 4), 1), MLPArch(40, (1024, 1024), 1), MLPArch(40, (6, 5), 1)]
     assert sorted(map(sorted, group_archs(archs))) == [[0, 2], [1]]
+
+
+def test_cpu_groups_keep_their_state_within_the_cache_cap() -> None:
+    """32 copies of 40-256-256-1: 76,545 parameters × 4 float32 tensors (weight, gradient,
+    two Adam moments) = 1,224,720 bytes each; an 8 MiB cap holds 6 (7.3 MB) but not 7
+    (8.6 MB), so the 32 split evenly into six groups of 5–6. Without a cap (a GPU) they share
+    one stack."""
+    archs = [MLPArch(40, (256, 256), 1)] * 32
+    capped = group_archs(archs, batch_size=32, cost=StepCost(cache=8 * 2**20))
+    assert sorted(len(g) for g in capped) == [5, 5, 5, 5, 6, 6]
+    assert sorted(i for g in capped for i in g) == list(range(32))
+    assert [len(g) for g in group_archs(archs, batch_size=32, cost=StepCost(cache=None))] == [32]
+
+
+def test_cache_budget_reads_the_last_level_cache_size(tmp_path: Path) -> None:
+    size = tmp_path / "size"
+    size.write_text("32768K\n")
+    assert cache_budget(size) == 8 * 2**20
+    assert cache_budget(tmp_path / "missing") == 8 * 2**20  # 32 MiB assumed

@@ -27,7 +27,7 @@ from paramlab.errors import ParamlabError
 from paramlab.lab.data import Dataset
 from paramlab.lab.engine import kernels
 from paramlab.lab.engine.config import MLPArch, ModelResult, TrainConfig, resolve_device
-from paramlab.lab.engine.grouping import group_archs
+from paramlab.lab.engine.grouping import StepCost, group_archs
 from paramlab.lab.engine.optim import StackOptimizer
 from paramlab.lab.engine.stack import StackedMLP
 
@@ -223,10 +223,12 @@ def train_models(
                 f"architecture {arch.spec()} does not fit the data: it needs "
                 f"{data.n_features} inputs and {data.n_outputs} outputs"
             )
-    splits = Splits.of(data, resolve_device(config.device))
+    device = resolve_device(config.device)
+    splits = Splits.of(data, device)
+    cost = StepCost() if device.type == "cpu" else StepCost(cache=None)  # a GPU wants width
     loss = config.loss_for(data.task)
     results: dict[int, ModelResult] = {}
-    for group in group_archs(archs, group_size, config.batch_size):
+    for group in group_archs(archs, group_size, config.batch_size, cost):
         run = GroupRun([archs[i] for i in group], [seeds[i] for i in group],
                        [ids[i] for i in group], splits, config, loss)
         for index, result in zip(group, run.run(on_epoch, keep_weights), strict=True):
