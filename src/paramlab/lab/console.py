@@ -74,7 +74,8 @@ def print_outcome(experiment: Experiment, outcome: RunOutcome, as_json: bool) ->
         title = (f"{len(rows)} models · {outcome.data.observations:,} training observations · "
                  f"{outcome.data.name}")
     table = Table(title=title)
-    columns = experiment.display or tuple(experiment.column_names())
+    columns = [c for c in experiment.display or experiment.column_names()
+               if any(row.get(c) is not None for row in rows)]  # none blank throughout
     for column in columns:
         table.add_column(_HEADERS.get(column, column.replace("_", " ")),
                          justify="right" if _numeric(rows, column) else "left")

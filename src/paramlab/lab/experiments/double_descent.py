@@ -480,8 +480,8 @@ COLUMNS = (
     Column("optimal_ridge_theory", float, "linear: its limit σ²γ·m(−λ*)"),
     Column("epochs", int, "mlp: epochs trained"), Column("seconds", float),
 )
-DISPLAY = ("model_id", "params", "n_train", "train_loss", "test_loss", "test_risk",
-           "theory_risk", "test_error")
+DISPLAY = ("model_id", "width", "params", "n_train", "train_loss", "test_loss", "test_risk",
+           "theory_risk", "train_error", "test_error")  # columns blank in every row are dropped
 
 
 def add_options(p: argparse.ArgumentParser) -> None:
