@@ -127,7 +127,7 @@ def test_identification_sentence_follows_the_numbers() -> None:
 @pytest.mark.parametrize(("argv", "fragment"), [
     (["--seeds", "1"], "--seeds must be at least 2 to compare refits (a pair at least)"),
     (["--barrier", "--barrier-points", "2"], "--barrier-points must be at least 3"),
-    (["--contrast", "--z", "0"], "z must be a positive number"),
+    (["--contrast", "--z", "0"], "--z must be a positive number"),
     (["--contrast", "--data", "digits"], "--contrast fits ordinary least squares"),
 ])
 def test_bad_refit_options_are_one_line_and_exit_2(argv: list[str], fragment: str,

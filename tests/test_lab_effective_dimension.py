@@ -17,8 +17,8 @@ TINY = ["--epochs", "1", "--n-samples", "200", "--quiet"]
 
 
 @pytest.mark.parametrize(("argv", "fragment"), [
-    (["40-4-1", "--z", "0"], "z must be a positive number"),
-    (["40-4-1", "--z", "-2"], "z must be a positive number"),
+    (["40-4-1", "--z", "0"], "--z must be a positive number"),
+    (["40-4-1", "--z", "-2"], "--z must be a positive number"),
     (["39-4-1"], "does not fit the data: it has 40 features"),
     (["40-4-relu-1"], "needs an MLP shorthand"),
     (["40-1", "--widths", "4,8"], "--widths needs a spec with hidden layers"),

@@ -396,10 +396,11 @@ def n_eff_terms(nodes: np.ndarray, z: float) -> np.ndarray:
     return lam / (lam + z)
 
 
-def check_z(z: float) -> None:
+def check_z(z: float, name: str = "z") -> None:
+    """Refuse a z ≤ 0 (or not a number), naming it as the caller's user knows it."""
     if not (isinstance(z, int | float) and math.isfinite(z) and z > 0):
-        raise ParamlabError(f"z must be a positive number (the prior precision of N_eff(z)); "
-                            f"received {z!r}")
+        raise ParamlabError(f"{name} must be a positive number (the prior precision of "
+                            f"N_eff(z)); received {z!r}")
 
 
 def deflated(matmat: MatMat, pairs: Eigenpairs) -> MatMat:

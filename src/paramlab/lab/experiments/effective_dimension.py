@@ -90,7 +90,7 @@ class EffectiveDimensionConfig:
     seed: int = 0  # first initialization seed; seed k uses seed + k
 
     def validate(self) -> None:
-        hessian.check_z(self.z)
+        hessian.check_z(self.z, "--z")
         checks = [
             (self.seeds >= 1, "--seeds must be at least 1", self.seeds),
             (self.top_k >= 1, "--top-k must be at least 1", self.top_k),

@@ -124,7 +124,7 @@ def validate(config: RefitConfig) -> None:
                             f"{config.barrier_rows}")
     if config.top_k < 1:
         raise ParamlabError(f"--top-k must be at least 1; received {config.top_k}")
-    hessian.check_z(config.z)
+    hessian.check_z(config.z, "--z")
     config.train.validate()
 
 
