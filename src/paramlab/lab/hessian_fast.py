@@ -37,11 +37,14 @@ MAX_COUPLING = 5 * 10**7
 _OUTER_BUDGET = 2**22  # numbers in the (rows, (d+1)·w1) intermediate that Q̂ is summed from
 
 
-def times_each(a: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+def times_each(a: torch.Tensor, v: torch.Tensor,
+               out: torch.Tensor | None = None) -> torch.Tensor:
     """a @ vᵢ for every matrix vᵢ of the block v (b, m, k), as one (rows, b·k) product laid
-    out (rows, b, k) — a is shared, so one wide GEMM beats b narrow ones."""
+    out (rows, b, k) — a is shared, so one wide GEMM beats b narrow ones. ``out``, if given,
+    is a contiguous (rows, b·k) buffer to write into."""
     b, m, k = v.shape
-    return (a @ v.permute(1, 0, 2).reshape(m, b * k)).view(a.shape[0], b, k)
+    product = torch.matmul(a, v.permute(1, 0, 2).reshape(m, b * k), out=out)
+    return product.view(a.shape[0], b, k)
 
 
 def output_derivatives(out: torch.Tensor, y: torch.Tensor,
@@ -112,6 +115,7 @@ class ReluTwoHidden:
         self.t = torch.einsum("kpqo,qo->pkq", q4, w3).contiguous()  # (w1, d+1, w2)
         self.q = q4.mul_(w2[None, :, :, None]).view(inputs * width1, width2 * outputs)
         self.p = p.view(width1 + 1, width2, outputs)
+        self._buffer = params[0].new_empty(0)
 
     def _forward(self, x: torch.Tensor, y: torch.Tensor,
                  loss: str) -> tuple[_Rows, torch.Tensor, torch.Tensor]:
@@ -137,23 +141,46 @@ class ReluTwoHidden:
         b = block.shape[0]
         pieces = torch.split(block, [m * k for m, k in self.shapes], dim=1)
         tangents = [v.view(b, m, k) for v, (m, k) in zip(pieces, self.shapes, strict=True)]
-        sums = [block.new_zeros(m, b * k) for m, k in self.shapes]
+        first = block.new_zeros(b * self.shapes[0][0], self.shapes[0][1])  # (b·(d+1), w1)
+        rest = [block.new_zeros(m, b * k) for m, k in self.shapes[1:]]
+        buffer = self._workspace(b)
         for rows in self.chunks:
-            self._add_gauss_newton(rows, tangents, sums)
-        out = [s.view(m, b, k).transpose(0, 1) + r for s, (m, k), r in zip(
-            sums, self.shapes, self._residual(*tangents), strict=True)]
+            self._add_gauss_newton(rows, tangents, first, rest, buffer)
+        gauss_newton = [first.view(tangents[0].shape)] + [
+            s.view(m, b, k).transpose(0, 1) for s, (m, k) in zip(rest, self.shapes[1:],
+                                                                  strict=True)]
+        out = [g + r for g, r in zip(gauss_newton, self._residual(*tangents), strict=True)]
         return torch.cat([h.reshape(b, -1) for h in out], dim=1)
 
+    def _workspace(self, b: int) -> torch.Tensor:
+        """A (rows, b·w2) buffer for the middle layer's tangents, kept from block to block:
+        a fresh one this large costs its page faults every time."""
+        shape = (max(chunk.d1.shape[0] for chunk in self.chunks), b * self.shapes[1][1])
+        if self._buffer.shape != shape:
+            self._buffer = self._buffer.new_empty(0)  # free the old one first
+            self._buffer = self._buffer.new_empty(shape)
+        return self._buffer
+
     @staticmethod
-    def _add_gauss_newton(rows: _Rows, tangents: list[torch.Tensor],
-                          sums: list[torch.Tensor]) -> None:
-        """Adds one chunk's JᵀΛJ·v, laid out (m, b·k) per layer, to ``sums``."""
-        t1, t2, t3 = (times_each(a, v) for a, v in zip(rows.inputs, tangents, strict=True))
-        jv = t3.baddbmm_(t1, rows.d1.mT).baddbmm_(t2, rows.d2.mT)
-        u = curvature_times(rows.p, jv)
-        backward = (torch.bmm(u, rows.d1, out=t1), torch.bmm(u, rows.d2, out=t2), u)
-        for total, a, e in zip(sums, rows.inputs, backward, strict=True):
-            total.addmm_(a.T, e.reshape(a.shape[0], -1))
+    def _add_gauss_newton(rows: _Rows, tangents: list[torch.Tensor], first: torch.Tensor,
+                          rest: list[torch.Tensor], buffer: torch.Tensor) -> None:
+        """Adds one chunk's JᵀΛJ·v to the sums: W̃1's laid out (b·(d+1), w1), W̃2's and W̃3's
+        (m, b·k). The first layer is taken from its narrow input side, Σₚ (x̃Ṽ1)ₚ D1ₚ =
+        Σₖ x̃ₖ (D1 Ṽ1ᵀ)ₖ, so its per-row tensors are (rows, O, b, d+1), not (rows, b, w1)."""
+        x1, a1, a2 = rows.inputs
+        v1, v2, v3 = tangents
+        n, outputs, width1 = rows.d1.shape
+        b, inputs = v1.shape[:2]
+        d1 = rows.d1.reshape(n * outputs, width1)
+        g1 = (d1 @ v1.permute(2, 0, 1).reshape(width1, b * inputs)).view(n, -1, inputs)
+        t2 = times_each(a1, v2, buffer[:n])
+        jv = times_each(a2, v3)
+        jv.add_(torch.bmm(g1, x1[:, :, None]).view(n, outputs, b).transpose(1, 2))
+        u = curvature_times(rows.p, jv.baddbmm_(t2, rows.d2.mT))
+        outer = u.transpose(1, 2)[..., None] * x1[:, None, None, :]  # (rows, O, b, d+1)
+        first.addmm_(outer.reshape(n * outputs, b * inputs).T, d1)
+        rest[0].addmm_(a1.T, torch.bmm(u, rows.d2, out=t2).reshape(n, -1))
+        rest[1].addmm_(a2.T, u.reshape(n, -1))
 
     def _residual(self, v1: torch.Tensor, v2: torch.Tensor,
                   v3: torch.Tensor) -> list[torch.Tensor]:
@@ -164,7 +191,8 @@ class ReluTwoHidden:
         r1 = (self.q @ w3v.reshape(b, -1).T).T.reshape(v1.shape)
         r1 += torch.bmm(w2v.transpose(0, 1), self.t.mT).permute(1, 2, 0)
         r2 = torch.einsum("pqo,bqo->bpq", self.p, w3v)
-        r2[:, :-1] += torch.bmm(v1.permute(2, 0, 1), self.t).transpose(0, 1)
+        by_unit = v1.permute(2, 0, 1).contiguous()  # bmm is slow on a strided batch
+        r2[:, :-1] += torch.bmm(by_unit, self.t).transpose(0, 1)
         r3 = torch.zeros_like(v3)
         r3[:, :-1] = torch.einsum("pqo,bpq->bqo", self.p, v2) + (
             v1.reshape(b, -1) @ self.q).view(w3v.shape)
