@@ -316,7 +316,7 @@ def top_eigenpairs(matmat: MatMat, size: int, k: int, *, block: int = 16,
         residual -= basis @ (basis.T @ residual)  # twice is enough (Kahan–Parlett)
         theta, s = np.linalg.eigh(t)
         theta, s = theta[::-1], s[:, ::-1]
-        _, b = np.linalg.qr(residual)
+        q, b = np.linalg.qr(residual)
         wanted = min(k, len(theta))
         errors = np.linalg.norm(b @ s[-fresh.shape[1]:, :wanted], axis=0)
         floor = np.finfo(float).eps * max(1.0, abs(theta[0]))
@@ -324,7 +324,7 @@ def top_eigenpairs(matmat: MatMat, size: int, k: int, *, block: int = 16,
         full = basis.shape[1] >= size  # the whole space: Ritz values are eigenvalues
         if done or full or matvecs >= max_matvecs:
             return Eigenpairs(theta[:k].copy(), basis @ s[:, :k], matvecs, done or full)
-        nxt = _orthonormal_against(residual, basis, rng, floor)[:, : size - basis.shape[1]]
+        nxt = _next_block(residual, q, basis, rng, floor)[:, : size - basis.shape[1]]
         if basis.shape[1] + nxt.shape[1] > max_dim:  # thick restart
             keep = min(k + block, max_dim - nxt.shape[1])
             store[:, :keep] = basis @ s[:, :keep]
@@ -347,15 +347,17 @@ def _extend(t: np.ndarray, columns: np.ndarray) -> np.ndarray:
     return out
 
 
-def _orthonormal_against(block: np.ndarray, basis: np.ndarray, rng: np.random.Generator,
-                         floor: float) -> np.ndarray:
-    """``block`` made orthonormal to ``basis``; collapsed directions (an invariant subspace
-    was found) are replaced by random ones so the basis keeps growing."""
-    norms = np.linalg.norm(block, axis=0)
-    collapsed = norms < 1e3 * floor
-    if collapsed.any():
-        block = block.copy()
-        block[:, collapsed] = rng.standard_normal((block.shape[0], int(collapsed.sum())))
+def _next_block(residual: np.ndarray, q: np.ndarray, basis: np.ndarray,
+                rng: np.random.Generator, floor: float) -> np.ndarray:
+    """The next block of the basis: the residual's own orthonormal factor ``q`` (the residual
+    is already orthogonal to ``basis``) — unless directions collapsed (an invariant subspace
+    was found): those are replaced by random ones, made orthonormal to ``basis``, so the basis
+    keeps growing."""
+    collapsed = np.linalg.norm(residual, axis=0) < 1e3 * floor
+    if not collapsed.any():
+        return q
+    block = residual.copy()
+    block[:, collapsed] = rng.standard_normal((block.shape[0], int(collapsed.sum())))
     for _ in range(2):
         block = block - basis @ (basis.T @ block)
     q, _ = np.linalg.qr(block)
