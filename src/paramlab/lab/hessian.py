@@ -24,7 +24,7 @@ products are a few wide GEMMs shared by the block). Two exact ways to compute th
 * ``"relu-split"`` — for ReLU nets with exactly two hidden layers,
   :mod:`paramlab.lab.hessian_fast`: Gauss–Newton plus a residual that, with piecewise linear
   activations, reduces to couplings summed over the rows once; two such products per vector
-  (4–5× faster on the seed's 40-256-256-1 net; the top eigenvalues of a large model take
+  (5–7× faster on the seed's 40-256-256-1 net; the top eigenvalues of a large model take
   hundreds of products), after one pass of rows·(d+1)·w1·w2·outputs multiply-adds.
 
 Three ways to the spectrum, by model size:
@@ -299,7 +299,7 @@ def top_eigenpairs(matmat: MatMat, size: int, k: int, *, block: int = 16,
     block = max(1, min(block, size))
     max_dim = min(size, max(max_dim or 2 * k + 2 * block, k + 2 * block))
     rng = np.random.default_rng(seed)
-    # the basis grows in place, column-major (hstack-ing it every step cost 0.4 s a step at
+    # the basis grows in place, column-major (hstack-ing it every step cost up to 0.4 s a step at
     # 76,545 × 232, as much as the Hessian products)
     store = np.empty((size, max_dim), order="F")
     fresh, _ = np.linalg.qr(rng.standard_normal((size, block)))
