@@ -8,7 +8,8 @@ training loss over all 13,000 rows, both at the same tolerance (ARPACK's: every 
 * anchor: ``scipy.sparse.linalg.eigsh`` over a plain autograd HVP, one vector at a time
   (double backward: ``grad(grad(L)·v)``);
 * paramlab: :func:`paramlab.lab.hessian.top_eigenpairs` — thick-restart block Lanczos whose
-  every step is one ``vmap``-ed forward-over-reverse HVP on a block of vectors.
+  every step is one HVP on a block of vectors (for the seed's two ReLU hidden layers the
+  Gauss–Newton + residual split of :mod:`paramlab.lab.hessian_fast`).
 
 Both in float32 HVPs (the Lanczos itself in float64). Prints the times, the products each
 needed, the largest relative disagreement of the two sets of eigenvalues, and the ratio.

@@ -61,19 +61,71 @@ def test_linear_regression_hessian_is_xtx_and_n_eff_is_the_ridge_df(reduction: s
         assert hessian.n_eff(eigenvalues, z) == pytest.approx(ridge_df, rel=1e-9)
 
 
-@pytest.mark.parametrize(("loss", "activation"), [("mse", "relu"), ("mse", "tanh"),
-                                                  ("cross_entropy", "tanh")])
-def test_dense_hessian_equals_pytorchs(loss: str, activation: str) -> None:
+def random_problem(rng: np.random.Generator, widths: list[int], rows: int,
+                   loss: str) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+    """Weights, continuous inputs (no ReLU sits exactly at a kink) and targets."""
+    outputs = widths[-1]
+    x = rng.standard_normal((rows, widths[0]))
+    y = rng.integers(0, outputs, rows) if loss == "cross_entropy" else rng.standard_normal(
+        (rows, outputs))
+    return random_mlp(rng, widths), x, y
+
+
+@pytest.mark.parametrize(("loss", "activation", "widths"), [
+    ("mse", "tanh", [4, 7, 5, 2]), ("cross_entropy", "tanh", [4, 7, 5, 3]),
+    ("mse", "relu", [4, 6, 5, 4, 2])])  # three hidden layers: the R-operator too
+def test_r_operator_dense_hessian_equals_pytorchs(loss: str, activation: str,
+                                                  widths: list[int]) -> None:
     rng = np.random.default_rng(1)
-    outputs = 3 if loss == "cross_entropy" else 2
-    weights = random_mlp(rng, [4, 7, 5, outputs])
-    x = rng.standard_normal((40, 4))
-    y = rng.integers(0, 3, 40) if loss == "cross_entropy" else rng.standard_normal((40, 2))
+    weights, x, y = random_problem(rng, widths, 40, loss)
     op = hessian.HessianOperator(weights, x, y, loss=loss, activation=activation,
                                  rows_per_chunk=16)  # three row chunks, summed
+    assert op.method == "r-operator"
     expected = torch_hessian(weights, x, y, loss, activation)
     np.testing.assert_allclose(hessian.dense_hessian(op), expected, atol=1e-10 * abs(
         expected).max())
+
+
+@pytest.mark.parametrize("reduction", ["sum", "mean"])
+@pytest.mark.parametrize(("loss", "outputs"), [("mse", 2), ("cross_entropy", 3)])
+def test_relu_split_dense_hessian_equals_pytorchs(loss: str, outputs: int,
+                                                  reduction: str) -> None:
+    """Two ReLU hidden layers take the Gauss–Newton + residual path; its whole Hessian is
+    PyTorch's, over several row chunks and under either reduction."""
+    rng = np.random.default_rng(7)
+    weights, x, y = random_problem(rng, [4, 7, 5, outputs], 40, loss)
+    op = hessian.HessianOperator(weights, x, y, loss=loss, reduction=reduction,
+                                 rows_per_chunk=16)
+    assert op.method == "relu-split"
+    expected = torch_hessian(weights, x, y, loss, "relu") / (1 if reduction == "sum" else 40)
+    np.testing.assert_allclose(hessian.dense_hessian(op), expected, atol=1e-10 * abs(
+        expected).max())
+
+
+@pytest.mark.parametrize(("dtype", "tolerance"), [(torch.float32, 1e-5),
+                                                  (torch.float64, 1e-10)])
+@pytest.mark.parametrize(("loss", "outputs"), [("mse", 1), ("cross_entropy", 3)])
+def test_relu_split_equals_the_r_operator_on_a_seed_like_net(
+        loss: str, outputs: int, dtype: torch.dtype, tolerance: float) -> None:
+    """The seed's 40-256-256-1 shape at a quarter of the width and 500 rows, a block of
+    random vectors: both exact paths agree to rounding in either precision."""
+    rng = np.random.default_rng(8)
+    weights, x, y = random_problem(rng, [40, 64, 64, outputs], 500, loss)
+    v = rng.standard_normal((sum(w.size for w in weights), 6))
+    products = [hessian.HessianOperator(weights, x, y, loss=loss, dtype=dtype,
+                                        rows_per_chunk=200, method=method).matmat(v)
+                for method in ("relu-split", "r-operator")]
+    error = np.linalg.norm(products[0] - products[1], axis=0)
+    assert np.all(error <= tolerance * np.linalg.norm(products[1], axis=0))
+
+
+def test_method_must_be_known_and_fit_the_net() -> None:
+    rng = np.random.default_rng(9)
+    weights, x, y = random_problem(rng, [3, 4, 4, 1], 10, "mse")
+    with pytest.raises(ParamlabError, match="'relu-split' needs a ReLU MLP with exactly two"):
+        hessian.HessianOperator(weights, x, y, activation="tanh", method="relu-split")
+    with pytest.raises(ParamlabError, match="method must be 'auto', 'r-operator' or"):
+        hessian.HessianOperator(weights, x, y, method="vmap")
 
 
 def test_block_lanczos_over_hvps_finds_the_top_eigenvalues_of_a_small_mlp() -> None:
