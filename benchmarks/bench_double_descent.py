@@ -18,8 +18,8 @@ import time
 
 import numpy as np
 
+from paramlab.lab.blas import one_blas_thread
 from paramlab.lab.data.double_descent import gaussian_draw
-from paramlab.lab.experiments.dd_fits import one_blas_thread
 from paramlab.lab.experiments.double_descent import (
     DoubleDescentConfig,
     linear_rows,

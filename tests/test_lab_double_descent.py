@@ -15,8 +15,9 @@ import numpy as np
 import pytest
 
 from paramlab.cli import main
+from paramlab.lab.blas import one_blas_thread
 from paramlab.lab.experiments import dd_report, dd_theory
-from paramlab.lab.experiments.dd_fits import one_blas_thread, prefix_fits
+from paramlab.lab.experiments.dd_fits import prefix_fits
 from paramlab.lab.experiments.double_descent import (
     DoubleDescentConfig,
     parse_counts,

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager
 
 import numpy as np
 import scipy.linalg  # type: ignore[import-untyped]
@@ -81,15 +80,6 @@ def prefix_fits_many(X: np.ndarray, sizes: Sequence[int], targets: Targets,
                 yield k, [_solve(running, rhs, shift) for shift in shifts]
             else:
                 yield k, [A_k.T @ _solve(running, y, shift) for shift in shifts]
-
-
-def one_blas_thread() -> AbstractContextManager[object]:
-    """BLAS on one thread while fitting: these matrices (≤ a few thousand on a side) gain
-    nothing from threads, and on a busy machine (or next to PyTorch's own thread pool)
-    OpenBLAS threads spin and make a 200 × 200 Cholesky a hundred times slower."""
-    from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
-
-    return threadpool_limits(limits=1, user_api="blas")
 
 
 def _solve(gram: np.ndarray, rhs: np.ndarray, shift: float) -> np.ndarray:

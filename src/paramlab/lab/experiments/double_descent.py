@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from paramlab.errors import ParamlabError
+from paramlab.lab.blas import one_blas_thread
 from paramlab.lab.data import Dataset
 from paramlab.lab.data.double_descent import (
     MNIST1D_TRAIN_ROWS,
@@ -51,7 +52,6 @@ from paramlab.lab.experiments.base import (
 )
 from paramlab.lab.experiments.common import DataConfig, Planned, execute, open_store
 from paramlab.lab.experiments.dd_fits import (
-    one_blas_thread,
     prefix_fits,
     prefix_fits_many,
     random_feature_map,
