@@ -115,6 +115,7 @@ class ReluTwoHidden:
         self.t = torch.einsum("kpqo,qo->pkq", q4, w3).contiguous()  # (w1, d+1, w2)
         self.q = q4.mul_(w2[None, :, :, None]).view(inputs * width1, width2 * outputs)
         self.p = p.view(width1 + 1, width2, outputs)
+        self.p_by_unit = self.p.permute(1, 2, 0).contiguous()  # (w2, O, w1+1) for one bmm
         self._buffer = params[0].new_empty(0)
 
     def _forward(self, x: torch.Tensor, y: torch.Tensor,
@@ -179,7 +180,10 @@ class ReluTwoHidden:
         u = curvature_times(rows.p, jv.baddbmm_(t2, rows.d2.mT))
         outer = u.transpose(1, 2)[..., None] * x1[:, None, None, :]  # (rows, O, b, d+1)
         first.addmm_(outer.reshape(n * outputs, b * inputs).T, d1)
-        rest[0].addmm_(a1.T, torch.bmm(u, rows.d2, out=t2).reshape(n, -1))
+        # e2 = u·D2 per row; with one output an outer product, which a broadcast multiply
+        # does several times faster than a batch of 1-deep products
+        e2 = torch.mul(u, rows.d2, out=t2) if outputs == 1 else torch.bmm(u, rows.d2, out=t2)
+        rest[0].addmm_(a1.T, e2.reshape(n, -1))
         rest[1].addmm_(a2.T, u.reshape(n, -1))
 
     def _residual(self, v1: torch.Tensor, v2: torch.Tensor,
@@ -194,6 +198,7 @@ class ReluTwoHidden:
         by_unit = v1.permute(2, 0, 1).contiguous()  # bmm is slow on a strided batch
         r2[:, :-1] += torch.bmm(by_unit, self.t).transpose(0, 1)
         r3 = torch.zeros_like(v3)
-        r3[:, :-1] = torch.einsum("pqo,bpq->bqo", self.p, v2) + (
+        by_output_unit = v2.permute(2, 1, 0).contiguous()  # (w2, w1+1, b): a dense batch
+        r3[:, :-1] = torch.bmm(self.p_by_unit, by_output_unit).permute(2, 0, 1) + (
             v1.reshape(b, -1) @ self.q).view(w3v.shape)
         return [r1, r2, r3]
