@@ -21,11 +21,48 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.linalg  # type: ignore[import-untyped]
 
 Targets = Callable[[int], np.ndarray]  # size k -> the targets of the first k (or all) rows
+
+
+@dataclass
+class PrefixFit:
+    """One prefix's ridge/min-norm fit on its design X_k (rows × k columns or k rows × p).
+
+    In the dual form (more columns than rows) only α is solved for, with β̂ = X_kᵀα, and what
+    the study needs is read from the Gram matrix G = X_kX_kᵀ it was solved with: training
+    predictions X_kβ̂ = Gα and ‖β̂ − β‖² = αᵀGα − 2αᵀ(X_kβ) + ‖β‖², so β̂ itself (k numbers
+    per noise draw, and a k × n product to form) is built only when asked for.
+    """
+
+    design: np.ndarray  # X_k
+    solution: np.ndarray  # β̂ (primal) or α (dual); one column per target column
+    gram: np.ndarray | None = None  # X_kX_kᵀ: set in the dual form
+
+    def coefficients(self) -> np.ndarray:
+        """β̂, one column per target column."""
+        if self.gram is None:
+            return self.solution
+        return self.design.T @ self.solution
+
+    def train_predictions(self) -> np.ndarray:
+        """X_kβ̂."""
+        if self.gram is None:
+            return self.design @ self.solution
+        return self.gram @ self.solution
+
+    def squared_distance(self, beta: np.ndarray) -> float:
+        """‖β̂ − β‖², averaged over the target columns."""
+        if self.gram is None:
+            return float(np.mean(np.sum((self.solution - beta[:, None]) ** 2, axis=0)))
+        alpha = self.solution
+        norms = np.sum(alpha * (self.gram @ alpha), axis=0)
+        cross = (self.design @ beta) @ alpha
+        return float(np.mean(norms - 2 * cross + beta @ beta))
 
 
 def prefix_fits(X: np.ndarray, sizes: Sequence[int], targets: Targets,
@@ -38,16 +75,16 @@ def prefix_fits(X: np.ndarray, sizes: Sequence[int], targets: Targets,
     swept; one column or several); ``ridge(k)`` the penalty λ of the (1/n)-scaled objective
     (0: minimum norm). Yields (k, β̂) with β̂ of shape (k or p, targets' columns…).
     """
-    for k, (beta,) in prefix_fits_many(X, sizes, targets, [ridge], along):
-        yield k, beta
+    for k, (fit,) in prefix_fits_many(X, sizes, targets, [ridge], along):
+        yield k, fit.coefficients()
 
 
 def prefix_fits_many(X: np.ndarray, sizes: Sequence[int], targets: Targets,
                      ridges: Sequence[Callable[[int], float]], along: str = "features",
-                     ) -> Iterator[tuple[int, list[np.ndarray]]]:
+                     ) -> Iterator[tuple[int, list[PrefixFit]]]:
     """:func:`prefix_fits` for several penalties at once (the study's chosen fit and the
     optimally tuned ridge): each prefix's Gram matrix and right-hand side are formed once and
-    serve every penalty. Yields (k, [β̂ for each penalty])."""
+    serve every penalty. Yields (k, [the fit for each penalty])."""
     if list(sizes) != sorted(sizes):
         raise ValueError("sizes must be ascending")
     by_samples = along == "samples"
@@ -58,7 +95,7 @@ def prefix_fits_many(X: np.ndarray, sizes: Sequence[int], targets: Targets,
     running = np.zeros((other, other))
     summed = 0
     for k in sizes:
-        A_k = A[:, :k]
+        design = X[:k] if by_samples else X[:, :k]
         y = targets(k)
         rows = k if by_samples else X.shape[0]
         shifts = [ridge(k) * rows for ridge in ridges]
@@ -67,19 +104,20 @@ def prefix_fits_many(X: np.ndarray, sizes: Sequence[int], targets: Targets,
             gram = fixed[:k, :k]
             # features: gram = XₖᵀXₖ (primal); samples: gram = XₖXₖᵀ (dual)
             if by_samples:
-                yield k, [A_k @ _solve(gram, y, shift) for shift in shifts]
+                yield k, [PrefixFit(design, _solve(gram, y, shift), gram) for shift in shifts]
             else:
-                rhs = A_k.T @ y
-                yield k, [_solve(gram, rhs, shift) for shift in shifts]
+                rhs = design.T @ y
+                yield k, [PrefixFit(design, _solve(gram, rhs, shift)) for shift in shifts]
         else:
             running += A[:, summed:k] @ A[:, summed:k].T
             summed = k
             # features: running = XₖXₖᵀ (dual); samples: running = XₖᵀXₖ (primal)
             if by_samples:
-                rhs = A_k @ y
-                yield k, [_solve(running, rhs, shift) for shift in shifts]
+                rhs = design.T @ y
+                yield k, [PrefixFit(design, _solve(running, rhs, shift)) for shift in shifts]
             else:
-                yield k, [A_k.T @ _solve(running, y, shift) for shift in shifts]
+                gram = running.copy()  # the running sum grows on
+                yield k, [PrefixFit(design, _solve(gram, y, shift), gram) for shift in shifts]
 
 
 def _solve(gram: np.ndarray, rhs: np.ndarray, shift: float) -> np.ndarray:

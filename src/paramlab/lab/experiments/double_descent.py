@@ -339,28 +339,22 @@ def linear_rows(config: DoubleDescentConfig, repeat: int) -> list[dict[str, Any]
     rows = []
     for k, (fit, fit_tuned) in fits:
         p, n = shape(k)
-        X_k = draw.X[:, :k] if by_features else draw.X[:k]
         gamma = p / n
-        risk = _risk(fit, betas[k])
+        risk = fit.squared_distance(betas[k])
         rows.append({
             "model_id": point_id("linear", "p", p, n, repeat), "model": "linear",
             "sweep": config.sweep, "features": p, "params": p, "n_train": n,
             "gamma": gamma, "repeat": repeat, "ridge": config.ridge,
-            "train_loss": float(np.mean((X_k @ fit - targets(k)) ** 2)),
+            "train_loss": float(np.mean((fit.train_predictions() - targets(k)) ** 2)),
             "test_loss": risk + s2, "test_risk": risk,
             "theory_risk": dd_theory.finite_risk(p, n, r2, s2) if config.ridge == 0 else None,
             "theory_risk_asymptotic": dd_theory.asymptotic_ridge_risk(gamma, config.ridge, r2,
                                                                       s2),
             "optimal_ridge": optimal(k),
-            "optimal_ridge_risk": _risk(fit_tuned, betas[k]),
+            "optimal_ridge_risk": fit_tuned.squared_distance(betas[k]),
             "optimal_ridge_theory": dd_theory.optimal_ridge_risk(gamma, r2, s2),
         })
     return rows
-
-
-def _risk(fits: np.ndarray, beta: np.ndarray) -> float:
-    """‖β̂ − β‖², averaged over the columns (one per noise draw) of ``fits``."""
-    return float(np.mean(np.sum((fits - beta[:, None]) ** 2, axis=0)))
 
 
 def run_random_features(config: DoubleDescentConfig, store: RunStore, done: set[str],
