@@ -57,7 +57,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--k", type=int, default=100)
     parser.add_argument("--tol", type=float, default=1e-3)
-    parser.add_argument("--block", type=int, default=4)
+    parser.add_argument("--block", type=int, default=8)
     parser.add_argument("--skip-anchor", action="store_true")
     args = parser.parse_args()
 
