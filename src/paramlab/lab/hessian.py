@@ -397,6 +397,9 @@ def eigsh_top(operator: Any, k: int, tol: float = 1e-4) -> np.ndarray:
 # ------------------------------------------------------------------ spectral density
 
 
+RESOLVED = 10  # SLQ's N_eff(z) and count above z are used when z ≥ this × its resolution
+
+
 @dataclass
 class Quadrature:
     """Stochastic Lanczos quadrature: per probe, Gauss nodes θⱼ and weights τⱼ (Σⱼ τⱼ = 1)
@@ -408,6 +411,15 @@ class Quadrature:
 
     def trace(self, g: Callable[[np.ndarray], np.ndarray]) -> float:
         return float(self.size * np.mean(np.sum(self.weights * g(self.nodes), axis=1)))
+
+    def resolution(self) -> float:
+        """How finely the rule sees the spectrum: its span over twice the nodes (an m-node
+        Gauss rule is exact for polynomials of degree 2m − 1, which cannot bend on a finer
+        scale). Functions that change on a scale below ~10× this — λ/(λ + z) for a small z,
+        a count above z — are not resolved: the mass at λ = 0 of an over-parameterized
+        net's Hessian is smeared onto nodes a resolution away from 0."""
+        span = float(self.nodes.max() - self.nodes.min())
+        return span / (2 * self.nodes.shape[1])
 
 
 def slq(matmat: MatMat, size: int, *, probes: int = 8, steps: int = 64,
@@ -503,16 +515,20 @@ class Spectrum:
             "eigenvalues_computed": len(lam), "top_eigenvalue": float(lam[0]),
             "smallest_eigenvalue": float(lam[-1]) if self.exact else None,
             "negative_eigenvalues": int(np.sum(lam < 0)),
-            "trace": float(lam.sum()) if self.exact else None, "hvps": self.hvps}
+            "trace": float(lam.sum()) if self.exact else None, "hvps": self.hvps,
+            "slq_resolution": None}
         if self.exact:
             return out
         complete = bool(lam[-1] <= z)  # every eigenvalue above z is among the top k
         if not complete:
             out["above_z_method"] = "lower bound"
-        if self.rest is not None:
+        if self.rest is None:
+            return out
+        out["trace"] = float(lam.sum()) + self.rest.trace(lambda t: t)  # smooth: always
+        out["slq_resolution"] = self.rest.resolution()
+        if z >= RESOLVED * out["slq_resolution"]:
             out["n_eff"] = lower + self.rest.trace(lambda t: n_eff_terms(t, z))
             out["n_eff_method"] = "top-k + SLQ"
-            out["trace"] = float(lam.sum()) + self.rest.trace(lambda t: t)
             if not complete:
                 out["eigenvalues_above_z"] += round(
                     self.rest.trace(lambda t: (t > z).astype(float)))

@@ -61,6 +61,8 @@ COLUMNS = (
     Column("smallest_eigenvalue", float, "the smallest Hessian eigenvalue (exact only)"),
     Column("negative_eigenvalues", int, "among those computed"),
     Column("trace", float, "tr H: exact, or top-k + SLQ estimate"),
+    Column("slq_resolution", float, "the SLQ rule's span ÷ (2 × steps): it resolves N_eff(z) "
+           "only for z ≥ 10× this"),
     Column("seed", int, "initialization seed"),
     Column("hidden", str, "hidden widths, e.g. 256-256"),
     Column("spec", str, "the MLP shorthand"),
@@ -296,7 +298,12 @@ def _model_sentence(row: dict[str, Any], z: float) -> str:
                  f"bound {row['n_eff_lower_bound']:,.1f})")
     else:
         value = (f"N_eff({z:g}) ≥ {row['n_eff']:,.1f} (a lower bound: only the top "
-                 f"{row['eigenvalues_computed']} eigenvalues were computed)")
+                 f"{row['eigenvalues_computed']} eigenvalues were computed")
+        if row.get("slq_resolution") is not None:
+            value += (f"; stochastic Lanczos quadrature sees the rest of this spectrum only to "
+                      f"about ±{row['slq_resolution']:,.3g}, too coarse for z = {z:g} — more "
+                      f"--slq-steps or a larger --z give the whole-spectrum value")
+        value += ")"
     share = row["n_eff"] / params
     verdict = (f"the data pin down about {share:.1%} of the parameter directions; along the "
                "rest the loss is flat" if share < 0.5 else
