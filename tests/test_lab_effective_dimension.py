@@ -72,6 +72,12 @@ def test_width_verdict_follows_the_numbers() -> None:
     assert "summed training loss" in flat[0]
     assert any("N_eff levels off" in s and "stays below the 1,000 observations" in s
                for s in flat)
+    bounded = [_row(4, 200, 100.0), _row(64, 7000, 100.0) | {
+        "n_eff_method": "top-k lower bound", "eigenvalues_computed": 100}]
+    capped = ed.sentences(bounded, analysis)  # N_eff ≤ k = 100: flat by construction
+    assert not any("levels off —" in s for s in capped)
+    assert any("does not show that it levels off" in s for s in capped)
+    assert any("at least" in s and "this run does not say" in s for s in capped)
     growing = ed.sentences([_row(4, 200, 100.0), _row(64, 7000, 3000.0)], analysis)
     assert not any("levels off" in s for s in growing)
     assert any("keeps pace with the parameter count" in s for s in growing)

@@ -282,7 +282,8 @@ def sentences(rows: list[dict[str, Any]], analysis: dict[str, Any]) -> list[str]
     lines.append(_model_sentence(largest, z))
     by_width = _per_width(rows)
     if len(by_width) > 1:
-        lines.append(_growth_sentence(by_width, rows[0]["observations"]))
+        bounded = any(r["n_eff_method"] == "top-k lower bound" for r in rows)
+        lines.append(_growth_sentence(by_width, rows[0]["observations"], bounded))
     return lines
 
 
@@ -305,9 +306,14 @@ def _model_sentence(row: dict[str, Any], z: float) -> str:
                       f"--slq-steps or a larger --z give the whole-spectrum value")
         value += ")"
     share = row["n_eff"] / params
-    verdict = (f"the data pin down about {share:.1%} of the parameter directions; along the "
-               "rest the loss is flat" if share < 0.5 else
-               f"the data curve the loss along most parameter directions ({share:.0%})")
+    if method == "top-k lower bound":  # a bound says how many at least, not that the rest is flat
+        verdict = (f"the data pin down at least {share:.1%} of the parameter directions; how "
+                   "flat the rest is, this run does not say")
+    elif share < 0.5:
+        verdict = (f"the data pin down about {share:.1%} of the parameter directions; along "
+                   "the rest the loss is flat")
+    else:
+        verdict = f"the data curve the loss along most parameter directions ({share:.0%})"
     return (f"{row['spec']} has {params:,} parameters for {n:,} observations; {value}, with "
             f"{row['eigenvalues_above_z']:,} eigenvalues above z ({row['above_z_method']}): "
             f"{verdict}.")
@@ -323,12 +329,19 @@ def _per_width(rows: list[dict[str, Any]]) -> list[tuple[int, float, float]]:
     return out
 
 
-def _growth_sentence(by_width: list[tuple[int, float, float]], observations: int) -> str:
+def _growth_sentence(by_width: list[tuple[int, float, float]], observations: int,
+                     bounded: bool = False) -> str:
+    """How N_eff grows against the parameters. With lower bounds among the widths (top-k
+    eigenvalues only: N_eff ≤ k) a flat N_eff proves nothing, and the sentence says so."""
     (w0, p0, n0), (w1, p1, n1) = by_width[0], by_width[-1]
     param_growth, neff_growth = p1 / p0, n1 / n0 if n0 else math.inf
     head = (f"From width {w0} to {w1} the raw parameter count grows {param_growth:,.0f}× "
             f"({p0:,.0f} → {p1:,.0f}) while N_eff grows {neff_growth:,.1f}× ({n0:,.1f} → "
             f"{n1:,.1f})")
+    if math.log(neff_growth) < 0.5 * math.log(param_growth) and bounded:
+        return head + (": but some of these N_eff are lower bounds from the top eigenvalues "
+                       "alone (at most their number), so this does not show that it levels "
+                       "off.")
     if math.log(neff_growth) < 0.5 * math.log(param_growth):
         tail = (": N_eff levels off — the extra parameters add flat directions, not "
                 "directions the data determine")
