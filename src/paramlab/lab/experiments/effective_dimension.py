@@ -248,11 +248,15 @@ def build_config(ns: argparse.Namespace) -> EffectiveDimensionConfig:
 def demo_config(level: DemoLevel, earlier: dict[str, RunOutcome]
                 ) -> EffectiveDimensionConfig | None:
     """``--full`` only: two hidden layers of widths 4 … 128 on 1,400 rows of the seed data —
-    parameters from ~200 to ~22,000 around the number of observations."""
+    parameters from ~200 to ~22,000 around the number of observations. z = 30: on this
+    summed-loss scale (eigenvalues up to ~2·10⁴) 40 quadrature steps resolve about ±2, so
+    z = 1 would leave the two widest nets with top-k lower bounds only; at z = 30 every
+    width gets its whole-spectrum N_eff."""
     if level != "full":
         return None
     return EffectiveDimensionConfig(
-        "40-64-64-1", widths=(4, 8, 16, 32, 64, 128), top_k=100, slq_probes=4, slq_steps=40,
+        "40-64-64-1", widths=(4, 8, 16, 32, 64, 128), z=30.0, top_k=100, slq_probes=4,
+        slq_steps=40,
         data=DataConfig("synthetic", n_samples=2000),
         train=TrainConfig(epochs=60, batch_size=64))
 
