@@ -35,7 +35,10 @@ Three ways to the spectrum, by model size:
   and turns matrix-vector into matrix-matrix products;
 * :func:`slq` — stochastic Lanczos quadrature (Ubaru, Chen and Saad 2017; Ghorbani, Krishnan
   and Xiao 2019): the spectral density as Gauss quadrature nodes and weights, hence an
-  estimate of ``tr g(H)`` for any ``g`` — the whole-spectrum N_eff of a large model.
+  estimate of ``tr g(H)`` for any ``g`` — the whole-spectrum N_eff of a large model, where
+  its nodes resolve z (:meth:`Quadrature.resolution`; most of an over-parameterized net's
+  eigenvalues are 0, and a coarse rule smears them onto nodes near 0, which λ/(λ + z)
+  counts for a small z).
 
 For ``eigsh`` wrap :meth:`HessianOperator.matmat` in a ``scipy.sparse.linalg.LinearOperator``
 (``benchmarks/bench_hessian.py`` wraps its anchor, an autograd HVP, the same way).
