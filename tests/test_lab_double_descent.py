@@ -16,8 +16,10 @@ import pytest
 
 from paramlab.cli import main
 from paramlab.lab.blas import one_blas_thread
+from paramlab.lab.console import shown_columns
 from paramlab.lab.experiments import dd_report, dd_theory
-from paramlab.lab.experiments.dd_fits import prefix_fits
+from paramlab.lab.experiments.base import get
+from paramlab.lab.experiments.dd_fits import prefix_fits, prefix_fits_many
 from paramlab.lab.experiments.double_descent import (
     DoubleDescentConfig,
     parse_counts,
@@ -65,6 +67,30 @@ def test_prefix_fits_are_the_pseudo_inverse_and_the_ridge_solution() -> None:
     tall, targets = rng.standard_normal((90, 30)), rng.standard_normal(90)
     for k, fit in prefix_fits(tall, sizes, lambda k: targets[:k], lambda k: 0.0, "samples"):
         assert np.allclose(fit, np.linalg.pinv(tall[:k]) @ targets[:k], rtol=1e-7, atol=1e-9)
+
+
+def test_prefix_fits_read_predictions_and_distance_from_the_gram_as_numpy_computes_them(
+        ) -> None:
+    """Both sides of the threshold, both sweeps: the training predictions and ‖β̂ − β‖² each
+    fit reports (from the Gram matrix in the dual form) equal the ones numpy computes from
+    β̂ = pinv(X_k) y itself."""
+    rng = np.random.default_rng(1)
+    for along, X in (("features", rng.standard_normal((30, 90))),
+                     ("samples", rng.standard_normal((90, 30)))):
+        Y = rng.standard_normal((90, 3))
+
+        def targets(k: int, Y: np.ndarray = Y, along: str = along) -> np.ndarray:
+            return Y[:k] if along == "samples" else Y[:30]
+
+        for k, (fit,) in prefix_fits_many(X, [5, 29, 30, 31, 90], targets, [lambda k: 0.0],
+                                          along):
+            X_k = X[:k] if along == "samples" else X[:, :k]
+            y = targets(k)
+            beta_hat = np.linalg.pinv(X_k) @ y
+            beta = rng.standard_normal(X_k.shape[1])
+            np.testing.assert_allclose(fit.train_predictions(), X_k @ beta_hat, atol=1e-8)
+            expected = np.mean(np.sum((beta_hat - beta[:, None]) ** 2, axis=0))
+            assert fit.squared_distance(beta) == pytest.approx(expected, rel=1e-8)
 
 
 def _curve(config: DoubleDescentConfig, out: Path) -> dict:
@@ -207,3 +233,20 @@ def test_full_demo_runs_each_study_into_its_own_folder(
     assert {p.name for p in tmp_path.iterdir()} >= {"double-descent", "double-descent-2"}
     assert page.count('src="data:image/png;base64,') == 2
     assert "Double descent: random features on digits" in page
+
+
+def test_the_console_table_drops_the_columns_a_study_left_blank() -> None:
+    """An MLP width sweep has no linear theory, a linear sweep no widths: each table shows
+    its own columns."""
+    experiment = get("double-descent")
+    mlp = [{"model_id": "m", "width": 8, "params": 490, "n_train": 4000, "train_loss": 1.5,
+            "test_loss": 1.4, "test_risk": None, "theory_risk": None, "train_error": 0.5,
+            "test_error": 0.54}]
+    linear = [{"model_id": "l", "width": None, "params": 20, "n_train": 200,
+               "train_loss": 0.2, "test_loss": 0.28, "test_risk": 0.03, "theory_risk": 0.028,
+               "train_error": None, "test_error": None}]
+    assert shown_columns(experiment, mlp) == ["model_id", "width", "params", "n_train",
+                                              "train_loss", "test_loss", "train_error",
+                                              "test_error"]
+    assert shown_columns(experiment, linear) == ["model_id", "params", "n_train", "train_loss",
+                                                 "test_loss", "test_risk", "theory_risk"]

@@ -74,8 +74,7 @@ def print_outcome(experiment: Experiment, outcome: RunOutcome, as_json: bool) ->
         title = (f"{len(rows)} models · {outcome.data.observations:,} training observations · "
                  f"{outcome.data.name}")
     table = Table(title=title)
-    columns = [c for c in experiment.display or experiment.column_names()
-               if any(row.get(c) is not None for row in rows)]  # none blank throughout
+    columns = shown_columns(experiment, rows)
     for column in columns:
         table.add_column(_HEADERS.get(column, column.replace("_", " ")),
                          justify="right" if _numeric(rows, column) else "left")
@@ -92,6 +91,13 @@ def print_outcome(experiment: Experiment, outcome: RunOutcome, as_json: bool) ->
         console.print(line)
     console.print(f"trained {outcome.trained}, resumed past {outcome.skipped}, "
                   f"{outcome.seconds:.1f} s · run folder: {outcome.store.path}")
+
+
+def shown_columns(experiment: Experiment, rows: list[dict[str, Any]]) -> list[str]:
+    """The experiment's display columns, less those blank in every row (a study's table
+    shows the linear model's theory columns only when it fitted the linear model)."""
+    return [c for c in experiment.display or experiment.column_names()
+            if any(row.get(c) is not None for row in rows)]
 
 
 _HEADERS = {"model_id": "model", "params_per_observation": "params/obs", "train_loss": "train",

@@ -113,17 +113,11 @@ def multi_head_attention(a: Args, inputs: list[Shape], ctx: Context) -> LayerRes
         for role, x in (("query", query), ("key", key), ("value", value))
     }
     out = a.output_shape or (dims["query"],)
-    projections = [("query", dims["query"], kd), ("key", dims["key"], kd)]
+    projections = [("query", dims["query"], heads, kd), ("key", dims["key"], heads, kd)]
     if a.use_gate:
-        projections.append(("gate", dims["query"], vd))
-    projections.append(("value", dims["value"], vd))
-    weights: list[Weight] = []
-    terms: list[str] = []
-    for name, features, head_dim in projections:
-        weights.append(Weight(f"{name}/kernel", (features, heads, head_dim)))
-        if a.use_bias:
-            weights.append(Weight(f"{name}/bias", (heads, head_dim)))
-        terms.append(_projection_term(name, features, heads, head_dim, a.use_bias))
+        projections.append(("gate", dims["query"], heads, vd))
+    projections.append(("value", dims["value"], heads, vd))
+    weights, terms = _projection_weights(projections, a.use_bias)
     weights.append(Weight("attention_output/kernel", (heads, vd, *out)))
     if a.use_bias:
         weights.append(Weight("attention_output/bias", out))
@@ -134,6 +128,20 @@ def multi_head_attention(a: Args, inputs: list[Shape], ctx: Context) -> LayerRes
     macs = _mha_macs(a, query, key, value, dims, vd, out_size)
     note = _torch_mha_note(a, dims, vd, out) if ctx.convention == "torch" else ""
     return LayerResult((*query[:-1], *out), weights, formula, macs, note)
+
+
+def _projection_weights(projections: list[tuple[str, int, int, int]], bias: bool,
+                        ) -> tuple[list[Weight], list[str]]:
+    """The EinsumDense projections of an attention layer — (name, features, heads, head_dim)
+    each: kernel (features, heads, head_dim), bias (heads, head_dim) — and their terms."""
+    weights: list[Weight] = []
+    terms: list[str] = []
+    for name, features, heads, head_dim in projections:
+        weights.append(Weight(f"{name}/kernel", (features, heads, head_dim)))
+        if bias:
+            weights.append(Weight(f"{name}/bias", (heads, head_dim)))
+        terms.append(_projection_term(name, features, heads, head_dim, bias))
+    return weights, terms
 
 
 def _projection_term(name: str, features: int, heads: int, head_dim: int, bias: bool) -> str:
@@ -301,17 +309,11 @@ def group_query_attention(a: Args, inputs: list[Shape], ctx: Context) -> LayerRe
         raise ShapeError(f"{layer}: the last axes of query and value must be equal; received "
                          f"query {show_shape(query)} and value {show_shape(value)}")
     hq, hkv, d = a.num_query_heads, a.num_key_value_heads, a.head_dim
-    projections = [("query", dims["query"], hq), ("key", dims["key"], hkv)]
+    projections = [("query", dims["query"], hq, d), ("key", dims["key"], hkv, d)]
     if a.use_gate:
-        projections.append(("gate", dims["query"], hq))
-    projections.append(("value", dims["value"], hkv))
-    weights: list[Weight] = []
-    terms: list[str] = []
-    for name, features, heads in projections:
-        weights.append(Weight(f"{name}/kernel", (features, heads, d)))
-        if a.use_bias:
-            weights.append(Weight(f"{name}/bias", (heads, d)))
-        terms.append(_projection_term(name, features, heads, d, a.use_bias))
+        projections.append(("gate", dims["query"], hq, d))
+    projections.append(("value", dims["value"], hkv, d))
+    weights, terms = _projection_weights(projections, a.use_bias)
     weights.append(Weight("attention_output/kernel", (hq, d, dims["query"])))
     if a.use_bias:
         weights.append(Weight("attention_output/bias", (dims["query"],)))
@@ -319,7 +321,7 @@ def group_query_attention(a: Args, inputs: list[Shape], ctx: Context) -> LayerRe
     q_len = math.prod(n or 1 for n in query[:-1])
     kv_len = math.prod(n or 1 for n in key[:-1])
     macs = sum((q_len if name in ("query", "gate") else kv_len) * features * heads * d
-               for name, features, heads in projections)
+               for name, features, heads, _ in projections)
     macs += 2 * q_len * kv_len * hq * d + q_len * hq * d * dims["query"]
     total = sum(w.size for w in weights)
     return LayerResult((*query[:-1], dims["query"]), weights,

@@ -17,6 +17,7 @@ about 20 % faster in groups of 4–8 (5–10 MB of state) than all 32 together (
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections.abc import Callable
@@ -37,6 +38,7 @@ def parameters(widths: tuple[int, ...]) -> int:
     return sum(a * b + b for a, b in itertools.pairwise(widths))
 
 
+@functools.cache
 def cache_budget(cache_file: Path = Path("/sys/devices/system/cpu/cpu0/cache/index3/size"),
                  ) -> int:
     """Bytes of state a group may hold on a CPU: a quarter of the last-level cache (the rest
@@ -62,7 +64,8 @@ class StepCost:
     doubles it) at the rate batched products reach; ``param`` is one stacked parameter's
     optimizer traffic (weight, gradient and two moments read, three written). ``cache`` caps
     the bytes of a group's state (``state_tensors`` float32 values per parameter: weight,
-    gradient, Adam's two moments); None leaves groups uncapped (a GPU).
+    gradient and the optimizer's state: 4 for Adam, the default); None leaves groups uncapped
+    (a GPU).
     """
 
     overhead: float = 120e-6

@@ -28,7 +28,7 @@ from paramlab.lab.data import Dataset
 from paramlab.lab.engine import kernels
 from paramlab.lab.engine.config import MLPArch, ModelResult, TrainConfig, resolve_device
 from paramlab.lab.engine.grouping import StepCost, group_archs
-from paramlab.lab.engine.optim import StackOptimizer
+from paramlab.lab.engine.optim import StackOptimizer, state_numel_per_param
 from paramlab.lab.engine.stack import StackedMLP
 
 EpochCallback = Callable[[int, dict[str, dict[str, float]]], None]
@@ -225,7 +225,9 @@ def train_models(
             )
     device = resolve_device(config.device)
     splits = Splits.of(data, device)
-    cost = StepCost() if device.type == "cpu" else StepCost(cache=None)  # a GPU wants width
+    tensors = 2 + state_numel_per_param(config)  # weight, gradient, optimizer state
+    cost = (StepCost(state_tensors=tensors) if device.type == "cpu"
+            else StepCost(cache=None))  # a GPU wants width, not cache
     loss = config.loss_for(data.task)
     results: dict[int, ModelResult] = {}
     for group in group_archs(archs, group_size, config.batch_size, cost):
