@@ -130,3 +130,24 @@ def test_cuda_runs_the_same_code() -> None:
         assert a.weights is not None and b.weights is not None
         for x, y in zip(a.weights, b.weights, strict=True):
             np.testing.assert_allclose(x, y, rtol=1e-3, atol=1e-4)
+
+
+def test_a_test_split_equal_to_validation_is_evaluated_once(monkeypatch) -> None:
+    """MNIST-1D validates on its test rows: the engine evaluates them once per epoch, and
+    records the same losses as for a data set whose test split differs."""
+    from paramlab.lab.engine import loop
+
+    data = small_digits()
+    shared = dataclasses.replace(data, X_test=data.X_val.copy(), y_test=data.y_val.copy())
+    calls: list[str] = []
+    evaluate = loop.GroupRun.evaluate
+    monkeypatch.setattr(loop.GroupRun, "evaluate",
+                        lambda self, split: calls.append(split) or evaluate(self, split))
+    config = TrainConfig(epochs=3, batch_size=32, lr=3e-3)
+    (apart,) = train_models([MLPArch(64, (16,), 10)], data, config, [0])
+    calls.clear()
+    (together,) = train_models([MLPArch(64, (16,), 10)], shared, config, [0])
+    assert calls.count("test") == 0 and calls.count("val") == config.epochs + 1  # + the final
+    assert [h["test_loss"] for h in together.history] == [h["val_loss"] for h in apart.history]
+    assert together.test_metric == apart.val_metric
+    assert [h["test_loss"] for h in apart.history] != [h["val_loss"] for h in apart.history]
