@@ -42,6 +42,12 @@ def _bmm(a: torch.Tensor, b: torch.Tensor, out: torch.Tensor | None = None) -> t
     return torch.bmm(a, b, out=out)
 
 
+def _shared(x: torch.Tensor, stack: StackedMLP) -> torch.Tensor:
+    """The batch every model reads, as a (K, …) view without copying: a batched product over
+    it is about 10 µs faster than ``matmul``'s broadcasting, twice a step."""
+    return x.expand(len(stack.archs), *x.shape)
+
+
 def _activation_backward(g: torch.Tensor, out: torch.Tensor, activation: str) -> torch.Tensor:
     """d(loss)/d(pre-activation) from d(loss)/d(output) and the output, in one kernel."""
     if activation == "relu":
@@ -53,7 +59,7 @@ def _activation_backward(g: torch.Tensor, out: torch.Tensor, activation: str) ->
 def forward(stack: StackedMLP, x: torch.Tensor, activation: str) -> torch.Tensor:
     """(rows, features) → (K, rows, outputs), evaluation mode (no dropout)."""
     act = _ACTIVATIONS[activation]
-    h = torch.matmul(x, stack.weights[0]).add_(stack.biases[0])
+    h = _bmm(_shared(x, stack), stack.weights[0]).add_(stack.biases[0])
     for weight, bias in zip(stack.weights[1:], stack.biases[1:], strict=True):
         h = _bmm(act(h), weight).add_(bias)
     return h
@@ -68,7 +74,7 @@ def gradients(stack: StackedMLP, x: torch.Tensor, y: torch.Tensor, *, loss: str,
     inputs: list[torch.Tensor] = [x]  # what each layer multiplies (after dropout)
     outputs: list[torch.Tensor] = []  # each hidden activation (before dropout)
     keeps: list[torch.Tensor | None] = []  # inverted-dropout masks, scaled by 1 / (1 − p)
-    a = torch.matmul(x, stack.weights[0]).add_(stack.biases[0])
+    a = _bmm(_shared(x, stack), stack.weights[0]).add_(stack.biases[0])
     for weight, bias in zip(stack.weights[1:], stack.biases[1:], strict=True):
         h = act(a)
         outputs.append(h)
@@ -84,7 +90,7 @@ def gradients(stack: StackedMLP, x: torch.Tensor, y: torch.Tensor, *, loss: str,
     for layer in range(stack.layers - 1, -1, -1):
         weight, bias = stack.weights[layer], stack.biases[layer]
         if layer == 0:  # x is shared by every model: (in, rows) @ (K, rows, out)
-            torch.matmul(x.T, g, out=weight.grad)
+            _bmm(_shared(x.T, stack), g, out=weight.grad)
         else:
             _bmm(inputs[layer].mT, g, out=weight.grad)
         torch.sum(g, dim=1, keepdim=True, out=bias.grad)
