@@ -346,7 +346,25 @@ def main() -> None:
           f"{ours} ({flops / ours.wall / 1e9:.0f} GFLOP/s) in {len(groups)} groups, "
           f"padding waste {padding_waste(archs, config.batch_size):.2f}× (padded ÷ needed "
           f"multiply-adds); sequential {seq}{note} → {seq.ratio(ours)}")
+    print(amdahl_line(archs, data, config, seq))
     print(memory_line(memory["c"], archs, config, data))
+
+
+def amdahl_line(archs: list[MLPArch], data: Dataset, config: TrainConfig,
+                anchor: Seconds) -> str:
+    """The most (c) can gain, measured: the engine has to train its two widest models
+    whatever it does with the rest, and at their widths the products dominate, which
+    batching cannot shorten; even if the other 30 cost nothing, the ratio cannot pass the
+    anchor's total over the engine's time on those two alone."""
+    widest = sorted(archs, key=lambda a: macs(a.widths))[-2:]
+    ours = engine_seconds(widest, data, config)
+    theirs = sequential_torch_seconds(widest, data, dataclasses.replace(config, device="cpu"))
+    names = " and ".join(a.spec() for a in widest)
+    return (f"    its two widest models ({names}) take {theirs.wall / anchor.wall:.0%} of the "
+            f"anchor's time; the engine trains them in {ours.wall:.2f} s against the anchor's "
+            f"{theirs.wall:.2f} s, so (c) is capped at {anchor.wall / ours.wall:.1f}× "
+            f"however the other {len(archs) - 2} are grouped")
+
 
 if __name__ == "__main__":
     main()
