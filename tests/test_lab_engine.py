@@ -133,8 +133,9 @@ def test_cuda_runs_the_same_code() -> None:
 
 
 def test_a_test_split_equal_to_validation_is_evaluated_once(monkeypatch) -> None:
-    """MNIST-1D validates on its test rows: the engine evaluates them once per epoch, and
-    records the same losses as for a data set whose test split differs."""
+    """MNIST-1D validates on its test rows: the engine evaluates them once per epoch (and the
+    final results reuse the last epoch's), and records the same losses as for a data set
+    whose test split differs."""
     from paramlab.lab.engine import loop
 
     data = small_digits()
@@ -147,7 +148,9 @@ def test_a_test_split_equal_to_validation_is_evaluated_once(monkeypatch) -> None
     (apart,) = train_models([MLPArch(64, (16,), 10)], data, config, [0])
     calls.clear()
     (together,) = train_models([MLPArch(64, (16,), 10)], shared, config, [0])
-    assert calls.count("test") == 0 and calls.count("val") == config.epochs + 1  # + the final
+    assert calls.count("test") == 0 and calls.count("val") == config.epochs
+    assert calls.count("train") == 1  # the final training loss
     assert [h["test_loss"] for h in together.history] == [h["val_loss"] for h in apart.history]
     assert together.test_metric == apart.val_metric
+    assert together.val_loss == together.history[-1]["val_loss"]
     assert [h["test_loss"] for h in apart.history] != [h["val_loss"] for h in apart.history]

@@ -99,6 +99,7 @@ class GroupRun:
         self.waited = torch.zeros(k, dtype=torch.long)
         self.stopped_at = [config.epochs] * k
         self.history: list[list[dict[str, float]]] = [[] for _ in range(k)]
+        self.current: dict[str, Evaluation] = {}  # evaluations of the weights as they are now
         self.best_params = ([p.detach().clone() for p in self.stack.params]
                             if config.patience else [])
         # dropout masks from the run's own seeds, not the process's global RNG: the same run
@@ -123,6 +124,7 @@ class GroupRun:
 
     def train_epoch(self, order: torch.Tensor) -> torch.Tensor:
         """One pass over the training rows in ``order``; each model's mean batch loss."""
+        self.current.clear()
         order = order.to(self.splits.X["train"].device)
         X, y = self.splits.X["train"][order], self.splits.y["train"][order]
         total = torch.zeros(len(self.archs), device=X.device)
@@ -148,19 +150,23 @@ class GroupRun:
         return Evaluation(kernels.per_model_loss(preds, y, self.loss), accuracy, preds)
 
     def evaluate_splits(self, names: tuple[str, ...]) -> dict[str, Evaluation]:
-        """Each named split's evaluation; a split identical to another is evaluated once."""
-        done: dict[str, Evaluation] = {}
+        """Each named split's evaluation of the current weights, each computed once: a split
+        identical to another shares its evaluation, and the final results reuse the last
+        epoch's (a second pass over val and test would cost a wide model's last epoch a
+        tenth of its time)."""
         for name in names:
             twin = self.splits.same_as.get(name)
-            done[name] = done[twin] if twin is not None and twin in done else self.evaluate(name)
-        return done
+            if name not in self.current:
+                self.current[name] = (self.current[twin] if twin in self.current
+                                      else self.evaluate(name))
+        return {name: self.current[name] for name in names}
 
     def train_accuracy(self) -> torch.Tensor | None:
         """Each model's accuracy on the whole training set now, when the config asks for it
         (the mean batch loss of an epoch says nothing about when every label is fitted)."""
         if not (self.config.track_train_accuracy and self.loss == "cross_entropy"):
             return None
-        accuracy = self.evaluate("train").accuracy
+        accuracy = self.evaluate_splits(("train",))["train"].accuracy
         return None if accuracy is None else accuracy.cpu()
 
     def record(self, epoch: int, train: torch.Tensor, val: torch.Tensor, test: torch.Tensor,
@@ -194,6 +200,7 @@ class GroupRun:
 
     @torch.no_grad()
     def restore_best(self) -> None:
+        self.current.clear()
         for p, saved in zip(self.stack.params, self.best_params, strict=True):
             p.copy_(saved)
 
