@@ -8,7 +8,8 @@ PyTorch loop (``nn.Sequential``, ``torch.optim.SGD`` with its defaults, a gather
 step) that also evaluates the test loss every epoch, as the engine's history does; a second
 anchor is the same loop with the fused SGD kernel.
 
-``--quick`` measures everything over 5 epochs (every epoch costs the same) and says so.
+``--quick`` measures everything over 5 epochs (every epoch costs the same) and says so;
+``--repeat N`` takes the best of N alternating runs of each.
 Run: ``PYTHONPATH=src python benchmarks/bench_mnist1d_widths.py [--quick]``.
 """
 
@@ -73,6 +74,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="measure 5 of the 500 epochs")
     parser.add_argument("--threads", type=int, default=None, help="torch threads")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="best of N alternating runs of each (useful on a shared machine)")
     parser.add_argument("--device", default="cpu", help="cpu | cuda for the engine")
     args = parser.parse_args()
     if args.threads:
@@ -90,11 +93,14 @@ def main() -> None:
     groups = group_archs(archs, batch_size=config.batch_size)
     print(f"engine groups: {[[WIDTHS[i] for i in g] for g in groups]}")
     train_models(archs[:2], data, dataclasses.replace(config, epochs=1), [0, 1])  # warm-up
-    with Stopwatch() as watch:
-        results = train_models(archs, data, config, list(range(len(archs))))
-    ours = watch.seconds
-    plain = plain_loop_seconds(data, config, fused=False)
-    fused = plain_loop_seconds(data, config, fused=True)
+    never = Seconds(float("inf"), float("inf"))
+    ours, plain, fused = never, never, never
+    for _ in range(args.repeat):
+        with Stopwatch() as watch:
+            results = train_models(archs, data, config, list(range(len(archs))))
+        ours = ours.best(watch.seconds)
+        plain = plain.best(plain_loop_seconds(data, config, fused=False))
+        fused = fused.best(plain_loop_seconds(data, config, fused=True))
     note = (f" (measured over {epochs} of {full_epochs} epochs; ×{full_epochs // epochs} "
             f"for the full run)" if args.quick else "")
     scale = full_epochs / epochs
