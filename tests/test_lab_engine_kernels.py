@@ -11,7 +11,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from paramlab.lab.engine import MLPArch, StepCost, group_archs, init_weights, kernels
+from paramlab.lab.engine import MLPArch, StepCost, TrainConfig, group_archs, init_weights, kernels
 from paramlab.lab.engine.grouping import cache_budget
 from paramlab.lab.engine.stack import StackedMLP
 
@@ -123,3 +123,28 @@ def test_cache_budget_reads_the_last_level_cache_size(tmp_path: Path) -> None:
     size.write_text("32768K\n")
     assert cache_budget(size) == 8 * 2**20
     assert cache_budget(tmp_path / "missing") == 8 * 2**20  # 32 MiB assumed
+
+
+@pytest.mark.parametrize("fused", [True, False], ids=["fused-kernel", "foreach"])
+def test_stack_adam_matches_torch_optim(fused: bool) -> None:
+    """Both Adam paths (the fused kernel with one shared step counter, and the functional
+    foreach path other devices take) step exactly like torch.optim.Adam with weight decay."""
+    from paramlab.lab.engine.optim import StackOptimizer
+
+    generator = torch.Generator().manual_seed(0)
+    ours = [torch.randn(3, 5, generator=generator), torch.randn(7, generator=generator)]
+    theirs = [p.clone().requires_grad_() for p in ours]
+    config = TrainConfig(lr=0.01, weight_decay=0.1)
+    optimizer = StackOptimizer(ours, config)
+    optimizer.fused = fused
+    if not fused:
+        optimizer.steps = [torch.tensor(0.0) for _ in ours]
+    reference = torch.optim.Adam(theirs, lr=0.01, weight_decay=0.1)
+    for _ in range(5):
+        grads = [torch.randn(p.shape, generator=generator) for p in ours]
+        for p, q, g in zip(ours, theirs, grads, strict=True):
+            p.grad, q.grad = g.clone(), g.clone()
+        optimizer.step()
+        reference.step()
+    for p, q in zip(ours, theirs, strict=True):
+        torch.testing.assert_close(p, q.detach(), rtol=1e-6, atol=1e-7)
