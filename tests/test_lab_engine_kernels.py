@@ -34,15 +34,22 @@ def autograd_gradients(arch: MLPArch, seed: int, x: torch.Tensor, y: torch.Tenso
     return [p.grad for p in params]
 
 
+WIDE = [(80, 70), (90, 60), (70, 90)]  # with 100 rows and 10 classes: the transposed head
+
+
 @pytest.mark.parametrize("activation", ["relu", "tanh"])
-@pytest.mark.parametrize(("loss", "outputs"), [("mse", 1), ("mse", 3), ("cross_entropy", 3)])
-def test_backward_equals_autograd(activation: str, loss: str, outputs: int) -> None:
-    """One output is its own code path (broadcast products instead of batched GEMMs)."""
+@pytest.mark.parametrize(("loss", "outputs", "rows", "hidden"), [
+    ("mse", 1, 11, HIDDEN), ("mse", 3, 11, HIDDEN), ("cross_entropy", 3, 11, HIDDEN),
+    ("cross_entropy", 10, 100, WIDE)], ids=["mse-1", "mse-3", "ce-3", "ce-10-wide"])
+def test_backward_equals_autograd(activation: str, loss: str, outputs: int, rows: int,
+                                  hidden: list[tuple[int, ...]]) -> None:
+    """One output is its own code path (broadcast products instead of batched GEMMs), and a
+    ten-class head over 100 rows another (its products computed transposed)."""
     generator = torch.Generator().manual_seed(0)
-    x = torch.randn(11, 6, generator=generator)
-    y = (torch.randint(0, outputs, (11,), generator=generator) if loss == "cross_entropy"
-         else torch.randn(11, outputs, generator=generator))
-    archs = [MLPArch(6, hidden, outputs) for hidden in HIDDEN]
+    x = torch.randn(rows, 6, generator=generator)
+    y = (torch.randint(0, outputs, (rows,), generator=generator) if loss == "cross_entropy"
+         else torch.randn(rows, outputs, generator=generator))
+    archs = [MLPArch(6, widths, outputs) for widths in hidden]
     stack = StackedMLP.build(archs, SEEDS, torch.device("cpu"))
     losses = kernels.gradients(stack, x, y, loss=loss, activation=activation, dropout=0.0)
     for k, (arch, seed) in enumerate(zip(archs, SEEDS, strict=True)):
@@ -148,3 +155,17 @@ def test_stack_adam_matches_torch_optim(fused: bool) -> None:
         reference.step()
     for p, q in zip(ours, theirs, strict=True):
         torch.testing.assert_close(p, q.detach(), rtol=1e-6, atol=1e-7)
+
+
+def test_narrow_products_equal_plain_ones() -> None:
+    """The transposed form of a product with few output columns gives the same numbers,
+    returned or written into ``out``; the shapes are those of a ten-class head."""
+    generator = torch.Generator().manual_seed(0)
+    a, b = torch.randn(13, 100, 57, generator=generator), torch.randn(13, 57, 10,
+                                                                       generator=generator)
+    assert b.shape[-1] < kernels.NARROW  # the transposed path
+    torch.testing.assert_close(kernels._bmm(a, b), torch.bmm(a, b))
+    out = torch.empty(13, 100, 10)
+    kernels._bmm(a, b, out=out)
+    torch.testing.assert_close(out, torch.bmm(a, b))
+    assert kernels._bmm(a, b).is_contiguous()
