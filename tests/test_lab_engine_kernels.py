@@ -169,3 +169,27 @@ def test_narrow_products_equal_plain_ones() -> None:
     kernels._bmm(a, b, out=out)
     torch.testing.assert_close(out, torch.bmm(a, b))
     assert kernels._bmm(a, b).is_contiguous()
+
+
+@pytest.mark.parametrize("fused", [True, False], ids=["fused-kernel", "foreach"])
+@pytest.mark.parametrize("momentum", [0.9, 0.0])
+def test_stack_sgd_matches_torch_optim(fused: bool, momentum: float) -> None:
+    """Both SGD paths, with momentum buffers made up front (or none), step exactly like
+    torch.optim.SGD with weight decay, from the first step on."""
+    from paramlab.lab.engine.optim import StackOptimizer
+
+    generator = torch.Generator().manual_seed(0)
+    ours = [torch.randn(3, 5, generator=generator), torch.randn(7, generator=generator)]
+    theirs = [p.clone().requires_grad_() for p in ours]
+    optimizer = StackOptimizer(ours, TrainConfig(optimizer="sgd", lr=0.05, momentum=momentum,
+                                                 weight_decay=0.1))
+    optimizer.fused = fused
+    reference = torch.optim.SGD(theirs, lr=0.05, momentum=momentum, weight_decay=0.1)
+    for _ in range(5):
+        grads = [torch.randn(p.shape, generator=generator) for p in ours]
+        for p, q, g in zip(ours, theirs, grads, strict=True):
+            p.grad, q.grad = g.clone(), g.clone()
+        optimizer.step()
+        reference.step()
+        for p, q in zip(ours, theirs, strict=True):
+            torch.testing.assert_close(p, q.detach(), rtol=1e-6, atol=1e-7)
