@@ -13,6 +13,7 @@ import torch.nn.functional as F
 
 from paramlab.lab.engine import MLPArch, StepCost, TrainConfig, group_archs, init_weights, kernels
 from paramlab.lab.engine.grouping import cache_budget
+from paramlab.lab.engine.optim import StackOptimizer
 from paramlab.lab.engine.stack import StackedMLP
 
 HIDDEN = [(9, 4), (5, 7), (9, 7)]
@@ -132,29 +133,41 @@ def test_cache_budget_reads_the_last_level_cache_size(tmp_path: Path) -> None:
     assert cache_budget(tmp_path / "missing") == 8 * 2**20  # 32 MiB assumed
 
 
-@pytest.mark.parametrize("fused", [True, False], ids=["fused-kernel", "foreach"])
-def test_stack_adam_matches_torch_optim(fused: bool) -> None:
-    """Both Adam paths (the fused kernel with one shared step counter, and the functional
-    foreach path other devices take) step exactly like torch.optim.Adam with weight decay."""
-    from paramlab.lab.engine.optim import StackOptimizer
+OPTIMIZERS = {  # our config, and torch.optim's optimizer for the same update
+    "adam": (TrainConfig(lr=0.01, weight_decay=0.1),
+             lambda params: torch.optim.Adam(params, lr=0.01, weight_decay=0.1)),
+    "sgd-momentum": (TrainConfig(optimizer="sgd", lr=0.05, momentum=0.9, weight_decay=0.1),
+                     lambda params: torch.optim.SGD(params, lr=0.05, momentum=0.9,
+                                                    weight_decay=0.1)),
+    "sgd": (TrainConfig(optimizer="sgd", lr=0.05, momentum=0.0, weight_decay=0.1),
+            lambda params: torch.optim.SGD(params, lr=0.05, weight_decay=0.1)),
+}
 
+
+@pytest.mark.parametrize("fused", [True, False], ids=["fused-kernel", "foreach"])
+@pytest.mark.parametrize("name", list(OPTIMIZERS))
+def test_stack_optimizer_matches_torch_optim(name: str, fused: bool) -> None:
+    """Every optimizer path steps exactly like torch.optim with weight decay, from the first
+    step on: the fused kernels called directly (Adam with one step counter shared by every
+    tensor, SGD with momentum buffers made up front) and the functional foreach path other
+    devices take."""
+    config, make_reference = OPTIMIZERS[name]
     generator = torch.Generator().manual_seed(0)
     ours = [torch.randn(3, 5, generator=generator), torch.randn(7, generator=generator)]
     theirs = [p.clone().requires_grad_() for p in ours]
-    config = TrainConfig(lr=0.01, weight_decay=0.1)
     optimizer = StackOptimizer(ours, config)
     optimizer.fused = fused
-    if not fused:
-        optimizer.steps = [torch.tensor(0.0) for _ in ours]
-    reference = torch.optim.Adam(theirs, lr=0.01, weight_decay=0.1)
+    if not fused and config.optimizer == "adam":
+        optimizer.steps = [torch.tensor(0.0) for _ in ours]  # the foreach path's counters
+    reference = make_reference(theirs)
     for _ in range(5):
         grads = [torch.randn(p.shape, generator=generator) for p in ours]
         for p, q, g in zip(ours, theirs, grads, strict=True):
             p.grad, q.grad = g.clone(), g.clone()
         optimizer.step()
         reference.step()
-    for p, q in zip(ours, theirs, strict=True):
-        torch.testing.assert_close(p, q.detach(), rtol=1e-6, atol=1e-7)
+        for p, q in zip(ours, theirs, strict=True):
+            torch.testing.assert_close(p, q.detach(), rtol=1e-6, atol=1e-7)
 
 
 def test_narrow_products_equal_plain_ones() -> None:
@@ -169,27 +182,3 @@ def test_narrow_products_equal_plain_ones() -> None:
     kernels._bmm(a, b, out=out)
     torch.testing.assert_close(out, torch.bmm(a, b))
     assert kernels._bmm(a, b).is_contiguous()
-
-
-@pytest.mark.parametrize("fused", [True, False], ids=["fused-kernel", "foreach"])
-@pytest.mark.parametrize("momentum", [0.9, 0.0])
-def test_stack_sgd_matches_torch_optim(fused: bool, momentum: float) -> None:
-    """Both SGD paths, with momentum buffers made up front (or none), step exactly like
-    torch.optim.SGD with weight decay, from the first step on."""
-    from paramlab.lab.engine.optim import StackOptimizer
-
-    generator = torch.Generator().manual_seed(0)
-    ours = [torch.randn(3, 5, generator=generator), torch.randn(7, generator=generator)]
-    theirs = [p.clone().requires_grad_() for p in ours]
-    optimizer = StackOptimizer(ours, TrainConfig(optimizer="sgd", lr=0.05, momentum=momentum,
-                                                 weight_decay=0.1))
-    optimizer.fused = fused
-    reference = torch.optim.SGD(theirs, lr=0.05, momentum=momentum, weight_decay=0.1)
-    for _ in range(5):
-        grads = [torch.randn(p.shape, generator=generator) for p in ours]
-        for p, q, g in zip(ours, theirs, grads, strict=True):
-            p.grad, q.grad = g.clone(), g.clone()
-        optimizer.step()
-        reference.step()
-        for p, q in zip(ours, theirs, strict=True):
-            torch.testing.assert_close(p, q.detach(), rtol=1e-6, atol=1e-7)
