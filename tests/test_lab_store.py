@@ -70,3 +70,32 @@ def test_sigkill_mid_run_then_resume_gives_each_model_once(tmp_path: Path) -> No
         expected_epochs = db.execute("SELECT SUM(epochs) FROM models").fetchone()[0]
     assert sorted(ids) == [f"sweep-{i:04d}" for i in range(14)]  # none lost, none twice
     assert epochs[0] == epochs[1] == expected_epochs  # no duplicated epoch rows either
+
+
+def test_writers_sharing_a_file_each_replace_it_whole(tmp_path: Path) -> None:
+    """Two processes on one run folder write results.csv at once. Interleaved as the race
+    that failed (one finishes while the other is mid-write), each writer's temporary file is
+    its own: both replace the target, the last one whole, and no temporary file is left."""
+    import threading
+
+    from paramlab.lab.store import _replacing
+
+    target = tmp_path / "results.csv"
+    done: list[str] = []
+
+    def inner_writer() -> None:
+        with _replacing(target) as temporary:
+            temporary.write_text("second\n")
+        done.append("second")
+
+    with _replacing(target) as temporary, temporary.open("w") as handle:
+        handle.write("first, ")
+        handle.flush()
+        thread = threading.Thread(target=inner_writer)
+        thread.start()
+        thread.join()
+        assert target.read_text() == "second\n"
+        handle.write("whole\n")
+    assert done == ["second"]
+    assert target.read_text() == "first, whole\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["results.csv"]

@@ -305,9 +305,8 @@ class RunStore:
 
         target = self.weights_path(model_id)
         target.parent.mkdir(exist_ok=True)
-        temporary = target.with_suffix(".tmp.npz")
-        np.savez(temporary, **arrays)
-        os.replace(temporary, target)
+        with _replacing(target, ".tmp.npz") as temporary:
+            np.savez(temporary, **arrays)
 
     def load_arrays(self, model_id: str) -> dict[str, Any]:
         import numpy as np
@@ -332,12 +331,10 @@ class RunStore:
     def write_csv(self) -> Path:
         """results.csv from the store (the store is the truth; the CSV is a view of it)."""
         target = self.path / "results.csv"
-        temporary = target.with_suffix(".csv.tmp")
-        with temporary.open("w", newline="") as handle:
+        with _replacing(target) as temporary, temporary.open("w", newline="") as handle:
             writer = csv.DictWriter(handle, fieldnames=self.columns, extrasaction="ignore")
             writer.writeheader()
             writer.writerows(self.rows())
-        os.replace(temporary, target)
         return target
 
     def write_table(self, name: str, columns: Sequence[str],
@@ -345,12 +342,10 @@ class RunStore:
         """A second CSV beside results.csv (refit's ``paths.csv``), written atomically; like
         results.csv a derived view, recomputed by the experiment from what the store holds."""
         target = self.path / name
-        temporary = target.with_suffix(target.suffix + ".tmp")
-        with temporary.open("w", newline="") as handle:
+        with _replacing(target) as temporary, temporary.open("w", newline="") as handle:
             writer = csv.DictWriter(handle, fieldnames=list(columns))
             writer.writeheader()
             writer.writerows(rows)
-        os.replace(temporary, target)
         return target
 
 
@@ -419,6 +414,19 @@ def _read_config(path: Path) -> dict[str, Any]:
 
 
 def _atomic_write(path: Path, text: str) -> None:
-    temporary = path.with_suffix(path.suffix + ".tmp")
-    temporary.write_text(text)
-    os.replace(temporary, path)
+    with _replacing(path) as temporary:
+        temporary.write_text(text)
+
+
+@contextmanager
+def _replacing(target: Path, suffix: str = ".tmp") -> Iterator[Path]:
+    """A temporary file beside ``target``, named for this process and thread, that replaces
+    ``target`` whole when the block succeeds (and is removed when it fails). Processes
+    sharing a run folder write the same files at once: with one shared temporary name, one
+    renamed the other's file away mid-write."""
+    temporary = target.with_name(f".{target.name}.{os.getpid()}-{threading.get_ident()}{suffix}")
+    try:
+        yield temporary
+        os.replace(temporary, target)
+    finally:
+        temporary.unlink(missing_ok=True)
