@@ -10,7 +10,7 @@ anchor is the same loop with the fused SGD kernel.
 
 ``--quick`` measures everything over 5 epochs (every epoch costs the same) and says so;
 ``--repeat N`` takes the best of N alternating runs of each.
-Run: ``PYTHONPATH=src python benchmarks/bench_mnist1d_widths.py [--quick]``.
+Run: ``PYTHONPATH=src python benchmarks/bench_mnist1d_widths.py [--quick] [--repeat 3]``.
 """
 
 from __future__ import annotations

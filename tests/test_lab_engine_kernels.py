@@ -155,10 +155,7 @@ def test_stack_optimizer_matches_torch_optim(name: str, fused: bool) -> None:
     generator = torch.Generator().manual_seed(0)
     ours = [torch.randn(3, 5, generator=generator), torch.randn(7, generator=generator)]
     theirs = [p.clone().requires_grad_() for p in ours]
-    optimizer = StackOptimizer(ours, config)
-    optimizer.fused = fused
-    if not fused and config.optimizer == "adam":
-        optimizer.steps = [torch.tensor(0.0) for _ in ours]  # the foreach path's counters
+    optimizer = StackOptimizer(ours, config, fused=fused)
     reference = make_reference(theirs)
     for _ in range(5):
         grads = [torch.randn(p.shape, generator=generator) for p in ours]

@@ -29,9 +29,13 @@ ADAM_BETAS, ADAM_EPS = (0.9, 0.999), 1e-8  # torch.optim.Adam's defaults
 class StackOptimizer:
     """Adam or SGD (with momentum) over fixed tensors whose ``.grad`` the kernels fill."""
 
-    def __init__(self, params: list[torch.Tensor], config: TrainConfig) -> None:
+    def __init__(self, params: list[torch.Tensor], config: TrainConfig,
+                 fused: bool | None = None) -> None:
+        """``fused`` defaults to whether every tensor is on a CPU or GPU, where the fused
+        kernels exist; elsewhere the functional foreach path runs."""
         self.params, self.config = params, config
-        self.fused = all(p.device.type in ("cpu", "cuda") for p in params)
+        self.fused = (all(p.device.type in ("cpu", "cuda") for p in params) if fused is None
+                      else fused)
         # SGD's momentum buffers start at zero: its first step, momentum · 0 + gradient, is
         # then exactly torch.optim's (which copies the gradient)
         self.momentum: list[torch.Tensor | None] = (
