@@ -30,6 +30,7 @@ import os
 import platform
 import subprocess
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -121,10 +122,12 @@ def padding_waste(archs: list[MLPArch], batch_size: int) -> float:
 
 
 def peak_memory(workload: str, device: str, threads: int | None) -> int:
-    """Peak bytes the engine adds while training a workload, measured in a fresh process.
+    """Peak bytes the engine adds while training a workload, measured in a fresh process,
+    its worker processes included.
 
     A fresh process, and glibc told to map every block above 64 kB on its own, keep memory
-    freed by earlier work from being reused unseen; on a GPU, the allocator's peak counter.
+    freed by earlier work from being reused unseen (and returned at once, so the sampling
+    sees each step's activations come and go); on a GPU, the allocator's peak counter.
     """
     env = {**os.environ, "MALLOC_MMAP_THRESHOLD_": "65536"}
     command = [sys.executable, __file__, "--memory-of", workload, "--device", device]
@@ -148,17 +151,45 @@ def measure_memory_of(workload: str, device: str) -> int:
         base = torch.cuda.memory_allocated()
         train_models(archs, data, config, list(range(len(archs))))
         return torch.cuda.max_memory_allocated() - base
-    Path("/proc/self/clear_refs").write_text("5")  # reset the high-water mark to now
-    base = _status_bytes("VmRSS")
-    train_models(archs, data, config, list(range(len(archs))))
-    return _status_bytes("VmHWM") - base
+    return sampled_peak(lambda: train_models(archs, data, config, list(range(len(archs)))))
 
 
-def _status_bytes(key: str) -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(key + ":"):
-            return int(line.split()[1]) * 1024
-    raise RuntimeError(f"/proc/self/status has no {key}")
+def sampled_peak(run: Callable[[], object], every: float = 0.01) -> int:
+    """Peak growth of the anonymous memory of this process and its worker processes while
+    ``run`` runs, sampled every ``every`` seconds. Proportional set sizes (Pss_Anon) count a
+    page a forked worker still shares with this process once, not once per process."""
+    base = tree_anonymous_bytes()
+    peak = [base]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(every):
+            peak[0] = max(peak[0], tree_anonymous_bytes())
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    try:
+        run()
+    finally:
+        done.set()
+        sampler.join()
+    return max(peak[0], tree_anonymous_bytes()) - base
+
+
+def tree_anonymous_bytes() -> int:
+    """Σ Pss_Anon over this process and its living children (a child that has just ended
+    counts as nothing)."""
+    children = [int(pid) for task in Path("/proc/self/task").iterdir()
+                for pid in (task / "children").read_text().split()]
+    total = 0
+    for pid in [os.getpid(), *children]:
+        try:
+            text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+        except OSError:
+            continue
+        total += next(int(line.split()[1]) * 1024 for line in text.splitlines()
+                      if line.startswith("Pss_Anon:"))
+    return total
 
 
 PRODUCTS = {"aten::bmm", "aten::mm", "aten::addmm", "aten::baddbmm"}
@@ -166,21 +197,24 @@ OPTIMIZER = {"aten::_fused_adam_", "aten::_fused_sgd_"}
 
 
 def time_shares(archs: list[MLPArch], data: Dataset, config: TrainConfig) -> dict[str, float]:
-    """Where the engine's time goes: of a run of a quarter of the models (all the epochs), the
-    share spent in the batched matrix products and in the fused optimizer step (their kernel
-    times, from PyTorch's profiler in a second run) and in everything else (element-wise
-    kernels, the loss, evaluation, Python)."""
+    """Where the engine's time goes in one process: of a run of a quarter of the models (all
+    the epochs), the share spent in the batched matrix products and in the fused optimizer
+    step (their kernel times, from PyTorch's profiler in a second run) and in everything else
+    (element-wise kernels, the loss, evaluation, Python)."""
     from torch.profiler import profile
 
     quarter = archs[: max(1, len(archs) // 4)]
-    total = engine_seconds(quarter, data, config).wall * 1e6  # the profiler's own cost apart
-    with profile() as prof:
-        train_models(quarter, data, config, list(range(len(quarter))))
+    with Stopwatch() as watch:  # the profiler's own cost apart
+        train_models(quarter, data, config, list(range(len(quarter))), workers=1)
+    total = watch.seconds.wall * 1e6
+    with profile() as prof:  # sees this process only: no workers
+        train_models(quarter, data, config, list(range(len(quarter))), workers=1)
     self_us = {e.key: e.self_cpu_time_total for e in prof.key_averages()}
     products = sum(self_us.get(k, 0.0) for k in PRODUCTS) / total
     optimizer = sum(self_us.get(k, 0.0) for k in OPTIMIZER) / total
     return {"products": products, "optimizer": optimizer,
-            "rest": max(0.0, 1 - products - optimizer)}
+            "rest": max(0.0, 1 - products - optimizer),
+            "seconds": total / 1e6 * len(archs) / len(quarter)}  # all of them, one process
 
 
 def engine_seconds(archs: list[MLPArch], data: Dataset, config: TrainConfig) -> Seconds:
@@ -322,11 +356,12 @@ def main() -> None:
           f"÷ bandwidth) → engine at {bound.wall / ours.wall:.0%} of the roofline "
           f"(by CPU time {bound.cpu / ours.cpu:.0%})")
     shares = time_shares(archs, data, config)
-    floor = ours.wall * (shares["products"] + shares["optimizer"])
-    print(f"    engine's time: batched products {shares['products']:.0%}, fused Adam "
-          f"{shares['optimizer']:.0%}, the rest {shares['rest']:.0%} (profiled) → the products "
-          f"and optimizer alone, as fast as they run here, would be {bound.wall / floor:.0%} "
-          f"of the roofline")
+    floor = shares["seconds"] * (shares["products"] + shares["optimizer"])
+    print(f"    engine's time in one process (≈ {shares['seconds']:.1f} s): batched products "
+          f"{shares['products']:.0%}, fused Adam {shares['optimizer']:.0%}, the rest "
+          f"{shares['rest']:.0%} (profiled) → the products and optimizer alone, as fast as "
+          f"one process runs them, would be "
+          f"{bound.wall / floor:.0%} of the roofline")
     print(f"    sequential PyTorch, fused Adam, scoring val and test each epoch as the engine "
           f"does {seq}{seq_note} → engine {seq.ratio(ours)}")
     print(f"    Keras fit one after another {ker}{ker_note} → engine {ker.ratio(ours)}")

@@ -6,12 +6,15 @@ their fields and defaults only ever grow (new fields come with defaults).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from paramlab.errors import ParamlabError
+
+EpochCallback = Callable[[int, dict[str, dict[str, float]]], None]  # (epoch, {id: metrics})
 
 
 @dataclass(frozen=True)

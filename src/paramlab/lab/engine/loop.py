@@ -27,12 +27,17 @@ import torch
 from paramlab.errors import ParamlabError
 from paramlab.lab.data import Dataset
 from paramlab.lab.engine import kernels
-from paramlab.lab.engine.config import MLPArch, ModelResult, TrainConfig, resolve_device
-from paramlab.lab.engine.grouping import StepCost, group_archs
-from paramlab.lab.engine.optim import StackOptimizer, state_numel_per_param
+from paramlab.lab.engine.config import (
+    EpochCallback,
+    MLPArch,
+    ModelResult,
+    TrainConfig,
+    resolve_device,
+)
+from paramlab.lab.engine.optim import StackOptimizer
 from paramlab.lab.engine.stack import StackedMLP
+from paramlab.lab.engine.workers import GroupPool, GroupTrainer, plan_groups
 
-EpochCallback = Callable[[int, dict[str, dict[str, float]]], None]
 SPLITS = ("train", "val", "test")
 
 
@@ -231,6 +236,16 @@ class GroupRun:
         return out
 
 
+def group_trainer(splits: Splits, config: TrainConfig, loss: str,
+                  keep_weights: bool) -> GroupTrainer:
+    """How one group of this run trains, here or in a worker process."""
+    def train(archs: list[MLPArch], seeds: list[int], ids: list[str], *,
+              on_epoch: EpochCallback | None) -> list[ModelResult]:
+        return GroupRun(archs, seeds, ids, splits, config, loss).run(on_epoch, keep_weights)
+
+    return train
+
+
 def train_models(
     archs: list[MLPArch],
     data: Dataset,
@@ -242,11 +257,14 @@ def train_models(
     on_epoch: EpochCallback | None = None,
     on_model_done: Callable[[ModelResult], None] | None = None,
     group_size: int = 64,
+    workers: int | None = None,
 ) -> list[ModelResult]:
     """Train every architecture (with its seed); results come back in input order.
 
     ``on_epoch(epoch, {model_id: metrics})`` follows each group's epochs;
-    ``on_model_done(result)`` fires as soon as a model's group has finished.
+    ``on_model_done(result)`` fires as soon as a model's group has finished. ``workers``:
+    processes that train groups side by side (None: one per PyTorch thread on a CPU, for
+    runs long enough to gain; 1: all in this process; see :mod:`.workers`).
     """
     config.validate()
     if len(archs) != len(seeds):
@@ -259,17 +277,29 @@ def train_models(
                 f"{data.n_features} inputs and {data.n_outputs} outputs"
             )
     device = resolve_device(config.device)
-    splits = Splits.of(data, device)
-    tensors = 2 + state_numel_per_param(config)  # weight, gradient, optimizer state
-    cost = (StepCost(state_tensors=tensors) if device.type == "cpu"
-            else StepCost(cache=None))  # a GPU wants width, not cache
-    loss = config.loss_for(data.task)
+    plan = plan_groups(archs, config, data.observations, device, workers=workers,
+                       group_size=group_size)
+    train = group_trainer(Splits.of(data, device), config, config.loss_for(data.task),
+                          keep_weights)
     results: dict[int, ModelResult] = {}
-    for group in group_archs(archs, group_size, config.batch_size, cost):
-        run = GroupRun([archs[i] for i in group], [seeds[i] for i in group],
-                       [ids[i] for i in group], splits, config, loss)
-        for index, result in zip(group, run.run(on_epoch, keep_weights), strict=True):
+
+    def finished(group: list[int], trained: list[ModelResult]) -> None:
+        for index, result in zip(group, trained, strict=True):
             results[index] = result
             if on_model_done is not None:
                 on_model_done(result)
+
+    def pick(group: list[int]) -> tuple[list[MLPArch], list[int], list[str]]:
+        return [archs[i] for i in group], [seeds[i] for i in group], [ids[i] for i in group]
+
+    if plan.workers == 1:
+        for group in plan.groups:
+            finished(group, train(*pick(group), on_epoch=on_epoch))
+    else:
+        with GroupPool(plan.workers, train, report_epochs=on_epoch is not None) as pool:
+            running = {pool.submit(*pick(group)): group for group in plan.groups}
+            while running:
+                for future in pool.wait(running, on_epoch):
+                    group = running.pop(future)
+                    finished(group, pool.result(future, f"models {ids[group[0]]}…"))
     return [results[i] for i in range(len(archs))]

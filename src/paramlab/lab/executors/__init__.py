@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Protocol
 
 from paramlab.errors import ParamlabError
-from paramlab.lab.executors.batches import BatchError, make_batches
+from paramlab.lab.executors.batches import BatchError
 
 if TYPE_CHECKING:
     from paramlab.lab.data import Dataset
@@ -44,9 +44,10 @@ class Executor(Protocol):
     :class:`BatchError` for a batch that failed for good."""
 
     name: str
-    slots: int  # batches in flight at once
+    slots: int  # batches in flight at once (known once ``plan`` has run)
 
-    def available_memory(self, device: str) -> tuple[int, str] | None: ...
+    def plan(self, todo: list[Planned], data: Dataset,
+             train: TrainConfig) -> list[list[Planned]]: ...  # the batches, each fits
 
     def start(self, data: Dataset, train: TrainConfig, keep_weights: bool,
               on_epoch: OnEpoch | None) -> None: ...
@@ -83,10 +84,12 @@ def use(executor: Executor) -> Iterator[Executor]:
         executor.close()
 
 
-def make(name: str = "local", *, address: str | None = None,
+def make(name: str = "local", *, workers: int | None = None, address: str | None = None,
          cpus_per_worker: float | None = None, gpus_per_worker: float | None = None,
          ) -> Executor:
-    """The executor the command line asked for (``--executor``, ``--address``, …)."""
+    """The executor the command line asked for (``--executor``, ``--workers``, …)."""
+    if workers is not None and workers < 1:
+        raise ParamlabError(f"--workers must be ≥ 1; received {workers}")
     if name == "local":
         given = [option for option, value in (("--address", address),
                  ("--cpus-per-worker", cpus_per_worker), ("--gpus-per-worker", gpus_per_worker))
@@ -96,8 +99,11 @@ def make(name: str = "local", *, address: str | None = None,
                                 "--executor ray or drop them")
         from paramlab.lab.executors.local import LocalExecutor
 
-        return LocalExecutor()
+        return LocalExecutor(workers)
     if name == "ray":
+        if workers is not None:
+            raise ParamlabError("--workers applies to --executor local; Ray runs one task per "
+                                "--cpus-per-worker CPUs")
         from paramlab.lab.executors.ray import RayExecutor
 
         return RayExecutor(address=address, cpus_per_worker=cpus_per_worker or 1.0,
@@ -116,7 +122,7 @@ def run_plan(todo: list[Planned], data: Dataset, train: TrainConfig, store: RunS
     if not todo:
         return []
     train.validate()
-    queue = deque(make_batches(todo, train, executor.available_memory(train.device)))
+    queue = deque(executor.plan(todo, data, train))
     executor.start(data, train, keep_weights, on_epoch)
     running: dict[Hashable, list[Planned]] = {}
     elsewhere: list[list[Planned]] = []  # batches (parts) held by another driver

@@ -56,6 +56,12 @@ def make_batches(todo: list[Planned], train: TrainConfig,
     from paramlab.lab.engine import group_archs
 
     groups = [[todo[i] for i in group] for group in group_archs([p.arch for p in todo])]
+    return fit_in_memory(groups, train, available)
+
+
+def fit_in_memory(groups: list[list[Planned]], train: TrainConfig,
+                  available: tuple[int, str] | None) -> list[list[Planned]]:
+    """Each group, halved until its parts fit in ``available`` (None: no limit known)."""
     if available is None:
         return groups
     batches: list[list[Planned]] = []
@@ -133,8 +139,9 @@ def available_memory(device: str) -> tuple[int, str] | None:
 def train_batch(batch: list[Planned], data: Dataset, train: TrainConfig, keep_weights: bool,
                 on_epoch: Callable[[int, dict[str, dict[str, float]]], None] | None = None,
                 ) -> list[ModelResult]:
-    """Train one batch with the batched engine; running out of memory is a
-    :class:`BatchError` (retrying the same batch on the same machine cannot fix it)."""
+    """Train one batch with the batched engine, in this process (a batch is one worker's
+    share already); running out of memory is a :class:`BatchError` (retrying the same batch
+    on the same machine cannot fix it)."""
     import torch
 
     from paramlab.lab.engine import train_models
@@ -142,7 +149,7 @@ def train_batch(batch: list[Planned], data: Dataset, train: TrainConfig, keep_we
     try:
         return train_models([p.arch for p in batch], data, train, [p.seed for p in batch],
                             model_ids=[p.model_id for p in batch], keep_weights=keep_weights,
-                            on_epoch=on_epoch)
+                            on_epoch=on_epoch, workers=1)
     except (torch.OutOfMemoryError, MemoryError, RuntimeError) as exc:
         if not isinstance(exc, torch.OutOfMemoryError | MemoryError) and (
                 "memory" not in str(exc) and "allocate" not in str(exc)):

@@ -1,50 +1,122 @@
-"""The in-process executor: batches trained one after another by the batched engine."""
+"""The in-process executor: batches trained by the batched engine on this machine, one after
+another in this process, or side by side in worker processes (one per core) when the run is
+long enough to gain from them (see :mod:`paramlab.lab.engine.workers`)."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Hashable
+from concurrent.futures import Future
 from typing import TYPE_CHECKING
 
-from paramlab.lab.executors.batches import available_memory, train_batch
+from paramlab.lab.executors.batches import (
+    BatchError,
+    TooLargeError,
+    available_memory,
+    fit_in_memory,
+    train_batch,
+)
 
 if TYPE_CHECKING:
     from paramlab.lab.data import Dataset
     from paramlab.lab.engine import ModelResult, TrainConfig
+    from paramlab.lab.engine.workers import GroupPool
     from paramlab.lab.executors import OnEpoch
     from paramlab.lab.experiments.common import Planned
 
 
 class LocalExecutor:
-    """Trains each batch when the driver waits for it, in this process (epochs reach the
-    progress bar as they happen)."""
+    """Trains each batch here: in this process when the driver waits for it, or in a pool of
+    ``workers`` processes (None: as :func:`~paramlab.lab.engine.workers.plan_groups` picks).
+    Epochs reach the progress bar as they happen either way."""
 
     name = "local"
-    slots = 1
 
-    def __init__(self) -> None:
-        self._batches: dict[int, list[Planned]] = {}
+    def __init__(self, workers: int | None = None) -> None:
+        self.requested = workers
+        self.slots = 1
+        self._batches: dict[Hashable, list[Planned]] = {}
         self._next = 0
+        self._pool: GroupPool | None = None
 
-    def available_memory(self, device: str) -> tuple[int, str] | None:
-        return available_memory(device)
+    def plan(self, todo: list[Planned], data: Dataset, train: TrainConfig) -> list[list[Planned]]:
+        """The engine's groups, costliest first, balanced over the workers; each worker's
+        batch must fit in its share of the free memory (workers chosen here fall back to
+        one process when a batch would not)."""
+        from paramlab.lab.engine import resolve_device
+        from paramlab.lab.engine.workers import plan_groups
+
+        device = resolve_device(train.device)
+        plan = plan_groups([p.arch for p in todo], train, data.observations, device,
+                           workers=self.requested)
+        free = available_memory(train.device)
+        if free is not None and plan.workers > 1:
+            share = (free[0] // plan.workers, f"{free[1]}, shared by {plan.workers} workers")
+            try:
+                batches = fit_in_memory(self._batches_of(todo, plan.groups), train, share)
+            except TooLargeError:
+                if self.requested is not None:
+                    raise
+                plan = plan_groups([p.arch for p in todo], train, data.observations, device,
+                                   workers=1)
+            else:
+                self.slots = plan.workers
+                return batches
+        self.slots = plan.workers
+        return fit_in_memory(self._batches_of(todo, plan.groups), train, free)
+
+    @staticmethod
+    def _batches_of(todo: list[Planned], groups: list[list[int]]) -> list[list[Planned]]:
+        return [[todo[i] for i in group] for group in groups]
 
     def start(self, data: Dataset, train: TrainConfig, keep_weights: bool,
               on_epoch: OnEpoch | None) -> None:
         self._data, self._train, self._keep, self._on_epoch = data, train, keep_weights, on_epoch
+        if self.slots > 1:
+            from paramlab.lab.engine.workers import GroupPool
+
+            trainer = functools.partial(train_batch, data=data, train=train,
+                                        keep_weights=keep_weights)
+            self._pool = GroupPool(self.slots, trainer, report_epochs=on_epoch is not None)
 
     def launch(self, batch: list[Planned]) -> Hashable:
+        if self._pool is not None:
+            future = self._pool.submit(batch)
+            self._batches[future] = batch
+            return future
         self._next += 1
         self._batches[self._next] = batch
         return self._next
 
     def wait(self, handles: list[Hashable]) -> list[tuple[Hashable, list[ModelResult]]]:
-        handle = handles[0]
-        batch = self._batches.pop(handle)  # type: ignore[call-overload]
-        return [(handle, train_batch(batch, self._data, self._train, self._keep,
-                                     self._on_epoch))]
+        if self._pool is None:
+            handle = handles[0]
+            batch = self._batches.pop(handle)
+            return [(handle, train_batch(batch, self._data, self._train, self._keep,
+                                         self._on_epoch))]
+        futures: list[Future[list[ModelResult]]] = handles  # type: ignore[assignment]
+        done: set[Future[list[ModelResult]]] = set()
+        while not done:
+            done = self._pool.wait(futures, self._on_epoch)
+        return [(future, self._result(future)) for future in done]
+
+    def _result(self, future: Future[list[ModelResult]]) -> list[ModelResult]:
+        """A batch's models from its worker; a worker that died fails the batch for good."""
+        from paramlab.lab.engine.workers import GroupPool, WorkerDied
+
+        batch = self._batches.pop(future)
+        try:
+            return GroupPool.result(future, f"{batch[0].model_id}…{batch[-1].model_id}")
+        except WorkerDied as exc:
+            raise BatchError(str(exc)) from None
 
     def stop(self) -> None:
         self._batches.clear()
+        if self._pool is not None:
+            self._pool.close(stop=True)
+            self._pool = None
 
     def close(self) -> None:
-        pass
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None

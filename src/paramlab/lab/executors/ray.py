@@ -22,7 +22,7 @@ from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING, Any
 
 from paramlab.errors import ParamlabError, require
-from paramlab.lab.executors.batches import BatchError, train_batch
+from paramlab.lab.executors.batches import BatchError, make_batches, train_batch
 
 if TYPE_CHECKING:
     from paramlab.lab.data import Dataset
@@ -89,6 +89,10 @@ class RayExecutor:
         nodes = [n for n in self.ray.nodes() if n.get("Alive")]
         largest = max((n["Resources"].get("memory", 0) for n in nodes), default=0)
         return (int(largest), "on the largest Ray node") if largest else None
+
+    def plan(self, todo: list[Planned], data: Dataset, train: TrainConfig) -> list[list[Planned]]:
+        """The engine's groups, halved where one would not fit on the largest node."""
+        return make_batches(todo, train, self.available_memory(train.device))
 
     def start(self, data: Dataset, train: TrainConfig, keep_weights: bool,
               on_epoch: OnEpoch | None) -> None:

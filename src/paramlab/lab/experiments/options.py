@@ -86,6 +86,9 @@ def add_executor(p: argparse.ArgumentParser) -> None:
     where.add_argument("--executor", choices=["local", "ray"], default="local",
                        help="local: in this process (default); ray: batches of models as "
                        "Ray tasks (pip install 'paramlab[ray]')")
+    where.add_argument("--workers", type=int, help="local, CPU: processes that train batches "
+                       "side by side, one thread each (default: one per core, for runs long "
+                       "enough to gain; 1: all in this process)")
     where.add_argument("--address", help="Ray cluster: auto (the one `ray start --head` "
                        "made), HOST:PORT or ray://HOST:PORT (default: start a local one)")
     where.add_argument("--cpus-per-worker", type=float, help="CPUs per Ray task (default 1)")
@@ -96,7 +99,7 @@ def add_executor(p: argparse.ArgumentParser) -> None:
 def executor(ns: argparse.Namespace) -> Executor:
     from paramlab.lab import executors
 
-    return executors.make(ns.executor, address=ns.address,
+    return executors.make(ns.executor, workers=ns.workers, address=ns.address,
                           cpus_per_worker=ns.cpus_per_worker,
                           gpus_per_worker=ns.gpus_per_worker)
 
