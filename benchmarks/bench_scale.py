@@ -3,8 +3,9 @@ workers: wall time, the Ray overhead per task, and ratios against the in-process
 measured in this same run.
 
 The sweep draws ``--models`` random MLPs over ``--depth`` hidden layers, so the engine forms
-at least one group (one Ray task) per depth. In-process, the engine trains the groups one
-after another with every core; on Ray each task gets ``--cpus-per-worker`` cores (1 here), and
+at least one group (one Ray task) per depth. In one process, the engine trains the groups one
+after another with every core; the local executor's worker processes train them side by
+side, one per core; on Ray each task gets ``--cpus-per-worker`` cores (1 here), and
 1 or 2 tasks run at once. The cluster start is timed apart (a cluster is started once and
 kept); the first tasks of each run include starting the worker processes (importing torch),
 which is part of what a run on Ray costs.
@@ -31,6 +32,7 @@ import torch
 
 from paramlab.lab import executors
 from paramlab.lab.engine import TrainConfig, group_archs
+from paramlab.lab.executors.local import LocalExecutor
 from paramlab.lab.executors.ray import RayExecutor
 from paramlab.lab.experiments import sweep
 from paramlab.lab.experiments.common import DataConfig
@@ -41,14 +43,11 @@ def config(models: int, depth: int, epochs: int) -> sweep.SweepConfig:
                              batch_size=64), models=models, depth=(1, depth), width=(16, 512))
 
 
-def timed_run(cfg: sweep.SweepConfig, executor: executors.Executor | None) -> float:
+def timed_run(cfg: sweep.SweepConfig, executor: executors.Executor) -> float:
     out = Path(tempfile.mkdtemp(prefix="bench-scale-"))
     start = time.perf_counter()
-    if executor is None:
+    with executors.use(executor):
         sweep.run(cfg, out)
-    else:
-        with executors.use(executor):
-            sweep.run(cfg, out)
     seconds = time.perf_counter() - start
     shutil.rmtree(out)
     return seconds
@@ -65,13 +64,16 @@ def main() -> None:
     tasks = len(group_archs(archs))
     print(f"sweep: {ns.models} models, depths 1..{ns.depth}, {ns.epochs} epochs on 2,000 rows × 40 "
           f"→ {tasks} batches (Ray tasks); {os.cpu_count()} CPU cores")
-    local = timed_run(cfg, None)
+    local = timed_run(cfg, LocalExecutor(workers=1))
     print(f"in-process, {torch.get_num_threads()} threads       {local:7.1f} s   1.00×")
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
-    single = timed_run(cfg, None)
+    single = timed_run(cfg, LocalExecutor(workers=1))
     torch.set_num_threads(threads)
     print(f"in-process, 1 thread        {single:7.1f} s   {single / local:4.2f}× in-process")
+    forked = timed_run(cfg, LocalExecutor(workers=threads))
+    print(f"local, {threads} worker processes {forked:7.1f} s   {forked / local:4.2f}× in-process "
+          f"(the default --executor local where fork is safe)")
     os.environ.setdefault("RAY_AUTH_MODE", "disabled")
     for workers in (1, 2):
         temp = tempfile.mkdtemp(prefix="ray", dir="/tmp")

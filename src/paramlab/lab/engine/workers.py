@@ -21,6 +21,8 @@ summation order of a product may differ with the thread count, within float tole
 
 from __future__ import annotations
 
+import functools
+import heapq
 import math
 import multiprocessing
 import signal
@@ -71,8 +73,8 @@ def plan_groups(archs: list[MLPArch], config: TrainConfig, observations: int,
 
     ``workers=None`` picks one per PyTorch thread (the cores the user lets PyTorch use) on a
     CPU where fork is safe, when the run is long enough; ``workers=1`` keeps everything in
-    this process. With several workers, the costliest group is halved while it alone would
-    take longer than an even share, so no core waits for one long group."""
+    this process. With several workers, groups are halved while that shortens the estimated
+    run (see :func:`_balanced`)."""
     cost = step_cost(config, device)
     steps = config.epochs * math.ceil(observations / config.batch_size)
 
@@ -107,15 +109,36 @@ def forking_works(device: torch.device) -> bool:
 
 def _balanced(groups: list[list[int]], workers: int,
               seconds: Callable[[list[int]], float]) -> list[list[int]]:
-    """Halve the costliest group while it exceeds an even share of the total."""
-    groups = list(groups)
+    """Halve groups while that shortens the estimated run: the groups dealt costliest first
+    to whichever worker is free, until the last worker finishes. A halved group pays a
+    second step overhead, so identical models stop splitting once the workers are even, and
+    one long group is split so that no core waits for it alone."""
+    cost = functools.cache(lambda group: seconds(list(group)))
+    best = _finish(groups, workers, cost)
     while True:
-        share = sum(map(seconds, groups)) / workers
-        longest = max(groups, key=seconds)
-        if len(longest) < 2 or seconds(longest) <= share:
+        splits = [_halved(groups, at) for at, group in enumerate(groups) if len(group) > 1]
+        scored = [(_finish(split, workers, cost), split) for split in splits]
+        if not scored or min(scored, key=_first)[0] >= best:
             return groups
-        at, half = groups.index(longest), len(longest) // 2
-        groups[at: at + 1] = [longest[:half], longest[half:]]
+        best, groups = min(scored, key=_first)
+
+
+def _finish(groups: list[list[int]], workers: int,
+            cost: Callable[[tuple[int, ...]], float]) -> float:
+    """When the last worker finishes, each taking the costliest group left when it is free."""
+    loads = [0.0] * workers
+    for group_cost in sorted((cost(tuple(g)) for g in groups), reverse=True):
+        heapq.heapreplace(loads, loads[0] + group_cost)
+    return max(loads)
+
+
+def _halved(groups: list[list[int]], at: int) -> list[list[int]]:
+    half = len(groups[at]) // 2
+    return [*groups[:at], groups[at][:half], groups[at][half:], *groups[at + 1:]]
+
+
+def _first(scored: tuple[float, list[list[int]]]) -> float:
+    return scored[0]
 
 
 # trains one group: the arguments given to GroupPool.submit, and on_epoch= → its results
