@@ -27,7 +27,8 @@ from torch import nn
 
 from paramlab.lab.data import Dataset
 from paramlab.lab.data.generators import mnist1d_data
-from paramlab.lab.engine import MLPArch, TrainConfig, group_archs, train_models
+from paramlab.lab.engine import MLPArch, TrainConfig, resolve_device, train_models
+from paramlab.lab.engine.workers import plan_groups
 
 WIDTHS = [math.ceil(w - 1e-9) for w in np.geomspace(2, 300, 19)]  # 2, 3, 4, 5, 7, … 300
 TRAIN_ROWS = 4000  # make_dataset's training split; the remaining 1,000 are its test split
@@ -90,8 +91,9 @@ def main() -> None:
           f"{torch.__version__}, {torch.get_num_threads()} threads, engine on {args.device}")
     print(f"MNIST-1D width sweep: widths {WIDTHS}, {TRAIN_ROWS} examples, batch 100, "
           f"SGD lr 0.01 momentum 0.9, cross-entropy")
-    groups = group_archs(archs, batch_size=config.batch_size)
-    print(f"engine groups: {[[WIDTHS[i] for i in g] for g in groups]}")
+    plan = plan_groups(archs, config, TRAIN_ROWS, resolve_device(args.device))
+    print(f"engine groups: {[[WIDTHS[i] for i in g] for g in plan.groups]}, on "
+          f"{plan.workers} worker process{'es' if plan.workers > 1 else ''}")
     train_models(archs[:2], data, dataclasses.replace(config, epochs=1), [0, 1])  # warm-up
     never = Seconds(float("inf"), float("inf"))
     ours, plain, fused = never, never, never

@@ -10,6 +10,7 @@ the order data flows through them:
 * ``kernels``  — forward, the hand-written backward and the losses;
 * ``optim``    — PyTorch's fused Adam / SGD over the stacked weights;
 * ``grouping`` — which models share a group: padded work against per-step overhead;
+* ``workers``  — independent groups side by side, one forked process per core;
 * ``loop``     — ``GroupRun`` (one group's epochs, evaluation, early stopping, results) and
   ``train_models``.
 """

@@ -116,14 +116,23 @@ def _merge(runs: list[list[int]], archs: list[MLPArch], max_group: int, rows: in
     def allowed(group: list[int]) -> bool:
         return len(group) <= max_group and cost.fits([archs[i] for i in group])
 
+    def saving(a: list[int], b: list[int]) -> float:
+        return seconds(a) + seconds(b) - seconds(a + b) if allowed(a + b) else -1.0
+
     groups = [chunk for run in runs for chunk in _chunks(run, _largest(run, allowed))]
-    while len(groups) > 1:
-        savings = [seconds(a) + seconds(b) - seconds(a + b) if allowed(a + b)
-                   else -1.0 for a, b in itertools.pairwise(groups)]
+    # a merge changes only its neighbours' savings: kept, not recomputed (a sweep of 2,000
+    # models merges in a fraction of a second instead of seconds)
+    savings = [saving(a, b) for a, b in itertools.pairwise(groups)]
+    while savings:
         best = max(range(len(savings)), key=savings.__getitem__)
         if savings[best] <= 0:
             break
         groups[best: best + 2] = [groups[best] + groups[best + 1]]
+        del savings[best]
+        if best > 0:
+            savings[best - 1] = saving(groups[best - 1], groups[best])
+        if best < len(savings):
+            savings[best] = saving(groups[best], groups[best + 1])
     return groups
 
 

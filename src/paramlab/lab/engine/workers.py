@@ -116,11 +116,16 @@ def _balanced(groups: list[list[int]], workers: int,
     cost = functools.cache(lambda group: seconds(list(group)))
     best = _finish(groups, workers, cost)
     while True:
-        splits = [_halved(groups, at) for at, group in enumerate(groups) if len(group) > 1]
-        scored = [(_finish(split, workers, cost), split) for split in splits]
-        if not scored or min(scored, key=_first)[0] >= best:
+        splittable = [at for at, group in enumerate(groups) if len(group) > 1]
+        costliest = sorted(splittable, key=lambda at: cost(tuple(groups[at])))[-2 * workers:]
+        if not costliest:
             return groups
-        best, groups = min(scored, key=_first)
+        split = min((_halved(groups, at) for at in costliest),
+                    key=lambda candidate: _finish(candidate, workers, cost))
+        finish = _finish(split, workers, cost)
+        if finish >= best:
+            return groups
+        best, groups = finish, split
 
 
 def _finish(groups: list[list[int]], workers: int,
@@ -135,10 +140,6 @@ def _finish(groups: list[list[int]], workers: int,
 def _halved(groups: list[list[int]], at: int) -> list[list[int]]:
     half = len(groups[at]) // 2
     return [*groups[:at], groups[at][:half], groups[at][half:], *groups[at + 1:]]
-
-
-def _first(scored: tuple[float, list[list[int]]]) -> float:
-    return scored[0]
 
 
 # trains one group: the arguments given to GroupPool.submit, and on_epoch= → its results
