@@ -19,6 +19,7 @@ from paramlab.errors import ParamlabError
 from paramlab.lab.data import load_dataset
 from paramlab.lab.engine import MLPArch, TrainConfig, group_archs, train_models
 from paramlab.lab.engine.workers import GroupPool, WorkerDied, plan_groups
+from paramlab.lab.experiments.common import Planned
 from test_lab_faults import assert_exactly_once
 
 SWEEP = ["run", "sweep", "--models", "4", "--n-samples", "300", "--epochs", "3", "--width",
@@ -189,3 +190,26 @@ def test_bad_workers_is_one_line(extra: list[str], message: str, tmp_path: Path,
     assert main([*SWEEP, *extra, "--out", str(tmp_path / "run")]) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_model_too_large_for_a_workers_share_trains_in_one_process(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Workers share the free memory; the default falls back to one process when a model
+    needs more than a share, and an explicit --workers is refused saying why."""
+    from paramlab.lab.executors import local
+    from paramlab.lab.executors.batches import TooLargeError, peak_memory
+
+    data = load_dataset("synthetic")
+    train = TrainConfig(epochs=50)
+    todo = [Planned(f"m{i}", MLPArch(40, (512, 512), 1), i) for i in range(2)]
+    need = peak_memory([todo[0].arch], train).total
+    monkeypatch.setattr(local, "available_memory", lambda device: (need * 3 // 2, "here"))
+    chosen = local.LocalExecutor()
+    batches = chosen.plan(todo, data, train)
+    assert chosen.slots == 1 and sorted(len(b) for b in batches) == [1, 1]
+    with pytest.raises(TooLargeError, match="here, shared by 2 workers"):
+        local.LocalExecutor(workers=2).plan(todo, data, train)
+    monkeypatch.setattr(local, "available_memory", lambda device: (need * 3, "here"))
+    roomy = local.LocalExecutor()
+    roomy.plan(todo, data, train)
+    assert roomy.slots == 2

@@ -20,7 +20,7 @@ from paramlab.lab.executors.batches import (
 if TYPE_CHECKING:
     from paramlab.lab.data import Dataset
     from paramlab.lab.engine import ModelResult, TrainConfig
-    from paramlab.lab.engine.workers import GroupPool
+    from paramlab.lab.engine.workers import GroupPlan, GroupPool
     from paramlab.lab.executors import OnEpoch
     from paramlab.lab.experiments.common import Planned
 
@@ -40,34 +40,32 @@ class LocalExecutor:
         self._pool: GroupPool | None = None
 
     def plan(self, todo: list[Planned], data: Dataset, train: TrainConfig) -> list[list[Planned]]:
-        """The engine's groups, costliest first, balanced over the workers; each worker's
-        batch must fit in its share of the free memory (workers chosen here fall back to
-        one process when a batch would not)."""
+        """The engine's groups, costliest first, balanced over the workers, each batch within
+        its worker's share of the free memory; a model too large for a share trains in one
+        process instead, unless ``workers`` was asked for."""
         from paramlab.lab.engine import resolve_device
         from paramlab.lab.engine.workers import plan_groups
 
-        device = resolve_device(train.device)
-        plan = plan_groups([p.arch for p in todo], train, data.observations, device,
-                           workers=self.requested)
-        free = available_memory(train.device)
-        if free is not None and plan.workers > 1:
-            share = (free[0] // plan.workers, f"{free[1]}, shared by {plan.workers} workers")
-            try:
-                batches = fit_in_memory(self._batches_of(todo, plan.groups), train, share)
-            except TooLargeError:
-                if self.requested is not None:
-                    raise
-                plan = plan_groups([p.arch for p in todo], train, data.observations, device,
-                                   workers=1)
-            else:
-                self.slots = plan.workers
-                return batches
-        self.slots = plan.workers
-        return fit_in_memory(self._batches_of(todo, plan.groups), train, free)
+        def groups(workers: int | None) -> GroupPlan:
+            return plan_groups([p.arch for p in todo], train, data.observations,
+                               resolve_device(train.device), workers=workers)
 
-    @staticmethod
-    def _batches_of(todo: list[Planned], groups: list[list[int]]) -> list[list[Planned]]:
-        return [[todo[i] for i in group] for group in groups]
+        free = available_memory(train.device)
+        chosen = groups(self.requested)
+        try:
+            return self._fitted(todo, chosen, train, free)
+        except TooLargeError:
+            if chosen.workers == 1 or self.requested is not None:
+                raise
+            return self._fitted(todo, groups(1), train, free)
+
+    def _fitted(self, todo: list[Planned], plan: GroupPlan, train: TrainConfig,
+                free: tuple[int, str] | None) -> list[list[Planned]]:
+        if free is not None and plan.workers > 1:
+            free = (free[0] // plan.workers, f"{free[1]}, shared by {plan.workers} workers")
+        batches = fit_in_memory([[todo[i] for i in group] for group in plan.groups], train, free)
+        self.slots = plan.workers
+        return batches
 
     def start(self, data: Dataset, train: TrainConfig, keep_weights: bool,
               on_epoch: OnEpoch | None) -> None:
