@@ -4,8 +4,11 @@ failures, and no worker left behind."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import os
+import pickle
 import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -20,7 +23,7 @@ from paramlab.lab.data import load_dataset
 from paramlab.lab.engine import MLPArch, TrainConfig, group_archs, train_models
 from paramlab.lab.engine.workers import GroupPool, WorkerDied, plan_groups
 from paramlab.lab.experiments.common import Planned
-from test_lab_faults import assert_exactly_once
+from test_lab_faults import SRC, assert_exactly_once
 
 SWEEP = ["run", "sweep", "--models", "4", "--n-samples", "300", "--epochs", "3", "--width",
          "4..64", "--depth", "1..2", "--batch-size", "8", "--quiet"]
@@ -48,10 +51,22 @@ def test_the_plan_halves_a_group_longer_than_an_even_share() -> None:
     assert alone.workers == 1 and alone.groups == group_archs(archs, batch_size=32)
 
 
+@pytest.fixture
+def two_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The automatic choice as on a 2-core machine, whatever this one has."""
+    from paramlab.lab.engine import workers
+
+    monkeypatch.setattr(workers.torch, "get_num_threads", lambda: 2)
+    monkeypatch.setattr(workers.os, "sched_getaffinity", lambda pid: {0, 1})
+
+
+@pytest.mark.usefixtures("two_threads")
 def test_the_costliest_group_goes_first_and_short_runs_stay_here() -> None:
     archs = [MLPArch(10, (8,), 1), MLPArch(10, (512, 512), 1)]
     plan = plan_groups(archs, TrainConfig(epochs=200), 4000, CPU, workers=2)
     assert plan.groups[0] == [1]
+    long = plan_groups(archs, TrainConfig(epochs=200), 4000, CPU)
+    assert long.workers == 2
     tiny = plan_groups(archs, TrainConfig(epochs=1), 100, CPU)
     assert tiny.workers == 1
 
@@ -67,7 +82,7 @@ def test_workers_refused_where_they_cannot_run() -> None:
     assert meta.workers == 1  # a GPU run stays in this process
 
 
-def test_workers_train_the_models_this_process_trains() -> None:
+def test_workers_train_the_models_this_process_trains(monkeypatch: pytest.MonkeyPatch) -> None:
     data = load_dataset("friedman", n_samples=300)
     archs = mixed_models(data)
     config = TrainConfig(epochs=3, batch_size=16, lr=3e-3, weight_decay=1e-3)
@@ -82,8 +97,13 @@ def test_workers_train_the_models_this_process_trains() -> None:
         assert not set(metrics) & set(done), "a group's epochs come before its end"
         there_epochs.append((epoch, tuple(sorted(metrics))))
 
+    submitted: list[object] = []
+    submit = GroupPool.submit
+    monkeypatch.setattr(GroupPool, "submit",
+                        lambda self, *group: submitted.append(group) or submit(self, *group))
     there = train_models(archs, data, config, seeds, keep_weights=True, workers=2,
                          on_epoch=epoch_there, on_model_done=lambda r: done.append(r.model_id))
+    assert len(submitted) == 3  # the engine's three groups, each in a worker
     assert sorted(here_epochs) == sorted(there_epochs)
     assert sorted(done) == [r.model_id for r in here]
     for a, b in zip(here, there, strict=True):
@@ -122,7 +142,7 @@ def _sleeps(marker: str, *, on_epoch: object) -> list[object]:
 def test_a_worker_killed_for_memory_is_a_clear_error(tmp_path: Path) -> None:
     with GroupPool(2, _dies, report_epochs=False) as pool:
         future = pool.submit(str(tmp_path / "pid"))
-        with pytest.raises(WorkerDied, match=r"a worker process died training group 7 .*"
+        with pytest.raises(WorkerDied, match=r"a worker process died training group 7.*"
                                              r"workers=1, --workers 1"):
             GroupPool.result(future, "group 7")
 
@@ -192,6 +212,7 @@ def test_bad_workers_is_one_line(extra: list[str], message: str, tmp_path: Path,
     assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.usefixtures("two_threads")
 def test_a_model_too_large_for_a_workers_share_trains_in_one_process(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """Workers share the free memory; the default falls back to one process when a model
@@ -213,3 +234,101 @@ def test_a_model_too_large_for_a_workers_share_trains_in_one_process(
     roomy = local.LocalExecutor()
     roomy.plan(todo, data, train)
     assert roomy.slots == 2
+
+
+def alive(pid: int) -> bool:
+    """Whether a process exists and is not a zombie."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[-1][0] != "Z"
+    except OSError:
+        return False
+
+
+def test_workers_die_with_a_driver_killed_by_sigkill(tmp_path: Path) -> None:
+    argv = [sys.executable, "-m", "paramlab.cli", "run", "sweep", "--models", "6", "--epochs",
+            "200", "--n-samples", "2000", "--width", "64..256", "--workers", "2", "--quiet",
+            "--out", str(tmp_path / "run")]
+    driver = subprocess.Popen(argv, env={**os.environ, "PYTHONPATH": str(SRC)})
+    deadline = time.time() + 60
+    workers: list[int] = []
+    while len(workers) < 2 and time.time() < deadline:
+        time.sleep(0.05)
+        workers = [int(pid) for pid in subprocess.run(
+            ["pgrep", "-P", str(driver.pid)], capture_output=True, text=True).stdout.split()]
+    assert len(workers) == 2, "the driver started its workers"
+    driver.kill()
+    driver.wait()
+    deadline = time.time() + 10
+    while any(map(alive, workers)) and time.time() < deadline:
+        time.sleep(0.05)
+    assert not any(map(alive, workers))
+
+
+def test_an_error_recording_a_model_stops_the_workers_at_once(tmp_path: Path) -> None:
+    """Ctrl-C or a failure in the driver while workers train ends the run promptly (no
+    waiting for the running batches, no worker blocked on a full report pipe)."""
+    from paramlab.lab.executors import local, run_plan
+    from paramlab.lab.experiments.common import MODEL_COLUMNS
+    from paramlab.lab.store import RunStore
+
+    full = load_dataset("synthetic")
+    data = dataclasses.replace(full, X_train=full.X_train[:1000], y_train=full.y_train[:1000])
+    train = TrainConfig(epochs=400)
+    # two batches, one per worker: the small one finishes in seconds (and fails to record)
+    # while the big one, a minute or more of training, is still running
+    todo = [Planned("small", MLPArch(40, (4,), 1), 0),
+            Planned("big", MLPArch(40, (1024, 1024), 1), 1)]
+    store = RunStore.create_or_resume(tmp_path / "run", {"test": 1}, MODEL_COLUMNS)
+    executor = local.LocalExecutor(workers=2)
+    reports: list[int] = []
+
+    def fail(result: object) -> None:
+        raise KeyboardInterrupt
+
+    start = time.perf_counter()
+    with pytest.raises(KeyboardInterrupt):
+        run_plan(todo, data, train, store, executor, keep_weights=False, on_model_done=fail,
+                 on_epoch=lambda epoch, metrics: reports.append(epoch))
+    assert time.perf_counter() - start < 30
+    assert reports  # epochs arrived while the workers trained
+    assert executor._pool is None
+
+
+def test_one_executor_serves_each_run_with_its_own_data_and_options() -> None:
+    """Experiments run several plans through one executor (refit, then its contrast
+    models): each run's workers train with that run's data and options."""
+    from paramlab.lab.executors import local
+
+    data = load_dataset("friedman", n_samples=300)
+    executor = local.LocalExecutor(workers=2)
+    for config in (TrainConfig(epochs=3, batch_size=16),
+                   TrainConfig(epochs=2, batch_size=16, activation="tanh")):
+        todo = [Planned(f"m{i}", MLPArch(data.n_features, (8 + 8 * i,), 1), i)
+                for i in range(3)]
+        batches = executor.plan(todo, data, config)
+        executor.start(data, config, False, None)
+        handles = [executor.launch(batch) for batch in batches]
+        trained = [r for _, results in executor.wait(handles) for r in results]
+        while len(trained) < len(todo):
+            left = [h for h in handles if h in executor._batches]
+            trained += [r for _, results in executor.wait(left) for r in results]
+        assert {len(r.history) for r in trained} == {config.epochs}
+        here = train_models([p.arch for p in todo], data, config, [p.seed for p in todo],
+                            workers=1)
+        by_id = {r.model_id: r for r in trained}
+        for planned, alone in zip(todo, here, strict=True):
+            assert by_id[planned.model_id].test_loss == pytest.approx(alone.test_loss, rel=1e-4)
+    executor.close()
+
+
+def test_a_large_report_is_split_into_atomic_pipe_writes() -> None:
+    from paramlab.lab.engine import workers
+
+    metrics = {f"model-{i:04d}": {"train_loss": 0.1 * i, "val_loss": 0.2, "test_loss": 0.3}
+               for i in range(200)}
+    parts = workers._atomic_parts(7, metrics)
+    assert len(parts) > 1
+    assert all(len(pickle.dumps(part)) <= workers.ATOMIC_BYTES for part in parts)
+    assert {epoch for epoch, _ in parts} == {7}
+    merged = {k: v for _, part in parts for k, v in part.items()}
+    assert merged == metrics

@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -236,6 +237,10 @@ class GroupRun:
         return out
 
 
+def _failed(future: Future[list[ModelResult]]) -> bool:
+    return future.exception() is not None
+
+
 def group_trainer(splits: Splits, config: TrainConfig, loss: str,
                   keep_weights: bool) -> GroupTrainer:
     """How one group of this run trains, here or in a worker process."""
@@ -299,7 +304,8 @@ def train_models(
         with GroupPool(plan.workers, train, report_epochs=on_epoch is not None) as pool:
             running = {pool.submit(*pick(group)): group for group in plan.groups}
             while running:
-                for future in pool.wait(running, on_epoch):
+                # the groups that trained are handed over before a failed one's error
+                for future in sorted(pool.wait(running, on_epoch), key=_failed):
                     group = running.pop(future)
                     finished(group, pool.result(future, f"models {ids[group[0]]}…"))
     return [results[i] for i in range(len(archs))]

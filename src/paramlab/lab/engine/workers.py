@@ -21,10 +21,14 @@ summation order of a product may differ with the thread count, within float tole
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import heapq
 import math
 import multiprocessing
+import os
+import pickle
+import select
 import signal
 import sys
 from collections.abc import Callable, Iterable
@@ -46,6 +50,9 @@ if TYPE_CHECKING:
 
 MIN_SECONDS = 0.5  # estimated training time below which forking workers is not worth it
 POLL_SECONDS = 0.05  # how often the parent forwards the workers' epoch reports
+PR_SET_PDEATHSIG = 1  # prctl option: the signal a process gets when its parent dies
+# a pipe message (and its header) the kernel writes at once; POSIX guarantees 512 bytes
+ATOMIC_BYTES = getattr(select, "PIPE_BUF", 512) - 64
 
 
 class WorkerDied(ParamlabError):
@@ -99,12 +106,14 @@ def _worker_count(requested: int | None, device: torch.device, seconds: float) -
         return requested
     if not forking_works(device) or seconds < MIN_SECONDS:
         return 1
-    return torch.get_num_threads()
+    return min(torch.get_num_threads(), len(os.sched_getaffinity(0)))
 
 
 def forking_works(device: torch.device) -> bool:
-    """Whether worker processes may be forked: Linux (macOS forks unsafely), a CPU run."""
-    return device.type == "cpu" and sys.platform.startswith("linux")
+    """Whether worker processes may be forked: a CPU run on Linux (macOS forks unsafely),
+    from a process allowed children (a multiprocessing daemon is not)."""
+    return (device.type == "cpu" and sys.platform.startswith("linux")
+            and not multiprocessing.current_process().daemon)
 
 
 def _balanced(groups: list[list[int]], workers: int,
@@ -159,27 +168,61 @@ _SHARED: list[_Shared] = []  # the worker's run, set once by _start_worker
 
 
 def _start_worker(shared: _Shared) -> None:
-    """A worker's set-up: one thread (see the module docstring) and the run it serves;
-    Ctrl-C is the parent's to handle (it stops the workers), not a traceback per worker."""
+    """A worker's set-up: one thread (see the module docstring) and the run it serves.
+    Ctrl-C is the parent's to handle (it stops the workers), not a traceback per worker; a
+    warning goes to the real stderr, not through a progress bar's redirection, whose lock
+    another of the parent's threads may have held when this process was forked."""
+    _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
     torch.set_num_threads(1)
     _SHARED.append(shared)
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to kill this worker when its parent dies (PR_SET_PDEATHSIG): a driver killed
+    with SIGKILL would otherwise leave its workers waiting forever on a queue whose write end
+    they hold themselves."""
+    parent = os.getppid()
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before the request was made
+        os._exit(1)
 
 
 def _train_group(*group: object) -> list[ModelResult]:
     """One group, trained in a worker exactly as the parent would, its epochs reported."""
     shared = _SHARED[-1]
     pipe = shared.epochs
-    report = None if pipe is None else (lambda epoch, metrics: pipe.put((epoch, metrics)))
-    return shared.train(*group, on_epoch=report)
+
+    def report(epoch: int, metrics: dict[str, dict[str, float]]) -> None:
+        if pipe is not None:
+            for part in _atomic_parts(epoch, metrics):
+                pipe.put(part)
+
+    return shared.train(*group, on_epoch=report if pipe is not None else None)
+
+
+def _atomic_parts(epoch: int, metrics: dict[str, dict[str, float]],
+                  ) -> list[tuple[int, dict[str, dict[str, float]]]]:
+    """An epoch's report in messages small enough for one atomic pipe write (PIPE_BUF): a
+    worker killed mid-report then leaves no half message for the parent to wait on."""
+    if len(metrics) < 2 or len(pickle.dumps((epoch, metrics))) <= ATOMIC_BYTES:
+        return [(epoch, metrics)]
+    items = list(metrics.items())
+    half = len(items) // 2
+    return (_atomic_parts(epoch, dict(items[:half]))
+            + _atomic_parts(epoch, dict(items[half:])))
 
 
 class GroupPool:
     """Worker processes that train one run's groups side by side.
 
     Epoch reports travel back through a pipe the parent reads while it waits, so a progress
-    bar advances as the workers train; a worker that dies (killed for memory) ends the run
-    with an error that says so, and leaving the ``with`` block early stops every worker."""
+    bar advances as the workers train (the groups' epochs interleave, and a large group's
+    epoch may come in several reports, each for some of its models); a worker that dies
+    ends the run with an error that says so, and leaving the ``with`` block early stops
+    every worker."""
 
     def __init__(self, workers: int, train: GroupTrainer, *, report_epochs: bool) -> None:
         context = multiprocessing.get_context("fork")
@@ -220,11 +263,12 @@ class GroupPool:
         """A finished group's results; a worker that died becomes a clear error."""
         try:
             return future.result()
-        except BrokenProcessPool:
+        except BrokenProcessPool as exc:
+            cause = f" ({exc.__cause__})" if exc.__cause__ is not None else ""
             raise WorkerDied(
-                f"a worker process died training {what} (killed by the system, most likely "
-                "for memory); train in one process (workers=1, --workers 1) or with smaller "
-                "widths or batches") from None
+                f"a worker process died training {what}{cause}; if the system killed it for "
+                "memory, train in one process (workers=1, --workers 1) or with smaller widths "
+                "or batches") from exc
 
     def close(self, *, stop: bool = False) -> None:
         """Shut the workers down: after the last group, or at once (``stop``) when the run
@@ -233,3 +277,4 @@ class GroupPool:
             for process in list(getattr(self._executor, "_processes", {}).values()):
                 process.terminate()  # Python 3.14's terminate_workers(), by hand
         self._executor.shutdown(wait=True, cancel_futures=stop)
+        self.forward_epochs(None)  # nothing is left waiting in the pipe

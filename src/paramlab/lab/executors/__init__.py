@@ -124,6 +124,16 @@ def run_plan(todo: list[Planned], data: Dataset, train: TrainConfig, store: RunS
     train.validate()
     queue = deque(executor.plan(todo, data, train))
     executor.start(data, train, keep_weights, on_epoch)
+    try:
+        return _drive(queue, store, executor, on_model_done)
+    except BaseException:  # a failed batch, Ctrl-C, a failure recording a model: all stop
+        executor.stop()
+        raise
+
+
+def _drive(queue: deque[list[Planned]], store: RunStore, executor: Executor,
+           on_model_done: Callable[[ModelResult], None]) -> list[ModelResult]:
+    """run_plan's loop: launch what the store lets this driver claim, record what returns."""
     running: dict[Hashable, list[Planned]] = {}
     elsewhere: list[list[Planned]] = []  # batches (parts) held by another driver
     results: list[ModelResult] = []
@@ -159,7 +169,6 @@ def _wait(executor: Executor, running: dict[Hashable, list[Planned]],
     try:
         return executor.wait(list(running))
     except BatchError as exc:
-        executor.stop()
         raise BatchError(f"{exc}; the {done} models this run finished are kept in the run "
                          "folder — fix the cause and run the same command again to resume "
                          "the rest") from None

@@ -70,6 +70,7 @@ class LocalExecutor:
     def start(self, data: Dataset, train: TrainConfig, keep_weights: bool,
               on_epoch: OnEpoch | None) -> None:
         self._data, self._train, self._keep, self._on_epoch = data, train, keep_weights, on_epoch
+        self.close()  # an earlier run's workers hold that run's data and options
         if self.slots > 1:
             from paramlab.lab.engine.workers import GroupPool
 
@@ -96,6 +97,9 @@ class LocalExecutor:
         done: set[Future[list[ModelResult]]] = set()
         while not done:
             done = self._pool.wait(futures, self._on_epoch)
+        finished = [future for future in done if future.exception() is None]
+        if finished:  # a failed batch's error waits for the next call: these are kept first
+            return [(future, self._result(future)) for future in finished]
         return [(future, self._result(future)) for future in done]
 
     def _result(self, future: Future[list[ModelResult]]) -> list[ModelResult]:
@@ -106,7 +110,7 @@ class LocalExecutor:
         try:
             return GroupPool.result(future, f"{batch[0].model_id}…{batch[-1].model_id}")
         except WorkerDied as exc:
-            raise BatchError(str(exc)) from None
+            raise BatchError(str(exc)) from exc
 
     def stop(self) -> None:
         self._batches.clear()
@@ -115,6 +119,7 @@ class LocalExecutor:
             self._pool = None
 
     def close(self) -> None:
+        """Let the workers go; any still training (the run ended early) are stopped."""
         if self._pool is not None:
-            self._pool.close()
+            self._pool.close(stop=bool(self._batches))
             self._pool = None
