@@ -77,9 +77,9 @@ def test_workers_refused_where_they_cannot_run() -> None:
     with pytest.raises(ParamlabError, match="need a CPU run on Linux"):
         plan_groups([MLPArch(10, (8,), 1)] * 2, TrainConfig(), 100, torch.device("cuda"),
                     workers=2)
-    meta = plan_groups([MLPArch(10, (8,), 1)] * 2, TrainConfig(epochs=10**4), 10**5,
-                       torch.device("cuda"))
-    assert meta.workers == 1  # a GPU run stays in this process
+    gpu = plan_groups([MLPArch(10, (8,), 1)] * 2, TrainConfig(epochs=10**4), 10**5,
+                      torch.device("cuda"))
+    assert gpu.workers == 1  # a GPU run stays in this process
 
 
 def test_workers_train_the_models_this_process_trains(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -194,13 +194,14 @@ def _train_group(*group: object) -> list[ModelResult]:
     """One group, trained in a worker exactly as the parent would, its epochs reported."""
     shared = _SHARED[-1]
     pipe = shared.epochs
+    if pipe is None:
+        return shared.train(*group, on_epoch=None)
 
     def report(epoch: int, metrics: dict[str, dict[str, float]]) -> None:
-        if pipe is not None:
-            for part in _atomic_parts(epoch, metrics):
-                pipe.put(part)
+        for part in _atomic_parts(epoch, metrics):
+            pipe.put(part)
 
-    return shared.train(*group, on_epoch=report if pipe is not None else None)
+    return shared.train(*group, on_epoch=report)
 
 
 def _atomic_parts(epoch: int, metrics: dict[str, dict[str, float]],
