@@ -4,10 +4,12 @@ All figures come from one run on this machine, which also measures its own limit
 fp32 matrix-multiply rate (square products) and the memory bandwidth (a large copy).
 (a) 32 MLPs 40 → 256 → 256 → 1 on the 13,000 × 40 synthetic data, batch 32, Adam, 5 epochs:
     the engine vs a sequential PyTorch loop with fused Adam that also scores the validation
-    and test splits every epoch, as the engine's history does (the anchor), and vs Keras
-    ``fit`` one model after another; the engine against this workload's roofline, the larger
-    of training FLOPs ÷ matmul peak and optimizer + activation bytes ÷ bandwidth; and where
-    the engine's time goes (products, optimizer, the rest), profiled.
+    and test splits every epoch, as the engine's history does, and the training rows once at
+    the end, as its results do (the anchor), and vs Keras ``fit`` one model after another;
+    the engine against this workload's roofline, the larger of the run's FLOPs (training and
+    that scoring; the training alone is printed too) ÷ matmul peak and optimizer +
+    activation bytes ÷ bandwidth; and where a worker's time goes (products, optimizer, the
+    rest), profiled.
 (b) 32 small MLPs (widths 2–64, the double-descent regime), where per-step overhead dominates.
 (c) 32 random architectures as the sweep draws them (1–3 hidden layers, widths 16–1024), with
     the padding waste of the groups the engine chose.
@@ -32,18 +34,21 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable
+from importlib import metadata
 from pathlib import Path
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
 
+import numpy as np
 import torch
 from timing import Seconds, Stopwatch
 
 from paramlab.lab.data import Dataset, load_dataset
-from paramlab.lab.engine import MLPArch, TrainConfig, group_archs, train_models
+from paramlab.lab.engine import MLPArch, TrainConfig, group_archs, resolve_device, train_models
 from paramlab.lab.engine.grouping import macs, parameters
 from paramlab.lab.engine.optim import state_numel_per_param
 from paramlab.lab.engine.stack import padded_widths
+from paramlab.lab.engine.workers import plan_groups
 from paramlab.lab.experiments.sweep import SweepConfig, draw_architectures
 
 FLOAT = 4  # bytes
@@ -59,6 +64,18 @@ def workloads(device: str) -> dict[str, tuple[list[MLPArch], TrainConfig]]:
               dataclasses.replace(base, epochs=2)),
         "c": (sweep, dataclasses.replace(base, epochs=1)),
     }
+
+
+def versions() -> str:
+    """Python and the libraries whose speed the figures depend on (Keras without importing
+    it: that takes seconds)."""
+    try:
+        keras = metadata.version("keras")
+    except metadata.PackageNotFoundError:
+        keras = "not installed"
+    return (f"Python {platform.python_version()}, torch {torch.__version__} "
+            f"({torch.backends.cpu.get_cpu_capability()}), numpy {np.__version__}, "
+            f"keras {keras}")
 
 
 def best_rate(work: float, block: Callable[[], object], repeats: int = 5) -> Seconds:
@@ -88,6 +105,12 @@ def bandwidth() -> Seconds:
     return best_rate(2 * src.numel() * FLOAT, lambda: dst.copy_(src))
 
 
+def roofline(flops: float, traffic: float, peak: Seconds, bw: Seconds) -> Seconds:
+    """The least time the arithmetic or the memory traffic takes at this machine's rates."""
+    return Seconds(max(flops / peak.wall, traffic / bw.wall),
+                   max(flops / peak.cpu, traffic / bw.cpu))
+
+
 def steps(data: Dataset, config: TrainConfig) -> int:
     return -(-data.observations // config.batch_size) * config.epochs
 
@@ -95,6 +118,14 @@ def steps(data: Dataset, config: TrainConfig) -> int:
 def training_flops(archs: list[MLPArch], data: Dataset, config: TrainConfig) -> float:
     """Forward 2 FLOPs per multiply-add, backward twice the forward."""
     return 6.0 * sum(macs(a.widths) for a in archs) * data.observations * config.epochs
+
+
+def evaluation_flops(archs: list[MLPArch], data: Dataset, config: TrainConfig) -> float:
+    """The forward passes a run makes besides training, which its results report: the
+    validation and test rows after every epoch (the history), the training rows once at the
+    end (the final training loss). The anchors make them too."""
+    scored = (data.X_val.shape[0] + data.X_test.shape[0]) * config.epochs + data.observations
+    return 2.0 * sum(macs(a.widths) for a in archs) * scored
 
 
 def step_bytes(archs: list[MLPArch], config: TrainConfig) -> float:
@@ -197,24 +228,31 @@ OPTIMIZER = {"aten::_fused_adam_", "aten::_fused_sgd_"}
 
 
 def time_shares(archs: list[MLPArch], data: Dataset, config: TrainConfig) -> dict[str, float]:
-    """Where the engine's time goes in one process: of a run of a quarter of the models (all
-    the epochs), the share spent in the batched matrix products and in the fused optimizer
-    step (their kernel times, from PyTorch's profiler in a second run) and in everything else
-    (element-wise kernels, the loss, evaluation, Python)."""
+    """Where the engine's time goes as a worker process spends it: a quarter of the models
+    (all the epochs) trained here at one thread, as each worker trains its groups; the share
+    spent in the batched matrix products and in the fused optimizer step (their kernel
+    times, from PyTorch's profiler in a second run) and in everything else (element-wise
+    kernels, the loss, Python). ``seconds``: all the models at that speed, one after
+    another."""
     from torch.profiler import profile
 
     quarter = archs[: max(1, len(archs) // 4)]
-    with Stopwatch() as watch:  # the profiler's own cost apart
-        train_models(quarter, data, config, list(range(len(quarter))), workers=1)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with Stopwatch() as watch:  # the profiler's own cost apart
+            train_models(quarter, data, config, list(range(len(quarter))), workers=1)
+        with profile() as prof:  # sees this process only: no workers
+            train_models(quarter, data, config, list(range(len(quarter))), workers=1)
+    finally:
+        torch.set_num_threads(threads)
     total = watch.seconds.wall * 1e6
-    with profile() as prof:  # sees this process only: no workers
-        train_models(quarter, data, config, list(range(len(quarter))), workers=1)
     self_us = {e.key: e.self_cpu_time_total for e in prof.key_averages()}
     products = sum(self_us.get(k, 0.0) for k in PRODUCTS) / total
     optimizer = sum(self_us.get(k, 0.0) for k in OPTIMIZER) / total
     return {"products": products, "optimizer": optimizer,
             "rest": max(0.0, 1 - products - optimizer),
-            "seconds": total / 1e6 * len(archs) / len(quarter)}  # all of them, one process
+            "seconds": total / 1e6 * len(archs) / len(quarter)}
 
 
 def engine_seconds(archs: list[MLPArch], data: Dataset, config: TrainConfig) -> Seconds:
@@ -236,7 +274,8 @@ def sequential_torch_seconds(archs: list[MLPArch], data: Dataset,
 
 def train_one_torch(arch: MLPArch, data: Dataset, config: TrainConfig) -> None:
     """The loop a PyTorch user writes, doing the engine's work: every epoch it also scores
-    the validation and test splits, whose losses the engine records in each history."""
+    the validation and test splits, whose losses the engine records in each history, and at
+    the end the training rows, whose loss the engine reports with the final weights."""
     X, y = torch.as_tensor(data.X_train), torch.as_tensor(data.y_train)
     scored = [(torch.as_tensor(data.X_val), torch.as_tensor(data.y_val)),
               (torch.as_tensor(data.X_test), torch.as_tensor(data.y_test))]
@@ -257,6 +296,8 @@ def train_one_torch(arch: MLPArch, data: Dataset, config: TrainConfig) -> None:
         with torch.no_grad():
             for X_split, y_split in scored:
                 torch.nn.functional.mse_loss(model(X_split), y_split)
+    with torch.no_grad():
+        torch.nn.functional.mse_loss(model(X), y)
 
 
 def keras_seconds(archs: list[MLPArch], data: Dataset, config: TrainConfig) -> Seconds:
@@ -335,7 +376,7 @@ def main() -> None:
     sequential_torch_seconds([MLPArch(40, (8,), 1)], data, warm)
     peak, bw = matmul_peak(), bandwidth()
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, load average "
-          f"{os.getloadavg()[0]:.1f}, torch {torch.__version__}, {torch.get_num_threads()} "
+          f"{os.getloadavg()[0]:.1f}; {versions()}; {torch.get_num_threads()} "
           f"threads, engine on {args.device}; fp32 matmul peak {peak.wall / 1e9:.0f} GFLOP/s "
           f"(per CPU second {peak.cpu / 1e9:.0f}), copy bandwidth {bw.wall / 1e9:.1f} GB/s "
           f"(per CPU second {bw.cpu / 1e9:.1f})\n")
@@ -345,25 +386,31 @@ def main() -> None:
     archs, config = cases["a"]
     ours, seq, seq_note = compare(archs, data, config, args.repeat, 4 if args.quick else None)
     flops = training_flops(archs, data, config)
+    scoring = evaluation_flops(archs, data, config)
     traffic = step_bytes(archs, config) * steps(data, config)
-    bound = Seconds(max(flops / peak.wall, traffic / bw.wall),
-                    max(flops / peak.cpu, traffic / bw.cpu))
+    bound = roofline(flops + scoring, traffic, peak, bw)
+    training_bound = roofline(flops, traffic, peak, bw)
     ker, ker_note = scaled(keras_seconds, archs, data, config, 1 if args.quick else 4, 1)
     print("(a) 32 × 40-256-256-1, 13,000 rows, batch 32, Adam, 5 epochs")
-    print(f"    engine {ours} = {flops / ours.wall / 1e9:.0f} GFLOP/s "
-          f"({flops / ours.wall / peak.wall:.0%} of matmul peak)")
-    print(f"    roofline {bound} = max({flops / 1e12:.2f} TFLOP ÷ peak, {traffic / 1e9:.0f} GB "
-          f"÷ bandwidth) → engine at {bound.wall / ours.wall:.0%} of the roofline "
-          f"(by CPU time {bound.cpu / ours.cpu:.0%})")
+    print(f"    engine {ours} = {(flops + scoring) / ours.wall / 1e9:.0f} GFLOP/s "
+          f"({(flops + scoring) / ours.wall / peak.wall:.0%} of matmul peak)")
+    print(f"    roofline {bound} = max(({flops / 1e12:.2f} TFLOP training + "
+          f"{scoring / 1e12:.2f} TFLOP scoring the splits the results report) ÷ peak, "
+          f"{traffic / 1e9:.0f} GB ÷ bandwidth) → engine at {bound.wall / ours.wall:.0%} of "
+          f"the roofline (by CPU time {bound.cpu / ours.cpu:.0%}); of the training arithmetic "
+          f"alone ({training_bound.wall:.2f} s) {training_bound.wall / ours.wall:.0%}")
     shares = time_shares(archs, data, config)
-    floor = shares["seconds"] * (shares["products"] + shares["optimizer"])
-    print(f"    engine's time in one process (≈ {shares['seconds']:.1f} s): batched products "
-          f"{shares['products']:.0%}, fused Adam {shares['optimizer']:.0%}, the rest "
-          f"{shares['rest']:.0%} (profiled) → the products and optimizer alone, as fast as "
-          f"one process runs them, would be "
+    workers = plan_groups(archs, config, data.observations, resolve_device(args.device)).workers
+    floor = shares["seconds"] * (shares["products"] + shares["optimizer"]) / workers
+    print(f"    where a worker's time goes (all 32 at one thread ≈ {shares['seconds']:.1f} s): "
+          f"batched products {shares['products']:.0%}, fused Adam "
+          f"{shares['optimizer']:.0%}, the rest {shares['rest']:.0%} (profiled) → the "
+          f"products and optimizer alone, at that speed on {workers} worker"
+          f"{'s' if workers > 1 else ''}, would take {floor:.1f} s: "
           f"{bound.wall / floor:.0%} of the roofline")
-    print(f"    sequential PyTorch, fused Adam, scoring val and test each epoch as the engine "
-          f"does {seq}{seq_note} → engine {seq.ratio(ours)}")
+    print(f"    sequential PyTorch, fused Adam, scoring val and test each epoch and the "
+          f"training rows at the end as the engine does {seq}{seq_note} → engine "
+          f"{seq.ratio(ours)}")
     print(f"    Keras fit one after another {ker}{ker_note} → engine {ker.ratio(ours)}")
     print(memory_line(memory["a"], archs, config, data))
 
@@ -375,7 +422,7 @@ def main() -> None:
 
     archs, config = cases["c"]
     ours, seq, note = compare(archs, data, config, args.repeat)
-    flops = training_flops(archs, data, config)
+    flops = training_flops(archs, data, config) + evaluation_flops(archs, data, config)
     groups = group_archs(archs, batch_size=config.batch_size)
     print(f"\n(c) 32 sweep architectures (1–3 layers, widths 16–1024), 1 epoch: engine "
           f"{ours} ({flops / ours.wall / 1e9:.0f} GFLOP/s) in {len(groups)} groups, "

@@ -60,12 +60,13 @@ class StackedMLP:
         if len(depths) != 1:
             raise ValueError(f"a stack holds models of one depth; received depths {depths}")
         sizes = padded_widths(archs)
+        initial = [init_weights(arch, seed) for arch, seed in zip(archs, seeds, strict=True)]
         weights, biases = [], []
         for layer in range(len(sizes) - 1):
             weight = torch.zeros(len(archs), sizes[layer], sizes[layer + 1])
             bias = torch.zeros(len(archs), 1, sizes[layer + 1])
-            for k, (arch, seed) in enumerate(zip(archs, seeds, strict=True)):
-                w, b = init_weights(arch, seed)[2 * layer: 2 * layer + 2]
+            for k, tensors in enumerate(initial):
+                w, b = tensors[2 * layer: 2 * layer + 2]
                 weight[k, : w.shape[0], : w.shape[1]] = w
                 bias[k, 0, : b.shape[0]] = b
             weights.append(weight.to(device))
