@@ -28,6 +28,7 @@ import argparse
 import dataclasses
 import functools
 import itertools
+import json
 import os
 import platform
 import subprocess
@@ -161,11 +162,17 @@ def peak_memory(workload: str, device: str, threads: int | None) -> int:
     sees each step's activations come and go); on a GPU, the allocator's peak counter.
     """
     env = {**os.environ, "MALLOC_MMAP_THRESHOLD_": "65536"}
-    command = [sys.executable, __file__, "--memory-of", workload, "--device", device]
+    return int(in_fresh_process("--memory-of", workload, device, threads, env))
+
+
+def in_fresh_process(flag: str, workload: str, device: str, threads: int | None,
+                     env: dict[str, str] | None = None) -> str:
+    """The last line this script prints when run as its own child with ``flag workload``."""
+    command = [sys.executable, __file__, flag, workload, "--device", device]
     if threads:
         command += ["--threads", str(threads)]
     done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
-    return int(done.stdout.split()[-1])
+    return done.stdout.splitlines()[-1]
 
 
 def measure_memory_of(workload: str, device: str) -> int:
@@ -227,7 +234,15 @@ PRODUCTS = {"aten::bmm", "aten::mm", "aten::addmm", "aten::baddbmm"}
 OPTIMIZER = {"aten::_fused_adam_", "aten::_fused_sgd_"}
 
 
-def time_shares(archs: list[MLPArch], data: Dataset, config: TrainConfig) -> dict[str, float]:
+def time_shares(workload: str, device: str) -> dict[str, float]:
+    """:func:`measure_shares` in a fresh process: what PyTorch's profiler keeps (gigabytes of
+    events for a run of seconds) never enters this one, whose size every worker it forks
+    afterwards would inherit."""
+    return dict(json.loads(in_fresh_process("--shares-of", workload, device, None)))
+
+
+def measure_shares(archs: list[MLPArch], data: Dataset, config: TrainConfig,
+                   ) -> dict[str, float]:
     """Where the engine's time goes as a worker process spends it: a quarter of the models
     (all the epochs) trained here at one thread, as each worker trains its groups; the share
     spent in the batched matrix products and in the fused optimizer step (their kernel
@@ -364,11 +379,16 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=None, help="torch threads")
     parser.add_argument("--device", default="cpu", help="cpu | cuda for the engine")
     parser.add_argument("--memory-of", choices=["a", "b", "c"], help=argparse.SUPPRESS)
+    parser.add_argument("--shares-of", choices=["a"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
     if args.memory_of:  # the child process of peak_memory
         print(measure_memory_of(args.memory_of, args.device))
+        return
+    if args.shares_of:  # the child process of time_shares
+        archs, config = workloads(args.device)[args.shares_of]
+        print(json.dumps(measure_shares(archs, load_dataset("synthetic"), config)))
         return
     data = load_dataset("synthetic")
     warm = TrainConfig(epochs=1, device=args.device)  # one-time initialization; not timed
@@ -399,7 +419,7 @@ def main() -> None:
           f"{traffic / 1e9:.0f} GB ÷ bandwidth) → engine at {bound.wall / ours.wall:.0%} of "
           f"the roofline (by CPU time {bound.cpu / ours.cpu:.0%}); of the training arithmetic "
           f"alone ({training_bound.wall:.2f} s) {training_bound.wall / ours.wall:.0%}")
-    shares = time_shares(archs, data, config)
+    shares = time_shares("a", args.device)
     workers = plan_groups(archs, config, data.observations, resolve_device(args.device)).workers
     floor = shares["seconds"] * (shares["products"] + shares["optimizer"]) / workers
     print(f"    where a worker's time goes (all 32 at one thread ≈ {shares['seconds']:.1f} s): "
