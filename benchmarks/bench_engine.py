@@ -35,14 +35,13 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable
-from importlib import metadata
 from pathlib import Path
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
 
 import numpy as np
 import torch
-from timing import Seconds, Stopwatch
+from timing import Seconds, Stopwatch, versions
 
 from paramlab.lab.data import Dataset, load_dataset
 from paramlab.lab.engine import MLPArch, TrainConfig, group_archs, resolve_device, train_models
@@ -65,18 +64,6 @@ def workloads(device: str) -> dict[str, tuple[list[MLPArch], TrainConfig]]:
               dataclasses.replace(base, epochs=2)),
         "c": (sweep, dataclasses.replace(base, epochs=1)),
     }
-
-
-def versions() -> str:
-    """Python and the libraries whose speed the figures depend on (Keras without importing
-    it: that takes seconds)."""
-    try:
-        keras = metadata.version("keras")
-    except metadata.PackageNotFoundError:
-        keras = "not installed"
-    return (f"Python {platform.python_version()}, torch {torch.__version__} "
-            f"({torch.backends.cpu.get_cpu_capability()}), numpy {np.__version__}, "
-            f"keras {keras}")
 
 
 def best_rate(work: float, block: Callable[[], object], repeats: int = 5) -> Seconds:

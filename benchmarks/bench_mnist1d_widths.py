@@ -20,11 +20,10 @@ import argparse
 import dataclasses
 import math
 import os
-import platform
 
 import numpy as np
 import torch
-from timing import Seconds, Stopwatch
+from timing import Seconds, Stopwatch, versions
 from torch import nn
 
 from paramlab.lab.data import Dataset
@@ -93,9 +92,8 @@ def main() -> None:
                          momentum=0.9, loss="cross_entropy", device=args.device)
     data = mnist1d()
     archs = [MLPArch(40, (w, w), 10) for w in WIDTHS]
-    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}, torch "
-          f"{torch.__version__}, numpy {np.__version__}, Python {platform.python_version()}, "
-          f"{torch.get_num_threads()} threads, engine on {args.device}")
+    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; "
+          f"{versions()}; {torch.get_num_threads()} threads, engine on {args.device}")
     print(f"MNIST-1D width sweep: widths {WIDTHS}, {TRAIN_ROWS} examples, batch 100, "
           f"SGD lr 0.01 momentum 0.9, cross-entropy")
     plan = plan_groups(archs, config, TRAIN_ROWS, resolve_device(args.device))

@@ -9,8 +9,10 @@ ratios of both.
 
 from __future__ import annotations
 
+import platform
 import resource
 import time
+from importlib import metadata
 from typing import NamedTuple
 
 
@@ -48,3 +50,19 @@ class Stopwatch:
 
     def __exit__(self, *exc: object) -> None:
         self.seconds = Seconds(time.perf_counter() - self._wall, cpu_seconds() - self._cpu)
+
+
+def versions() -> str:
+    """Python and the libraries whose speed the figures depend on, for a benchmark's header
+    (Keras's without importing it: that takes seconds; torch and numpy only here, so the
+    counting benchmark that shares this module stays free of them)."""
+    import numpy as np
+    import torch
+
+    try:
+        keras = metadata.version("keras")
+    except metadata.PackageNotFoundError:
+        keras = "not installed"
+    return (f"Python {platform.python_version()}, torch {torch.__version__} "
+            f"({torch.backends.cpu.get_cpu_capability()}), numpy {np.__version__}, "
+            f"keras {keras}")
