@@ -164,7 +164,10 @@ def in_fresh_process(flag: str, workload: str, device: str, threads: int | None,
     command = [sys.executable, __file__, flag, workload, "--device", device]
     if threads:
         command += ["--threads", str(threads)]
-    done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+    done = subprocess.run(command, env=env, capture_output=True, text=True)
+    if done.returncode:
+        sys.exit(f"{' '.join(command[1:])} failed (exit status {done.returncode}):\n"
+                 f"{done.stderr.strip()}")
     return done.stdout.splitlines()[-1]
 
 
@@ -211,16 +214,19 @@ def tree_anonymous_bytes() -> int:
     """Σ Pss_Anon over this process and its living children (a child that has just ended
     counts as nothing)."""
     children = [int(pid) for task in Path("/proc/self/task").iterdir()
-                for pid in (task / "children").read_text().split()]
-    total = 0
-    for pid in [os.getpid(), *children]:
-        try:
-            text = Path(f"/proc/{pid}/smaps_rollup").read_text()
-        except OSError:
-            continue
-        total += next(int(line.split()[1]) * 1024 for line in text.splitlines()
-                      if line.startswith("Pss_Anon:"))
-    return total
+                for pid in _read_or_empty(task / "children").split()]
+    return sum(int(line.split()[1]) * 1024 for pid in [os.getpid(), *children]
+               for line in _read_or_empty(Path(f"/proc/{pid}/smaps_rollup")).splitlines()
+               if line.startswith("Pss_Anon:"))
+
+
+def _read_or_empty(path: Path) -> str:
+    """A /proc file's text, or "" when its thread or process has ended since it was listed
+    (a worker's helper thread can end between the listing and the read)."""
+    try:
+        return path.read_text()
+    except OSError:
+        return ""
 
 
 PRODUCTS = {"aten::bmm", "aten::mm", "aten::addmm", "aten::baddbmm"}
