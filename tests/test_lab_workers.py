@@ -57,7 +57,7 @@ def two_threads(monkeypatch: pytest.MonkeyPatch) -> None:
     from paramlab.lab.engine import workers
 
     monkeypatch.setattr(workers.torch, "get_num_threads", lambda: 2)
-    monkeypatch.setattr(workers.os, "sched_getaffinity", lambda pid: {0, 1})
+    monkeypatch.setattr(workers, "usable_cpus", lambda: 2)
 
 
 @pytest.mark.usefixtures("two_threads")

@@ -42,6 +42,7 @@ import torch
 
 from paramlab.errors import ParamlabError
 from paramlab.lab.engine.config import EpochCallback, MLPArch, ModelResult, TrainConfig
+from paramlab.lab.engine.cpus import usable_cpus
 from paramlab.lab.engine.grouping import StepCost, group_archs
 from paramlab.lab.engine.optim import state_numel_per_param
 
@@ -78,8 +79,9 @@ def plan_groups(archs: list[MLPArch], config: TrainConfig, observations: int,
                 group_size: int = 64) -> GroupPlan:
     """The engine's groups, and the processes that train them.
 
-    ``workers=None`` picks one per PyTorch thread (the cores the user lets PyTorch use) on a
-    CPU where fork is safe, when the run is long enough; ``workers=1`` keeps everything in
+    ``workers=None`` picks one per PyTorch thread (the cores the user lets PyTorch use, no
+    more than the cgroup's CPU quota grants: see :mod:`.cpus`) on a CPU where fork is safe,
+    when the run is long enough; ``workers=1`` keeps everything in
     this process. With several workers, groups are halved while that shortens the estimated
     run (see :func:`_balanced`)."""
     cost = step_cost(config, device)
@@ -106,7 +108,7 @@ def _worker_count(requested: int | None, device: torch.device, seconds: float) -
         return requested
     if not forking_works(device) or seconds < MIN_SECONDS:
         return 1
-    return min(torch.get_num_threads(), len(os.sched_getaffinity(0)))
+    return min(torch.get_num_threads(), usable_cpus())
 
 
 def forking_works(device: torch.device) -> bool:
