@@ -16,9 +16,11 @@ import time
 from pathlib import Path
 
 import pytest
+import torch
 
 from paramlab.cli import main
 from paramlab.lab.engine import MLPArch, TrainConfig
+from paramlab.lab.engine.workers import plan_groups
 from paramlab.lab.executors.batches import make_batches, peak_memory
 from paramlab.lab.experiments.base import registry
 from paramlab.lab.experiments.common import Planned
@@ -92,6 +94,23 @@ def test_peak_memory_is_the_zero_accounting_of_the_padded_group() -> None:
     assert len(make_batches(plan, train, None)) == 1  # the engine puts them in one group
     halves = make_batches(plan, train, (need.total - 1, "here"))
     assert [len(b) for b in halves] == [1, 1]  # a group too large is split, not refused
+
+
+def test_batches_are_the_groups_the_engine_would_train() -> None:
+    """A Ray batch is trained by ``train_models`` as one call, so it must be a group the engine
+    itself would form for this run: at a large batch, padding costs more than a step's
+    overhead saves, and the engine keeps widths apart that it merges at 32 rows."""
+    archs = [MLPArch(40, (width,), 1) for width in (8, 16, 32, 64, 128, 256)]
+    plan = [Planned(f"m{i}", arch, i) for i, arch in enumerate(archs)]
+    counts = []
+    for batch_size in (32, 8192):
+        train = TrainConfig(batch_size=batch_size)
+        batches = make_batches(plan, train, None)
+        engine = plan_groups(archs, train, 10_000, torch.device("cpu"), workers=1).groups
+        assert (sorted(sorted(int(p.model_id[1:]) for p in batch) for batch in batches)
+                == sorted(map(sorted, engine)))
+        counts.append(len(batches))
+    assert counts[0] < counts[1]
 
 
 def test_missing_ray_gives_the_install_command(monkeypatch: pytest.MonkeyPatch,

@@ -53,9 +53,13 @@ def make_batches(todo: list[Planned], train: TrainConfig,
                  available: tuple[int, str] | None) -> list[list[Planned]]:
     """The engine's groups of ``todo``, halved where one would not fit in ``available``
     (bytes, and where they are); a model that does not fit alone is refused."""
-    from paramlab.lab.engine import group_archs
+    from paramlab.lab.engine import group_archs, resolve_device
+    from paramlab.lab.engine.workers import step_cost
 
-    groups = [[todo[i] for i in group] for group in group_archs([p.arch for p in todo])]
+    cost = step_cost(train, resolve_device(train.device))
+    archs = [p.arch for p in todo]
+    groups = [[todo[i] for i in group]
+              for group in group_archs(archs, batch_size=train.batch_size, cost=cost)]
     return fit_in_memory(groups, train, available)
 
 
