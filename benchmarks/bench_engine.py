@@ -9,7 +9,7 @@ fp32 matrix-multiply rate (square products) and the memory bandwidth (a large co
     the engine against this workload's roofline, the larger of the run's FLOPs (training and
     that scoring; the training alone is printed too) ÷ matmul peak and optimizer +
     activation bytes ÷ bandwidth; and where a worker's time goes (products, optimizer, the
-    rest), profiled.
+    rest), clocked.
 (b) 32 small MLPs (widths 2–64, the double-descent regime), where per-step overhead dominates.
 (c) 32 random architectures as the sweep draws them (1–3 hidden layers, widths 16–1024), with
     the padding waste of the groups the engine chose.
@@ -34,8 +34,10 @@ import platform
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
+from unittest import mock
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
 
@@ -44,9 +46,16 @@ import torch
 from timing import Seconds, Stopwatch, versions
 
 from paramlab.lab.data import Dataset, load_dataset
-from paramlab.lab.engine import MLPArch, TrainConfig, group_archs, resolve_device, train_models
+from paramlab.lab.engine import (
+    MLPArch,
+    TrainConfig,
+    group_archs,
+    kernels,
+    resolve_device,
+    train_models,
+)
 from paramlab.lab.engine.grouping import macs, parameters
-from paramlab.lab.engine.optim import state_numel_per_param
+from paramlab.lab.engine.optim import StackOptimizer, state_numel_per_param
 from paramlab.lab.engine.stack import padded_widths
 from paramlab.lab.engine.workers import plan_groups
 from paramlab.lab.experiments.sweep import SweepConfig, draw_architectures
@@ -229,44 +238,51 @@ def _read_or_empty(path: Path) -> str:
         return ""
 
 
-PRODUCTS = {"aten::bmm", "aten::mm", "aten::addmm", "aten::baddbmm"}
-OPTIMIZER = {"aten::_fused_adam_", "aten::_fused_sgd_"}
-
-
 def time_shares(workload: str, device: str) -> dict[str, float]:
-    """:func:`measure_shares` in a fresh process: what PyTorch's profiler keeps (gigabytes of
-    events for a run of seconds) never enters this one, whose size every worker it forks
-    afterwards would inherit."""
+    """:func:`measure_shares` in a fresh process: its clocks patched into the engine, and
+    its single thread, stay there."""
     return dict(json.loads(in_fresh_process("--shares-of", workload, device, None)))
 
 
 def measure_shares(archs: list[MLPArch], data: Dataset, config: TrainConfig,
                    ) -> dict[str, float]:
     """Where the engine's time goes as a worker process spends it: a quarter of the models
-    (all the epochs) trained here at one thread, as each worker trains its groups; the share
-    spent in the batched matrix products and in the fused optimizer step (their kernel
-    times, from PyTorch's profiler in a second run) and in everything else (element-wise
-    kernels, the loss, Python). ``seconds``: all the models at that speed, one after
-    another."""
-    from torch.profiler import profile
+    (all the epochs) trained here at one thread, as each worker trains its groups, with a
+    clock around every batched product (``kernels._bmm``) and every optimizer step; the
+    rest is element-wise kernels, the loss and Python. ``seconds``: all the models at that
+    speed, one after another.
 
+    A clock costs under a microsecond a call, against products of tens to hundreds.
+    PyTorch's profiler, used before, made the run 2.5× slower and inflated the kernels it
+    timed: its products and optimizer alone came to more than a whole unprofiled run.
+    """
     quarter = archs[: max(1, len(archs) // 4)]
+    spent = {"products": 0.0, "optimizer": 0.0}
+
+    def clocked(share: str, function: Callable[..., object]) -> Callable[..., object]:
+        @functools.wraps(function)
+        def timed(*args: object, **kwargs: object) -> object:
+            start = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                spent[share] += time.perf_counter() - start
+        return timed
+
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        with Stopwatch() as watch:  # the profiler's own cost apart
-            train_models(quarter, data, config, list(range(len(quarter))), workers=1)
-        with profile() as prof:  # sees this process only: no workers
+        with (mock.patch.object(kernels, "_bmm", clocked("products", kernels._bmm)),
+              mock.patch.object(StackOptimizer, "step",
+                                clocked("optimizer", StackOptimizer.step)),
+              Stopwatch() as watch):
             train_models(quarter, data, config, list(range(len(quarter))), workers=1)
     finally:
         torch.set_num_threads(threads)
-    total = watch.seconds.wall * 1e6
-    self_us = {e.key: e.self_cpu_time_total for e in prof.key_averages()}
-    products = sum(self_us.get(k, 0.0) for k in PRODUCTS) / total
-    optimizer = sum(self_us.get(k, 0.0) for k in OPTIMIZER) / total
-    return {"products": products, "optimizer": optimizer,
-            "rest": max(0.0, 1 - products - optimizer),
-            "seconds": total / 1e6 * len(archs) / len(quarter)}
+    total = watch.seconds.wall
+    products, optimizer = spent["products"] / total, spent["optimizer"] / total
+    return {"products": products, "optimizer": optimizer, "rest": 1 - products - optimizer,
+            "seconds": total * len(archs) / len(quarter)}
 
 
 def engine_seconds(archs: list[MLPArch], data: Dataset, config: TrainConfig) -> Seconds:
@@ -425,7 +441,7 @@ def main() -> None:
     floor = shares["seconds"] * (shares["products"] + shares["optimizer"]) / workers
     print(f"    where a worker's time goes (all 32 at one thread ≈ {shares['seconds']:.1f} s): "
           f"batched products {shares['products']:.0%}, fused Adam "
-          f"{shares['optimizer']:.0%}, the rest {shares['rest']:.0%} (profiled) → the "
+          f"{shares['optimizer']:.0%}, the rest {shares['rest']:.0%} (clocked) → the "
           f"products and optimizer alone, at that speed on {workers} worker"
           f"{'s' if workers > 1 else ''}, would take {floor:.1f} s: "
           f"{bound.wall / floor:.0%} of the roofline")
