@@ -81,9 +81,9 @@ def plan_groups(archs: list[MLPArch], config: TrainConfig, observations: int,
 
     ``workers=None`` picks one per PyTorch thread (the cores the user lets PyTorch use, no
     more than the cgroup's CPU quota grants: see :mod:`.cpus`) on a CPU where fork is safe,
-    when the run is long enough; ``workers=1`` keeps everything in
-    this process. With several workers, groups are halved while that shortens the estimated
-    run (see :func:`_balanced`)."""
+    when the run is long enough; ``workers=1`` keeps everything in this process. With several
+    workers, groups are halved while that shortens the estimated run (see :func:`_balanced`).
+    """
     cost = step_cost(config, device)
     steps = config.epochs * math.ceil(observations / config.batch_size)
 
