@@ -63,6 +63,19 @@ def test_v1_cfs_quota(tmp_path: Path) -> None:
 
 def test_no_cgroup_file_system_means_no_quota(tmp_path: Path) -> None:
     assert cgroup_cpu_quota(tmp_path / "absent", tmp_path) is None
+    garbled = tmp_path / "proc_cgroup"
+    write(garbled, "not a membership line\n0::/")
+    assert cgroup_cpu_quota(garbled, tmp_path) is None
+
+
+@pytest.mark.skipif(not Path("/proc/self/cgroup").exists(), reason="needs Linux's /proc")
+def test_this_machine_reads_as_one_cpu_or_more_within_its_mask() -> None:
+    """The real files, whatever layout this machine has (v1, v2 or hybrid), parse."""
+    import os
+
+    quota = cgroup_cpu_quota()
+    assert quota is None or quota > 0
+    assert 1 <= usable_cpus() <= len(os.sched_getaffinity(0))
 
 
 def test_the_quota_caps_the_affinity_mask_rounding_up(tmp_path: Path,

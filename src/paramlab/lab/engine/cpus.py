@@ -34,6 +34,8 @@ def cgroup_cpu_quota(proc_cgroup: Path = PROC_CGROUP, root: Path = CGROUP_ROOT) 
         return None
     quotas: list[float] = []
     for line in memberships:
+        if line.count(":") < 2:  # not "hierarchy-id:controllers:path"
+            continue
         _, controllers, path = line.split(":", 2)
         if not controllers:  # the v2 (unified) hierarchy
             quotas += filter(None, map(_v2_quota, _towards_root(root, path)))
