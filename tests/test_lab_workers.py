@@ -264,6 +264,27 @@ def test_workers_die_with_a_driver_killed_by_sigkill(tmp_path: Path) -> None:
     assert not any(map(alive, workers))
 
 
+def _worker_set_up_under(parent: int) -> None:
+    from paramlab.lab.engine.workers import _die_with_parent
+
+    _die_with_parent(parent)
+    os._exit(0)
+
+
+@pytest.mark.parametrize(("whose", "exit_code"), [("the driver's", 0), ("another", 1)])
+def test_a_worker_whose_driver_died_before_its_set_up_ends(whose: str, exit_code: int) -> None:
+    """The driver's id is read before the fork: a worker set up after its driver died has a
+    new parent, and must end rather than live on unowned."""
+    import multiprocessing
+
+    driver = os.getpid() if whose == "the driver's" else os.getpid() + 1
+    child = multiprocessing.get_context("fork").Process(target=_worker_set_up_under,
+                                                        args=(driver,))
+    child.start()
+    child.join(30)
+    assert child.exitcode == exit_code
+
+
 def test_an_error_recording_a_model_stops_the_workers_at_once(tmp_path: Path) -> None:
     """Ctrl-C or a failure in the driver while workers train ends the run promptly (no
     waiting for the running batches, no worker blocked on a full report pipe)."""
