@@ -17,6 +17,7 @@ import json
 import pytest
 
 from paramlab.adapters.hf import count_hf_config
+from paramlab.adapters.hf.memory import EXPANDED_IN
 from paramlab.memory import memory_report
 
 torch = pytest.importorskip("torch")
@@ -85,14 +86,37 @@ def test_kv_cache_matches_a_forward_pass(model_type, fields):
     assert ours(raw)["kv_cache_bytes"]["float32"] == 4 * elements
 
 
+def stored_on_cpu(config) -> list[int]:
+    """Elements per layer that the installed transformers caches for BATCH × CONTEXT tokens,
+    from a real forward pass on CPU (the tiny model's weights are allocated)."""
+    torch.manual_seed(0)
+    model = transformers.AutoModelForCausalLM.from_config(config)
+    out = model(input_ids=torch.zeros(BATCH, CONTEXT, dtype=torch.long), use_cache=True)
+    return [layer.keys.numel() + layer.values.numel() for layer in out.past_key_values.layers]
+
+
+def installed_stores_expanded(layout: str) -> bool:
+    """Whether the installed release is one that EXPANDED_IN says cached ``layout`` expanded."""
+    first, last = EXPANDED_IN[layout]
+    release = tuple(int(part) for part in transformers.__version__.split(".")[:2])
+    return first <= release <= last
+
+
 def test_falcon_grouped_cache_and_what_transformers_stores():
-    """Falcon's new architecture caches keys/values repeated to every query head."""
+    """Falcon's new architecture needs 2 × kv_heads × head_dim per layer; the releases in
+    EXPANDED_IN cached the keys/values repeated to every query head, the others the grouped
+    heads — checked against the installed release, whichever it is."""
     fields = {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 4,
               "vocab_size": 97, "new_decoder_architecture": True, "num_kv_heads": 2}
     config, data = written("falcon", fields)
     report = ours(data)
-    assert report["expanded_cache_bytes"]["float32"] == 4 * cache_of_forward(config)
     assert report["kv_cache_elements_per_token"] == 2 * 2 * (2 * 8)  # layers × (K + V) × 2 heads
+    assert report["expanded_cache_elements_per_token"] == 2 * 2 * (4 * 8)  # × 4 query heads
+    stored = sum(stored_on_cpu(config))
+    key = "expanded_cache_bytes" if installed_stores_expanded("falcon") else "kv_cache_bytes"
+    assert report[key]["float32"] == 4 * stored
+    assert report["expanded_cache_stored_by"] == "transformers 5.0–5.24"
+    assert "5.25 and later cache exactly this" in report["cache_convention"]
 
 
 def test_kv_cache_of_sliding_experts_from_projections():
@@ -106,10 +130,12 @@ def test_kv_cache_of_sliding_experts_from_projections():
 
 @pytest.mark.parametrize("model_type", ["deepseek_v2", "deepseek_v3"])
 def test_latent_attention_cache_closed_form(model_type):
+    """The latent (kv_lora_rank + qk_rope_head_dim) and the expanded keys and values read off
+    the projections, and which of the two the installed transformers really caches."""
     fields = {**LLM, "first_k_dense_replace": 1, "n_routed_experts": 4,
               "num_experts_per_tok": 2, "moe_intermediate_size": 16, "kv_lora_rank": 10,
               "q_lora_rank": 12, "qk_rope_head_dim": 4, "qk_nope_head_dim": 6,
-              "v_head_dim": 5}
+              "v_head_dim": 5, "n_group": 1, "topk_group": 1, "num_key_value_heads": 4}
     config, data = written(model_type, fields)
     with torch.device("meta"):
         model = transformers.AutoModelForCausalLM.from_config(config)
@@ -121,6 +147,9 @@ def test_latent_attention_cache_closed_form(model_type):
     assert report["expanded_cache_elements_per_token"] == expanded
     assert report["kv_cache_bytes"]["float16/bfloat16"] == 2 * latent * CONTEXT * BATCH
     assert report["expanded_cache_bytes"]["float32"] == 4 * expanded * CONTEXT * BATCH
+    stored = sum(stored_on_cpu(config)) // (CONTEXT * BATCH)
+    assert stored == (expanded if installed_stores_expanded("latent") else latent)
+    assert report["expanded_cache_stored_by"] == "transformers 5.0–5.14"
 
 
 def test_per_token_and_published_figure():

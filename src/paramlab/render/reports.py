@@ -71,8 +71,9 @@ def language_model_block(lm: dict[str, Any]) -> Block:
              f"{lm['cache_convention']}): {lm['kv_cache_elements_per_token']:,} values = "
              + per_dtype(lm["kv_cache_bytes_per_token"])]
     if "expanded_cache_elements_per_token" in lm:
-        lines.append(f"KV cache per token as transformers stores it (expanded keys and "
-                     f"values): {lm['expanded_cache_elements_per_token']:,} values")
+        lines.append(f"KV cache per token with keys and values expanded to every query head "
+                     f"(as {lm['expanded_cache_stored_by']} stored it): "
+                     f"{lm['expanded_cache_elements_per_token']:,} values")
     if lm["context"] is None:
         lines.append("KV cache at a context length: add --context N (and --batch-size B)")
         return Block("Language model", lines)

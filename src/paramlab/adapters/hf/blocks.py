@@ -57,7 +57,8 @@ class Model:
     sections: list[Section] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     cache: list[int] = field(default_factory=list)  # KV-cache elements per token, per layer
-    expanded_cache: list[int] = field(default_factory=list)  # MLA: transformers' full K/V
+    expanded_cache: list[int] = field(default_factory=list)  # K/V repeated to every head
+    expanded_layout: str = ""  # which entry of memory.EXPANDED_IN says who stored it so
     windows: list[int | None] = field(default_factory=list)  # tokens a sliding layer keeps
     cache_note: str = ""  # how the cache is sized, when not 2 × kv_heads × head_dim
 

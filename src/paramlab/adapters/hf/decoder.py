@@ -28,6 +28,7 @@ from paramlab.adapters.hf.blocks import (
     tied,
 )
 from paramlab.adapters.hf.config import HFConfig
+from paramlab.adapters.hf.memory import expanded_note
 from paramlab.layers.base import Weight
 
 DECODER_KINDS = ("Model", "ForCausalLM", "ForSequenceClassification",
@@ -168,8 +169,9 @@ def _set_cache(c: HFConfig, d: Decoder, dims: Dims, model: Model) -> None:
         m = Latent.read(c)
         model.cache = [m.kv_rank + m.rope] * dims.layers
         model.expanded_cache = [dims.heads * (m.nope + m.rope + m.v_dim)] * dims.layers
+        model.expanded_layout = "latent"
         model.cache_note = ("latent attention: kv_lora_rank + qk_rope_head_dim per layer; "
-                            "transformers' DynamicCache stores the expanded keys and values")
+                            + expanded_note("latent"))
     else:
         model.cache = [2 * dims.kv_heads * dims.head_dim] * dims.layers
     model.windows = sliding_windows(c, d, dims.layers)

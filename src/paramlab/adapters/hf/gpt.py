@@ -20,6 +20,7 @@ from paramlab.adapters.hf.blocks import (
 )
 from paramlab.adapters.hf.config import HFConfig
 from paramlab.adapters.hf.decoder import decoder_heads
+from paramlab.adapters.hf.memory import expanded_note
 
 
 def _gpt2(c: HFConfig, kind: str) -> Model:
@@ -163,8 +164,9 @@ def _falcon(c: HFConfig, kind: str) -> Model:
         model.notes.append(f"{heads} query heads share {kv // head_dim} key/value "
                            f"head(s) of size {head_dim}.")
     model.cache = [2 * kv] * layers
-    if new and kv != hidden:  # transformers repeats the grouped heads before caching them
+    if new and kv != hidden:  # transformers before 5.25 repeated the grouped heads
         model.expanded_cache = [2 * hidden] * layers
+        model.expanded_layout = "falcon"
         model.cache_note = ("grouped attention: 2 × num_kv_heads × head_dim per layer; "
-                            "transformers' Falcon caches keys/values repeated to every head")
+                            + expanded_note("falcon"))
     return model

@@ -8,11 +8,12 @@ Attached to the summary as data (``Summary.language_model``) and drawn with ``--
   ``B × Σ_layers min(N, kept) × elements × bytes``; a sliding-window layer keeps only its
   last ``sliding_window − 1`` tokens, as transformers' ``DynamicCache`` does for the layers
   that ``layer_types`` (or the family's rule) declares sliding.
-* **Latent attention.** DeepSeek's multi-head latent attention can cache the compressed
-  latent, ``kv_lora_rank + qk_rope_head_dim`` elements per layer (the DeepSeek-V2 paper's
-  figure, what its inference engines keep): that is the number given first. transformers'
-  own cache stores the expanded keys and values, ``heads × (qk_nope + qk_rope + v_head_dim)``
-  per layer: given beside it as "expanded".
+* **Latent attention.** DeepSeek's multi-head latent attention caches the compressed latent,
+  ``kv_lora_rank + qk_rope_head_dim`` elements per layer (the DeepSeek-V2 paper's figure, what
+  its inference engines keep, and what transformers caches since 5.15): the number given
+  first. Earlier transformers releases stored the keys and values expanded to every head,
+  ``heads × (qk_nope + qk_rope + v_head_dim)`` per layer: given beside it as "expanded",
+  with the releases that stored it (:data:`EXPANDED_IN`).
 * **Activations.** The sum of the layer outputs per token (the values the backward pass
   needs at least); with ``--context N`` an example is a sequence of N tokens, so
   :mod:`paramlab.memory`'s training table gets N × this per example: a lower bound
@@ -28,6 +29,30 @@ from paramlab.adapters.hf.blocks import Model, Part
 
 CACHE_BYTES = {"float32": 4.0, "float16/bfloat16": 2.0, "float8/int8": 1.0}
 
+# The transformers releases whose cache held the keys and values expanded to every query head
+# where the model needs fewer, measured with a forward pass on CPU (tests/test_hf_memory.py
+# checks the installed release against this table). Checked on 5.0.0, 5.12.0, 5.13.0–5.18.0,
+# 5.24.0 and 5.25.0: latent attention is cached as the latent from 5.15.0 on, Falcon's
+# grouped heads without repetition from 5.25.0 on.
+EXPANDED_IN: dict[str, tuple[tuple[int, int], tuple[int, int]]] = {
+    "latent": ((5, 0), (5, 14)),
+    "falcon": ((5, 0), (5, 24)),
+}
+
+
+def expanded_releases(layout: str) -> str:
+    """``transformers 5.0–5.14``: the releases that cached ``layout`` expanded."""
+    (a, b), (c, d) = EXPANDED_IN[layout]
+    return f"transformers {a}.{b}–{c}.{d}"
+
+
+def expanded_note(layout: str) -> str:
+    """One sentence naming who caches what, with the releases."""
+    (_, _), (c, d) = EXPANDED_IN[layout]
+    return (f"transformers {c}.{d + 1} and later cache exactly this; "
+            f"{expanded_releases(layout)} stored the keys and values expanded to every "
+            f"query head")
+
 
 @dataclass(frozen=True)
 class LanguageModel:
@@ -36,7 +61,8 @@ class LanguageModel:
     cache: tuple[int, ...]  # key + value elements per token, one entry per attention layer
     windows: tuple[int | None, ...]  # tokens a layer keeps (None: the whole context)
     convention: str  # how the cache was sized, one sentence
-    expanded: tuple[int, ...] | None = None  # MLA: what transformers' DynamicCache stores
+    expanded: tuple[int, ...] | None = None  # keys/values repeated to every query head
+    expanded_by: str = ""  # who stored the expanded form: "transformers 5.0–5.14"
     activations_per_token: int | None = None
 
     def cache_elements(self, context: int | None, expanded: bool = False) -> int:
@@ -62,6 +88,7 @@ class LanguageModel:
         if self.expanded is not None:
             full = self.cache_elements(None, expanded=True)
             data["expanded_cache_elements_per_token"] = full
+            data["expanded_cache_stored_by"] = self.expanded_by
         if context is not None:
             elements = self.cache_elements(context) * batch
             data["kv_cache_bytes"] = {k: elements * v for k, v in CACHE_BYTES.items()}
@@ -79,7 +106,8 @@ def language_model_shapes(model: Model) -> LanguageModel | None:
     convention = model.cache_note or "2 × key/value heads × head_dim per layer"
     return LanguageModel(tuple(model.cache), windows, convention,
                          tuple(model.expanded_cache) if model.expanded_cache else None,
-                         _activations(model))
+                         expanded_releases(model.expanded_layout) if model.expanded_cache
+                         else "", _activations(model))
 
 
 def _activations(model: Model) -> int | None:
