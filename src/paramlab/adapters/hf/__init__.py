@@ -155,9 +155,23 @@ def count_hf_config(target: Any, convention: str | None = None, options: Any = N
     depth = _option(options, "depth")
     summary = Summary(model.name, rows(model.sections, 1 if depth is None else int(depth)),
                       "torch", origin=f"hf config: {source} ({model_type})")
+    model.notes += read_notes(config)
     summary.extra_sections.append(notes(model, _why(config, base, name)))
     summary.language_model = language_model_shapes(model)
     return summary
+
+
+def read_notes(config: HFConfig) -> list[str]:
+    """What the count took from somewhere other than the file's own fields: names read as
+    other fields, and sizes taken from the config classes' defaults (never silently)."""
+    lines = []
+    if config.log.renamed:
+        lines.append("Read as transformers 5 reads it: " + "; ".join(config.log.renamed) + ".")
+    defaults = list(dict.fromkeys(config.log.defaults))
+    if defaults:
+        lines.append("Not in the file, so taken from the config classes' defaults (as "
+                     "transformers does): " + ", ".join(defaults) + ".")
+    return lines
 
 
 def _option(options: Any, name: str) -> Any:

@@ -101,9 +101,11 @@ def norms(name: str, dim: int, count: int, bias: bool = True, kind: str = "Layer
 
 def attention(name: str, hidden: int, q: int, kv: int, qkv_bias: bool, o_bias: bool,
               names: tuple[str, ...] = ("q_proj", "k_proj", "v_proj", "o_proj"),
-              kind: str = "Attention") -> Part:
+              kind: str = "Attention", o_in: int | None = None) -> Part:
     """Query/key/value/output projections. ``names`` of length 2 means a fused QKV matrix
-    (GPT-NeoX ``query_key_value``, Phi-3 ``qkv_proj``); GPT-2's Conv1D stores (in, out)."""
+    (GPT-NeoX ``query_key_value``, Phi-3 ``qkv_proj``); GPT-2's Conv1D stores (in, out).
+    ``o_in``: the output projection's input width when it is not ``q`` (BERT-style output
+    layers are hidden × hidden even where heads do not divide the width)."""
     weights: list[Weight] = []
     if len(names) == 2:
         weights.append(Weight(f"{names[0]}.weight", (q + 2 * kv, hidden)))
@@ -114,7 +116,7 @@ def attention(name: str, hidden: int, q: int, kv: int, qkv_bias: bool, o_bias: b
             weights.append(Weight(f"{proj}.weight", (width, hidden)))
             if qkv_bias:
                 weights.append(Weight(f"{proj}.bias", (width,)))
-    weights.append(Weight(f"{names[-1]}.weight", (hidden, q)))
+    weights.append(Weight(f"{names[-1]}.weight", (hidden, q if o_in is None else o_in)))
     if o_bias:
         weights.append(Weight(f"{names[-1]}.bias", (hidden,)))
     if q == kv == hidden:

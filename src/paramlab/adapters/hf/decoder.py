@@ -63,6 +63,7 @@ class Decoder:
     kinds: tuple[str, ...] = DECODER_KINDS
     class_names: dict[str, str] = field(default_factory=dict)  # kind → class, when irregular
     aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)  # old field names
+    absent: tuple[str, ...] = ()  # generic fields this family's config class does not have
     # attention
     qkv_bias: bool | str = False  # a constant, or the flag field (attention_bias)
     o_bias: bool | str = False
@@ -116,13 +117,21 @@ def read_dims(c: HFConfig, d: Decoder) -> Dims:
     def get(name: str) -> int:
         return c.integer(d.aliases.get(name, (name,)), d.defaults.get(name))
 
+    def optional(name: str, derived: int) -> int:
+        """A field whose absence means the class default, and whose null (or absence, with
+        no default) means ``derived``; ``derived`` alone where the class has no such field."""
+        names = d.aliases.get(name, (name,))
+        if name in d.absent:
+            return derived
+        if any(n in c.data for n in names) or d.defaults.get(name) is None:
+            return c.opt_int(names) or derived
+        return c.integer(names, d.defaults[name])
+
     hidden, heads = get("hidden_size"), get("num_attention_heads")
-    kv_heads = c.opt_int(d.aliases.get("num_key_value_heads", ("num_key_value_heads",))) \
-        or d.defaults.get("num_key_value_heads") or heads
-    head_dim = c.opt_int("head_dim") or d.defaults.get("head_dim") or hidden // heads
+    kv_heads = optional("num_key_value_heads", heads)
+    head_dim = optional("head_dim", hidden // heads)
     if d.defaults.get("intermediate_size") is None:  # GPT-J n_inner, BLOOM: 4 × hidden
-        names = d.aliases.get("intermediate_size", ("intermediate_size",))
-        inner = c.opt_int(names) or 4 * hidden
+        inner = optional("intermediate_size", 4 * hidden)
     else:
         inner = get("intermediate_size")
     return Dims(hidden, get("num_hidden_layers"), heads, kv_heads, head_dim, inner,

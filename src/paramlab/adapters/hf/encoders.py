@@ -23,13 +23,21 @@ from paramlab.adapters.hf.config import HFConfig
 from paramlab.layers.base import Weight
 
 
-def _bert_stack(c: HFConfig, prefix: str, hidden: int, inner: int, cross: bool) -> Stack:
-    parts = [attention("attention", hidden, hidden, hidden, True, True,
-                       ("self.query", "self.key", "self.value", "output.dense"))]
+def heads_width(hidden: int, heads: int) -> int:
+    """Query/key/value width of BERT-style attention: ``heads × ⌊hidden / heads⌋`` (BERT
+    refuses a width that heads do not divide; ELECTRA, ALBERT and DINOv2 build it)."""
+    return heads * (hidden // heads)
+
+
+def _bert_stack(c: HFConfig, prefix: str, hidden: int, inner: int, cross: bool,
+                heads: int) -> Stack:
+    q = heads_width(hidden, heads)
+    parts = [attention("attention", hidden, q, q, True, True,
+                       ("self.query", "self.key", "self.value", "output.dense"), o_in=hidden)]
     if cross:
-        parts.append(attention("crossattention", hidden, hidden, hidden, True, True,
+        parts.append(attention("crossattention", hidden, q, q, True, True,
                                ("self.query", "self.key", "self.value", "output.dense"),
-                               kind="CrossAttention"))
+                               kind="CrossAttention", o_in=hidden))
     parts.append(norms("norms", hidden, 3 if cross else 2))
     parts.append(mlp("mlp", hidden, inner, gated=False, bias=True,
                      names=("intermediate.dense", "output.dense")))
@@ -63,7 +71,7 @@ def _mlm_head(prefix: str, hidden: int, vocab: int, tie: bool, source: str,
 def _bert(c: HFConfig, kind: str, roberta: bool = False, prefix: str = "") -> Model:
     """BERT, and RoBERTa's layout (``roberta``) for RoBERTa and XLM-RoBERTa (``prefix``)."""
     hidden = c.integer("hidden_size", 768)
-    c.integer("num_attention_heads", 12)
+    heads = c.integer("num_attention_heads", 12)
     inner = c.integer("intermediate_size", 3072)
     vocab = c.integer("vocab_size", 50265 if roberta and not prefix else 30522)
     positions = c.integer("max_position_embeddings", 512)
@@ -80,7 +88,7 @@ def _bert(c: HFConfig, kind: str, roberta: bool = False, prefix: str = "") -> Mo
         embedding("embeddings.position_embeddings", positions, hidden, "PositionEmbedding"),
         embedding("embeddings.token_type_embeddings", types, hidden, "TokenTypeEmbedding"),
         norms("embeddings.LayerNorm", hidden, 1),
-        _bert_stack(c, "encoder.layer", hidden, inner, cross),
+        _bert_stack(c, "encoder.layer", hidden, inner, cross, heads),
     ])
     if pooled:
         model.sections.append(linear("pooler.dense", hidden, hidden, out=(hidden,)))
@@ -197,7 +205,7 @@ def _electra(c: HFConfig, kind: str) -> Model:
     """ELECTRA: BERT's encoder under factorized embeddings (embedding_size, projected up)."""
     hidden = c.integer("hidden_size", 256)
     emb = c.integer("embedding_size", 128)
-    c.integer("num_attention_heads", 4)
+    heads = c.integer("num_attention_heads", 4)
     vocab = c.integer("vocab_size", 30522)
     tie = c.flag("tie_word_embeddings", True)
     model = Model("Electra" + kind, [
@@ -207,7 +215,7 @@ def _electra(c: HFConfig, kind: str) -> Model:
     if emb != hidden:
         model.sections.append(linear("embeddings_project", emb, hidden))
     model.sections.append(_bert_stack(c, "encoder.layer", hidden,
-                                      c.integer("intermediate_size", 1024), False))
+                                      c.integer("intermediate_size", 1024), False, heads))
     if kind == "ForPreTraining":
         model.sections += [linear("discriminator_predictions.dense", hidden, hidden),
                            linear("discriminator_predictions.dense_prediction", hidden, 1)]
@@ -237,7 +245,7 @@ def _albert(c: HFConfig, kind: str) -> Model:
     run, but only ``num_hidden_groups × inner_group_num`` layers hold parameters."""
     hidden = c.integer("hidden_size", 4096)
     emb = c.integer("embedding_size", 128)
-    c.integer("num_attention_heads", 64)
+    q = heads_width(hidden, c.integer("num_attention_heads", 64))
     layers = c.integer("num_hidden_layers", 12)
     groups = c.integer("num_hidden_groups", 1)
     per_group = c.integer("inner_group_num", 1)
@@ -246,8 +254,8 @@ def _albert(c: HFConfig, kind: str) -> Model:
     tie = c.flag("tie_word_embeddings", True)
     runs = max(layers // groups, 1)  # each stored layer runs this often: MACs count them all
     parts = tuple(replace(part, macs=part.macs * runs) for part in (
-        attention("attention", hidden, hidden, hidden, True, True,
-                  ("query", "key", "value", "dense")),
+        attention("attention", hidden, q, q, True, True,
+                  ("query", "key", "value", "dense"), o_in=hidden),
         norms("norms", hidden, 2),
         mlp("ffn", hidden, inner, gated=False, bias=True, names=("ffn", "ffn_output"))))
     model = Model("Albert" + kind, [
@@ -305,7 +313,8 @@ def _deberta_v2(c: HFConfig, kind: str) -> Model:
     by all layers, optionally normalized) and, unless ``share_att_key``, position
     projections per layer for the c2p/p2c terms; an optional convolution after layer 0."""
     hidden = c.integer("hidden_size", 1536)
-    c.integer("num_attention_heads", 24)
+    heads = c.integer("num_attention_heads", 24)
+    q = heads * (c.opt_int("attention_head_size") or hidden // heads)
     vocab = c.integer("vocab_size", 128100)
     emb = c.opt_int("embedding_size") or hidden
     positions = c.integer("max_position_embeddings", 512)
@@ -316,14 +325,14 @@ def _deberta_v2(c: HFConfig, kind: str) -> Model:
         att_type = [t.strip() for t in att_type.lower().split("|")]
     if not isinstance(att_type, list):
         raise c.error("pos_att_type", "a list such as ['p2c', 'c2p'] or 'p2c|c2p'", att_type)
-    parts = [attention("attention", hidden, hidden, hidden, True, True,
+    parts = [attention("attention", hidden, q, q, True, True,
                        ("self.query_proj", "self.key_proj", "self.value_proj",
-                        "output.dense"))]
+                        "output.dense"), o_in=hidden)]
     if relative and not c.flag("share_att_key", False):
         if "c2p" in att_type:
-            parts.append(linear("attention.self.pos_key_proj", hidden, hidden))
+            parts.append(linear("attention.self.pos_key_proj", hidden, q))
         if "p2c" in att_type:
-            parts.append(linear("attention.self.pos_query_proj", hidden, hidden))
+            parts.append(linear("attention.self.pos_query_proj", hidden, q))
     parts += [norms("norms", hidden, 2),
               mlp("mlp", hidden, c.integer("intermediate_size", 6144), gated=False, bias=True,
                   names=("intermediate.dense", "output.dense"))]
@@ -339,8 +348,8 @@ def _deberta_v2(c: HFConfig, kind: str) -> Model:
         span = c.integer("max_relative_positions", -1, -(2**31))
         size = buckets if buckets > 0 else (span if span >= 1 else positions)
         model.sections.append(embedding("encoder.rel_embeddings", 2 * size, hidden))
-        if "layer_norm" in c.text("norm_rel_ebd", "none").lower().split("|"):
-            model.sections.append(norms("encoder.LayerNorm", hidden, 1))
+    if "layer_norm" in c.text("norm_rel_ebd", "none").lower().split("|"):  # even unused
+        model.sections.append(norms("encoder.LayerNorm", hidden, 1))
     kernel = c.integer("conv_kernel_size", 0, 0)
     if kernel:
         groups = c.integer("conv_groups", 1)

@@ -148,7 +148,7 @@ def _falcon(c: HFConfig, kind: str) -> Model:
     else:
         kv = hidden
     parallel_norms = c.opt_int("num_ln_in_parallel_attn") or (2 if new else 1)
-    count = parallel_norms if c.flag("parallel_attn", True) else 2
+    count = (2 if parallel_norms == 2 else 1) if c.flag("parallel_attn", True) else 2
     parts = (attention("self_attention", hidden, heads * head_dim, kv, bias, bias,
                        ("query_key_value", "dense")),
              mlp("mlp", hidden, inner, gated=False, bias=bias,

@@ -24,6 +24,7 @@ from paramlab.adapters.hf.blocks import (
     tied,
 )
 from paramlab.adapters.hf.config import HFConfig
+from paramlab.adapters.hf.layouts import TIE_FROM_TEXT, nested_text
 from paramlab.layers.base import Weight
 
 LLAVA_VISION = {"hidden_size": 1024, "intermediate_size": 4096, "num_hidden_layers": 24,
@@ -40,10 +41,17 @@ def prefixed(sections: list[Section], prefix: str) -> list[Section]:
 def _nested(c: HFConfig, name: str, default_type: str,
             defaults: dict[str, int] | None = None) -> tuple[HFConfig, Model]:
     """A nested config and its base model, built by the declared family of its
-    ``model_type`` (a Llama or Qwen2 text model, a CLIP or SigLIP vision tower…)."""
+    ``model_type`` (a Llama or Qwen2 text model, a CLIP or SigLIP vision tower…). A file in
+    the flat layout of transformers 4.x gives the text config's fields at the top level."""
     from paramlab.adapters.hf import FAMILIES
 
-    sub = c.sub(name, default_type, defaults)
+    flat = nested_text(str(c.data.get("model_type")), c.data) if name == "text_config" else None
+    sub = c.sub(name, default_type, defaults, value=flat)
+    if flat is not None:
+        shown = sorted(set(flat) - {"architectures", "transformers_version", "dtype"})
+        c.log.renamed.append(f"no text_config: the language model's fields are read from the "
+                             f"top level ({', '.join(shown) or 'none there'}), as "
+                             f"transformers 5 reads a file written by transformers 4")
     sub_type = str(sub.data.get("model_type"))
     if sub_type not in FAMILIES:
         raise c.error(f"{name}.model_type", f"a type paramlab declares "
@@ -64,6 +72,8 @@ def _assemble(name: str, vision: list[Section], projector: list[Section], c: HFC
     vocab = text.integer("vocab_size", 32000)
     if kind == "ForConditionalGeneration":
         tie = c.flag("tie_word_embeddings", tie_default)
+        if not tie and str(c.data.get("model_type")) in TIE_FROM_TEXT:
+            tie = text.flag("tie_word_embeddings", False)  # where files before v5 kept it
         first = language.sections[0]  # every decoder starts with its token embedding
         embed = f"language_model.{first.name if isinstance(first, Part) else ''}.weight"
         model.sections.append(tied("lm_head", hidden, vocab, embed) if tie
@@ -72,8 +82,9 @@ def _assemble(name: str, vision: list[Section], projector: list[Section], c: HFC
         model.sections.append(labels_head("score", hidden, c.num_labels(), bias=False))
     model.cache, model.windows = language.cache, language.windows
     model.notes += language.notes
-    model.notes.append("The language model and vision tower are read from text_config and "
-                       "vision_config.")
+    if c.data.get("text_config") is not None:
+        model.notes.append("The language model and vision tower are read from text_config "
+                           "and vision_config.")
     return model
 
 

@@ -77,7 +77,7 @@ def _t5(c: HFConfig, kind: str, prefix: str = "T5",
     act = proj.split("-")
     if (len(act) > 1 and act[0] != "gated") or len(act) > 2:
         raise c.error("feed_forward_proj", "'ACT' or 'gated-ACT' (e.g. 'gated-gelu')", proj)
-    gated = act[0] == "gated"
+    gated = c.flag("is_gated_act", act[0] == "gated")  # files from 4.x carry it; it wins
     model = Model(prefix + kind, [embedding("shared", vocab, d_model)])
     model.sections += _t5_stack(c, "encoder", layers, False, d_model, heads, d_kv, d_ff, gated)
     if kind not in ("EncoderModel", "ForTokenClassification"):

@@ -6,6 +6,8 @@ tower, each sized by its own nested config."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from paramlab.adapters.hf.blocks import (
     Model,
     Part,
@@ -22,6 +24,7 @@ from paramlab.adapters.hf.blocks import (
     patch_conv,
 )
 from paramlab.adapters.hf.config import HFConfig
+from paramlab.adapters.hf.layouts import CONFIG_DICTS
 from paramlab.layers.base import Weight
 
 
@@ -29,13 +32,14 @@ def _vit(c: HFConfig, kind: str) -> Model:
     hidden = c.integer("hidden_size", 768)
     layers = c.integer("num_hidden_layers", 12)
     heads = c.integer("num_attention_heads", 12)
+    head_dim = c.opt_int("head_dim") or hidden // heads  # modeling code: getattr, no field
     inner = c.integer("intermediate_size", 3072)
     image = c.pair("image_size", 224)
     patch = c.pair("patch_size", 16)
     channels = c.integer("num_channels", 3)
     qkv_bias = c.flag("qkv_bias", True)
     patches = (image[0] // patch[0]) * (image[1] // patch[1])
-    q = heads * (hidden // heads)
+    q = heads * head_dim
     kernel = channels * patch[0] * patch[1]
     projection = Part("embeddings.patch_embeddings.projection", "Conv2d",
                       (Weight("projection.weight", (hidden, channels, *patch)),
@@ -85,7 +89,8 @@ def _dinov2(c: HFConfig, kind: str) -> Model:
     """DINOv2: ViT with a layer scale after attention and MLP, a mask token, an optional
     SwiGLU feed-forward, and a classifier over the class token and the mean patch."""
     hidden = c.integer("hidden_size", 768)
-    c.integer("num_attention_heads", 12)
+    heads = c.integer("num_attention_heads", 12)
+    q = heads * (c.opt_int("head_dim") or hidden // heads)  # modeling code: getattr, no field
     channels = c.integer("num_channels", 3)
     patch, patches = _patches(c, 224, 14)
     ratio = c.data.get("mlp_ratio", 4)
@@ -104,7 +109,7 @@ def _dinov2(c: HFConfig, kind: str) -> Model:
                             patches)]
     names = ("gate_proj", "up_proj", "down_proj") if swiglu else ("fc1", "fc2")
     parts = (norms("norms", hidden, 2),
-             attention("attention", hidden, hidden, hidden, qkv_bias, True,
+             attention("attention", hidden, q, q, qkv_bias, True,
                        ("q_proj", "k_proj", "v_proj", "o_proj")),
              parameter("layer_scale.lambda", (2, hidden)),
              mlp("mlp", hidden, inner, gated=swiglu, bias=True, names=names))
@@ -191,12 +196,29 @@ def vision_tower(c: HFConfig, prefix: str, siglip: bool) -> list[Section]:
     return sections
 
 
+def _config_dict(c: HFConfig, tower: str) -> dict[str, Any] | None:
+    """CLIP files written before transformers 4.23 also carry ``text_config_dict`` /
+    ``vision_config_dict``; transformers 5 builds the tower from it (every field of the
+    tower's class from there or the class defaults), so paramlab does too."""
+    if str(c.data.get("model_type")) not in CONFIG_DICTS:
+        return None
+    value = c.data.get(f"{tower}_config_dict")
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise c.error(f"{tower}_config_dict", "a nested config object", value)
+    c.log.renamed.append(f"{tower}_config_dict is read in place of {tower}_config, as "
+                         f"transformers 5 reads it")
+    return value
+
+
 def _contrastive(c: HFConfig, kind: str, siglip: bool) -> Model:
     """CLIP and SigLIP: a text and a vision tower from the nested configs; CLIP projects
     both to ``projection_dim`` and learns a logit scale, SigLIP a logit scale and bias."""
     name = "Siglip" if siglip else "CLIP"
-    text = c.sub("text_config", f"{name.lower()}_text_model")
-    vision = c.sub("vision_config", f"{name.lower()}_vision_model")
+    text = c.sub("text_config", f"{name.lower()}_text_model", value=_config_dict(c, "text"))
+    vision = c.sub("vision_config", f"{name.lower()}_vision_model",
+                   value=_config_dict(c, "vision"))
     model = Model(name + kind)
     if kind == "ForImageClassification":
         model.sections = vision_tower(vision, "vision_model.", siglip)
@@ -261,6 +283,7 @@ def _convnext(c: HFConfig, kind: str) -> Model:
     if len(widths) < stages or len(depths) < stages:
         raise c.error("num_stages", f"at most {min(len(widths), len(depths))} (the lengths of "
                       "hidden_sizes and depths)", stages)
+    last = widths[-1]  # the final norm and the classifier take the list's last width
     widths, depths = widths[:stages], depths[:stages]
     channels = c.integer("num_channels", 3)
     patch = c.integer("patch_size", 4)
@@ -279,9 +302,9 @@ def _convnext(c: HFConfig, kind: str) -> Model:
         if isinstance(scale, (int, float)) and scale > 0:
             parts.append(parameter("layer_scale_parameter", (width,)))
         model.sections.append(Stack(f"{prefix}.layers", depth, "ConvNextLayer", tuple(parts)))
-    model.sections.append(norms("layernorm", widths[-1], 1))
+    model.sections.append(norms("layernorm", last, 1))
     if kind == "ForImageClassification" and c.num_labels() > 0:
-        model.sections.append(labels_head("classifier", widths[-1], c.num_labels()))
+        model.sections.append(labels_head("classifier", last, c.num_labels()))
     return model
 
 
