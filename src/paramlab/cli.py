@@ -16,27 +16,22 @@ from paramlab.errors import MissingExtraError, ParamlabError
 Handler = Callable[[argparse.Namespace], int]
 
 
-def _positive_number(text: str) -> int:
-    """``1.2e6`` and ``1,200,000`` as well as ``1200000``."""
-    try:
-        value = float(text.replace(",", "").replace("_", ""))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, received {text!r}") from None
-    if value <= 0 or not value.is_integer():
-        raise argparse.ArgumentTypeError(f"expected a positive whole number, received {text!r}")
-    return int(value)
-
-
 def _data_shape(text: str) -> tuple[int, int]:
+    from paramlab.options import positive_number
+
     parts = text.replace("x", ",").replace("×", ",").split(",")
     if len(parts) != 2:
         raise argparse.ArgumentTypeError(
             f"expected ROWS,FEATURES such as 13000,40; received {text!r}"
         )
-    return _positive_number(parts[0]), _positive_number(parts[1])
+    return positive_number(parts[0]), positive_number(parts[1])
 
 
 def add_count_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """``paramlab count``: the options of a count come from :class:`CountOptions`' fields
+    (declared once, there); the flags here only choose how the result is shown."""
+    from paramlab.options import add_count_options
+
     p = subparsers.add_parser(
         "count",
         help="exact parameter count of an architecture, with the formula behind every number",
@@ -46,25 +41,7 @@ def add_count_parser(subparsers: argparse._SubParsersAction) -> None:  # type: i
         "name (alexnet), or a file (.json, .yaml, .keras).",
     )
     p.add_argument("spec", metavar="SPEC_OR_FILE")
-    p.add_argument(
-        "--convention",
-        choices=["keras", "torch"],
-        default=None,
-        help="how to count where frameworks differ (default: keras; torch for PyTorch modules)",
-    )
     p.add_argument("--explain", action="store_true", help="walk through the arithmetic in words")
-    p.add_argument(
-        "--dtype",
-        default="float32",
-        choices=["float64", "float32", "float16", "bfloat16", "int8", "int4"],
-        help="bytes per parameter for the sizes shown (default float32)",
-    )
-    p.add_argument(
-        "--observations",
-        type=_positive_number,
-        metavar="N",
-        help="training observations: prints parameters per observation",
-    )
     p.add_argument(
         "--data",
         type=_data_shape,
@@ -73,64 +50,8 @@ def add_count_parser(subparsers: argparse._SubParsersAction) -> None:  # type: i
     )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--format", choices=["text", "markdown", "json", "html"], default="text")
-    p.add_argument(
-        "--no-other", action="store_true", help="do not count under the other convention"
-    )
-    _add_extension_options(p)
+    add_count_options(p)
     p.set_defaults(handler=run_count)
-
-
-def _add_extension_options(p: argparse.ArgumentParser) -> None:
-    """Options for models rather than specs (PyTorch, Hugging Face, memory/FLOPs)."""
-    p.add_argument(
-        "--args",
-        default=None,
-        metavar="JSON",
-        help="keyword arguments for a PyTorch factory or class, as JSON",
-    )
-    p.add_argument(
-        "--input-size",
-        default=None,
-        metavar="DIMS",
-        help="input size for a PyTorch forward pass on the meta device, e.g. 1,3,224,224",
-    )
-    p.add_argument(
-        "--input-dtype",
-        dest="dtypes",
-        type=lambda text: text.split(","),
-        default=None,
-        metavar="DTYPES",
-        help="dtype of each --input-size input, e.g. long or float16,long "
-        "(default: the model's own floating dtype; token ids for embedding models)",
-    )
-    p.add_argument(
-        "--depth", type=int, default=None, help="rows nested this deep (modules, blocks)"
-    )
-    p.add_argument(
-        "--base",
-        action="store_true",
-        help="Hugging Face configs: count the base model, not the head class",
-    )
-    p.add_argument(
-        "--memory",
-        action="store_true",
-        help="training and serving memory: weights, gradients, optimizer state",
-    )
-    p.add_argument("--flops", action="store_true", help="MACs and FLOPs per layer and in total")
-    p.add_argument(
-        "--batch-size",
-        type=_positive_number,
-        default=1,
-        metavar="B",
-        help="batch size for --memory activation totals",
-    )
-    p.add_argument(
-        "--context",
-        type=_positive_number,
-        default=None,
-        metavar="N",
-        help="language models: context length (tokens) for --memory KV-cache totals",
-    )
 
 
 def run_count(ns: argparse.Namespace) -> int:

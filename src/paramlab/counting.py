@@ -2,56 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from paramlab.errors import ParamlabError, SpecError
 from paramlab.graph import ModelSpec, build_graph
 from paramlab.layers.base import Context
-from paramlab.options import CountOptions
+from paramlab.options import CONVENTIONS, CountOptions
 from paramlab.summary import DTYPE_BYTES, Summary, summarize
 
-CONVENTIONS = ("keras", "torch")
 
-
-def count(
-    model: Any,
-    *,
-    convention: str | None = None,
-    dtype: str = "float32",
-    observations: int | None = None,
-    features: int | None = None,
-    other_convention: bool = True,
-    input_size: Any = None,
-    dtypes: Sequence[Any] | None = None,
-    depth: int | None = None,
-    args: str | dict[str, Any] | None = None,
-    base: bool = False,
-    memory: bool = False,
-    flops: bool = False,
-    batch_size: int = 1,
-    options: CountOptions | None = None,
-) -> Summary:
+def count(model: Any, *, options: CountOptions | None = None, **keywords: Any) -> Summary:
     """Count the parameters of ``model`` by arithmetic, allocating no weights.
 
     ``model`` may be a spec string (``"784-10-10-3"``, the DSL, a zoo name, a file path),
     a :class:`~paramlab.graph.ModelSpec`, a parsed Keras/paramlab JSON ``dict``, or anything
     an adapter in :mod:`paramlab.adapters` recognizes (PyTorch modules, Keras models,
-    Hugging Face configs, ONNX files). The keywords are the CLI's options (see
-    :class:`~paramlab.options.CountOptions`): ``input_size`` (and ``dtypes``) run a PyTorch
-    forward pass on a meta copy, as torchinfo's ``summary(model, input_size=…)`` does;
-    ``observations`` adds parameters-per-observation; ``other_convention`` also counts under
-    the other convention so the summary can say where Keras and PyTorch differ; ``memory``
-    and ``flops`` attach those reports. ``options`` replaces all the keywords at once.
+    Hugging Face configs, ONNX files). The keywords are the CLI's options, every field of
+    :class:`~paramlab.options.CountOptions` by name (``memory=True, context=4096``;
+    ``input_size`` runs a PyTorch forward pass on a meta copy, as torchinfo's
+    ``summary(model, input_size=…)`` does; ``observations`` adds parameters per observation);
+    an unknown keyword is an error naming the valid ones. ``options`` gives them all at once.
     """
-    keywords = CountOptions(
-        convention=convention, dtype=dtype, observations=observations, features=features,
-        other_convention=other_convention, input_size=input_size, dtypes=dtypes,
-        depth=depth, args=args, base=base, memory=memory, flops=flops, batch_size=batch_size,
-    )
     if options is None:
-        options = keywords
-    elif keywords != CountOptions():
+        options = CountOptions.from_keywords(keywords)
+    elif keywords:
         raise ParamlabError("count() takes either options= or keyword options, not both")
     elif not isinstance(options, CountOptions):  # an argparse namespace or look-alike
         options = CountOptions.from_namespace(options)

@@ -1,46 +1,126 @@
 """One typed options object for a count: what ``paramlab.count`` accepts as keywords and what
 the CLI's flags become, carried into the core and the adapters instead of an argparse
-namespace (so the core never depends on how the command line spells an option)."""
+namespace (so the core never depends on how the command line spells an option).
+
+Each option is declared once, here: its default, its help and its command-line flag are the
+field and the field's metadata. ``paramlab count``'s parser is generated from these fields
+(:func:`add_count_options`) and ``paramlab.count(model, **options)`` builds a
+:class:`CountOptions` from its keywords (:meth:`CountOptions.from_keywords`), so the two
+cannot drift apart.
+"""
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
+import difflib
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field
+from typing import Any
 
-if TYPE_CHECKING:
-    import argparse
+from paramlab.errors import ParamlabError
+from paramlab.summary import DTYPE_BYTES
+
+
+def positive_number(text: str) -> int:
+    """``1.2e6`` and ``1,200,000`` as well as ``1200000``."""
+    try:
+        value = float(text.replace(",", "").replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, received {text!r}") from None
+    if value <= 0 or not value.is_integer():
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, received {text!r}")
+    return int(value)
+
+
+def _comma_list(text: str) -> list[str]:
+    return text.split(",")
+
+
+def _flag(flag: str, help: str, **argparse_options: Any) -> dict[str, Any]:
+    """A field's command-line flag: the flag, its help and any other ``add_argument``
+    keywords (``type``, ``choices``, ``action``, ``metavar``)."""
+    return {"flag": flag, "help": help, **argparse_options}
+
+
+CONVENTIONS = ("keras", "torch")
 
 
 @dataclass(frozen=True)
 class CountOptions:
     """Every setting of a count; the defaults are the CLI's."""
 
-    convention: str | None = None  # None: the adapter's own (keras for specs, torch for modules)
-    dtype: str = "float32"  # bytes per parameter for the sizes shown
-    observations: int | None = None  # training rows: parameters per observation
-    features: int | None = None  # input values per observation
-    other_convention: bool = True  # also count under the other convention (--no-other: False)
-    args: str | dict[str, Any] | None = None  # keyword arguments of a PyTorch factory (JSON)
-    input_size: Any = None  # PyTorch forward on the meta device: (1, 3, 224, 224) or "1,3,224,224"
-    dtypes: Sequence[Any] | None = None  # probe input dtypes, torchinfo's `dtypes` (--input-dtype)
-    depth: int | None = None  # rows nested this deep (modules, nested models, blocks)
-    base: bool = False  # Hugging Face configs: the base model rather than the head class
-    memory: bool = False  # attach the training/serving memory report
-    flops: bool = False  # attach the FLOPs report
-    batch_size: int = 1  # batch size of the memory and FLOPs totals
-    context: int | None = None  # language models: KV-cache memory at this many tokens
+    convention: str | None = field(default=None, metadata=_flag(
+        "--convention", "how to count where frameworks differ (default: keras; torch for "
+        "PyTorch modules)", choices=CONVENTIONS))
+    dtype: str = field(default="float32", metadata=_flag(
+        "--dtype", "bytes per parameter for the sizes shown (default float32)",
+        choices=tuple(DTYPE_BYTES)))
+    observations: int | None = field(default=None, metadata=_flag(
+        "--observations", "training observations: prints parameters per observation",
+        type=positive_number, metavar="N"))
+    features: int | None = field(default=None, metadata=_flag(
+        "--features", "input values per observation (--data N,F sets both)",
+        type=positive_number, metavar="F"))
+    other_convention: bool = field(default=True, metadata=_flag(
+        "--no-other", "do not count under the other convention", action="store_false"))
+    args: str | dict[str, Any] | None = field(default=None, metadata=_flag(
+        "--args", "keyword arguments for a PyTorch factory or class, as JSON", metavar="JSON"))
+    input_size: Any = field(default=None, metadata=_flag(
+        "--input-size", "input size for a PyTorch forward pass on the meta device, e.g. "
+        "1,3,224,224", metavar="DIMS"))
+    dtypes: Sequence[Any] | None = field(default=None, metadata=_flag(
+        "--input-dtype", "dtype of each --input-size input, e.g. long or float16,long "
+        "(default: the model's own floating dtype; token ids for embedding models)",
+        type=_comma_list, metavar="DTYPES"))
+    depth: int | None = field(default=None, metadata=_flag(
+        "--depth", "rows nested this deep (modules, blocks)", type=int))
+    base: bool = field(default=False, metadata=_flag(
+        "--base", "Hugging Face configs: count the base model, not the head class",
+        action="store_true"))
+    memory: bool = field(default=False, metadata=_flag(
+        "--memory", "training and serving memory: weights, gradients, optimizer state",
+        action="store_true"))
+    flops: bool = field(default=False, metadata=_flag(
+        "--flops", "MACs and FLOPs per layer and in total", action="store_true"))
+    batch_size: int = field(default=1, metadata=_flag(
+        "--batch-size", "batch size for --memory activation totals", type=positive_number,
+        metavar="B"))
+    context: int | None = field(default=None, metadata=_flag(
+        "--context", "language models: context length (tokens) for --memory KV-cache totals",
+        type=positive_number, metavar="N"))
+
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in dataclasses.fields(cls))
+
+    @classmethod
+    def from_keywords(cls, keywords: dict[str, Any]) -> CountOptions:
+        """``count(model, **keywords)``'s options; an unknown keyword is an error that names
+        the valid ones (and the closest, for a typo)."""
+        unknown = [name for name in keywords if name not in cls.names()]
+        if unknown:
+            close = difflib.get_close_matches(unknown[0], cls.names(), n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise ParamlabError(f"count() got an unknown option {unknown[0]!r}.{hint} "
+                                f"Options: {', '.join(cls.names())}")
+        return cls(**keywords)
 
     @classmethod
     def from_namespace(cls, ns: argparse.Namespace) -> CountOptions:
-        """The CLI's flags, by name; ``--no-other`` and ``--data`` have their own spelling."""
-        values = {f.name: getattr(ns, f.name) for f in dataclasses.fields(cls)
-                  if hasattr(ns, f.name)}
-        values["other_convention"] = not getattr(ns, "no_other", False)
+        """The CLI's flags, by field name; ``--data N,F`` sets observations and features."""
+        values = {name: getattr(ns, name) for name in cls.names() if hasattr(ns, name)}
         if getattr(ns, "data", None) is not None:
             values["observations"], values["features"] = ns.data
         return cls(**values)
 
     def replace(self, **changes: Any) -> CountOptions:
         return dataclasses.replace(self, **changes)
+
+
+def add_count_options(parser: argparse.ArgumentParser) -> None:
+    """One flag per :class:`CountOptions` field, from the field's metadata."""
+    for option in dataclasses.fields(CountOptions):
+        meta = dict(option.metadata)
+        flag = meta.pop("flag")
+        parser.add_argument(flag, dest=option.name, default=option.default, **meta)

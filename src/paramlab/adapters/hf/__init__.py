@@ -40,6 +40,7 @@ from paramlab.adapters.hf.blocks import Model
 from paramlab.adapters.hf.config import HFConfig, Undeclared, load
 from paramlab.adapters.hf.decoder import DECODER_KINDS, build_decoder
 from paramlab.adapters.hf.families import DECODERS
+from paramlab.adapters.hf.layouts import CHECKED_WITH
 from paramlab.adapters.hf.memory import language_model_shapes
 from paramlab.adapters.hf.rows import notes, rows
 from paramlab.errors import ConfigError
@@ -161,9 +162,27 @@ def count_hf_config(target: Any, convention: str | None = None, options: Any = N
     return summary
 
 
+# Field names that sound like sizes (by their words): one in the file that no family read is
+# named in the notes, so a field a later transformers sizes a tensor with cannot pass
+# unremarked. Token ids, rates and generation settings are not sizes.
+SIZE_WORDS = frozenset({"size", "sizes", "dim", "dims", "layer", "layers", "head", "heads",
+                        "expert", "experts", "vocab", "rank", "width", "channels", "chans",
+                        "depth", "groups", "stages", "embd", "embed", "inner", "ctx",
+                        "positions", "embeddings", "num", "n"})
+NOT_SIZES = frozenset({"id", "dropout", "pdrop", "prob", "eps", "epsilon", "act", "range",
+                       "scale", "ngram", "chunk", "penalty", "beams", "beam", "sequences",
+                       "length", "init"})
+
+
+def _size_like(name: str) -> bool:
+    words = set(name.rsplit(".", 1)[-1].lower().split("_"))
+    return bool(words & SIZE_WORDS) and not words & NOT_SIZES
+
+
 def read_notes(config: HFConfig) -> list[str]:
-    """What the count took from somewhere other than the file's own fields: names read as
-    other fields, and sizes taken from the config classes' defaults (never silently)."""
+    """What the count took from somewhere other than the file's own fields — names read as
+    other fields, sizes taken from the config classes' defaults — and the size-like fields of
+    the file it did not read (never silently)."""
     lines = []
     if config.log.renamed:
         lines.append("Read as transformers 5 reads it: " + "; ".join(config.log.renamed) + ".")
@@ -171,6 +190,11 @@ def read_notes(config: HFConfig) -> list[str]:
     if defaults:
         lines.append("Not in the file, so taken from the config classes' defaults (as "
                      "transformers does): " + ", ".join(defaults) + ".")
+    unread = [name for name in config.unread() if _size_like(name)]
+    if unread:
+        lines.append(f"In the file but not read: {', '.join(unread)}. transformers "
+                     f"{CHECKED_WITH} sizes no tensor of this type from them (each field "
+                     "checked against it in paramlab's tests); a later release might.")
     return lines
 
 

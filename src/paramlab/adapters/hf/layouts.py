@@ -11,6 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
+# The transformers release these tables, and every family's arithmetic, were checked against.
+CHECKED_WITH = "5.25"
+
 # The config classes' ``attribute_map``: an alias a file may use for a field. transformers
 # sets the alias after the field, so where a file has both, the alias wins.
 ATTRIBUTE_MAPS: dict[str, dict[str, str]] = {

@@ -48,6 +48,7 @@ def _nested(c: HFConfig, name: str, default_type: str,
     flat = nested_text(str(c.data.get("model_type")), c.data) if name == "text_config" else None
     sub = c.sub(name, default_type, defaults, value=flat)
     if flat is not None:
+        c.data.read.update(flat)  # read, through the text config
         shown = sorted(set(flat) - {"architectures", "transformers_version", "dtype"})
         c.log.renamed.append(f"no text_config: the language model's fields are read from the "
                              f"top level ({', '.join(shown) or 'none there'}), as "
