@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 TORCH := torch==2.13.0
 CONSTRAINTS := constraints.txt
 # The lower bounds of pyproject.toml's ranges that change what paramlab counts.
-OLDEST := transformers==5.0.0
+OLDEST := transformers==5.17.0
 export KERAS_BACKEND := torch
 
 .PHONY: run count test test-latest test-oldest constraints lint bench clean

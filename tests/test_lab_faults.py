@@ -242,7 +242,11 @@ def test_two_drivers_on_one_folder_cooperate(tmp_path: Path) -> None:
 
 def test_sigkill_at_random_moments_then_resume(tmp_path: Path) -> None:
     out = tmp_path / "run"
-    argv = [sys.executable, "-m", "paramlab.cli", *SWEEP, "--models", "14", "--out", str(out)]
+    # 100 epochs (not SWEEP's 3) spread the commits over a second or more: at 3 epochs every
+    # group committed within 0.12 s of the first, so a kill 0-50 ms after it could find the
+    # run finished (CI failed so on 2026-12-06)
+    argv = [sys.executable, "-m", "paramlab.cli", *SWEEP, "--epochs", "100", "--models", "14",
+            "--out", str(out)]
     moments = random.Random(11)
     kills = 0
     for _ in range(3):
