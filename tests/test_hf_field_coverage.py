@@ -33,6 +33,7 @@ import test_hf_multimodal
 from hf_oracle import torch_counts
 from paramlab.adapters.hf import FAMILIES, SUPPORTED_MODEL_TYPES, count_hf_config
 from paramlab.adapters.hf.config import HFConfig
+from paramlab.adapters.hf.layouts import FLAT_TEXT_FIELDS, LEGACY_NAMES
 from paramlab.errors import ParamlabError
 
 torch = pytest.importorskip("torch")
@@ -164,3 +165,26 @@ def test_every_field_changes_the_count_as_transformers_does(model_type):
     differences = [d for label, fields in variations(model_type)
                    if (d := verdict(model_type, label, fields)) is not None]
     assert not differences, "\n".join(differences)
+
+
+# Names paramlab may look up although transformers' class neither declares nor maps them:
+# the file's own metadata, the layouts transformers still reads in __post_init__, and the
+# KV-cache settings (they size the cache, not a parameter).
+LOOKED_UP_ANYWAY = {"model_type", "architectures", "num_labels", "id2label",
+                    "text_config_dict", "vision_config_dict", "sliding_window", "layer_types",
+                    "sliding_window_pattern", "_sliding_window_pattern",
+                    "tie_word_embeddings"}  # a head the Qwen2.5-VL text model does not have
+
+
+@pytest.mark.parametrize("model_type", SUPPORTED_MODEL_TYPES)
+def test_paramlab_reads_no_name_transformers_ignores(model_type):
+    """A name transformers ignores (Falcon's RW-era n_layer) must not size paramlab's count:
+    every name looked up, on the small config and on an empty one (where a lookup falls
+    through every spelling), is one transformers reads."""
+    config_class = transformers.CONFIG_MAPPING[model_type]
+    known = (set(json.loads(config_class().to_json_string(use_diff=False)))
+             | set(config_class.attribute_map) | set(LEGACY_NAMES.get(model_type, {}))
+             | set(FLAT_TEXT_FIELDS.get(model_type, ())) | read_by_transformers(model_type)
+             | LOOKED_UP_ANYWAY)
+    for data in ({"model_type": model_type, **SMALL[model_type]}, {"model_type": model_type}):
+        assert read_by_paramlab(model_type, data).get("", set()) <= known

@@ -123,6 +123,36 @@ def test_n_embed_written_by_older_releases(model_type):
     assert "n_embed=48 (a name older releases wrote) is read as hidden_size" in notes_of(data)
 
 
+def test_falcon_rw_names_are_ignored_as_transformers_ignores_them():
+    """transformers 5 has no n_layer/n_head for Falcon (the RefinedWeb names): the defaults
+    (32 layers, 71 heads) apply, and the notes name the two fields not read."""
+    data = {"model_type": "falcon", "architectures": ["FalconModel"], "hidden_size": 142,
+            "n_layer": 2, "n_head": 2, "vocab_size": 97}
+    assert ours(data) == transformers_count(data)
+    notes = notes_of(data)
+    assert "In the file but not read: n_layer, n_head." in notes
+    assert "num_hidden_layers=32" in notes and "num_attention_heads=71" in notes
+
+
+@pytest.mark.parametrize(("model_type", "text_type"), [("qwen2_5_vl", None),
+                                                       ("gemma3", "gemma3_text"),
+                                                       ("llava", "llama")])
+def test_sparse_text_config_takes_the_text_classes_defaults(model_type, text_type):
+    """A nested text config that gives only its depth: every other width, the LM head's
+    included, is the text config class's default, as in transformers."""
+    head = {"qwen2_5_vl": "Qwen2_5_VLForConditionalGeneration",
+            "gemma3": "Gemma3ForConditionalGeneration",
+            "llava": "LlavaForConditionalGeneration"}[model_type]
+    text = {"num_hidden_layers": 1, **({"model_type": text_type} if text_type else {})}
+    vision = ({**QWEN_VISION, "out_hidden_size": 8192} if model_type == "qwen2_5_vl"
+              else {**CLIP_VISION, "model_type": "siglip_vision_model" if model_type ==
+                    "gemma3" else "clip_vision_model"})
+    data = {"model_type": model_type, "architectures": [head], "text_config": text,
+            "vision_config": vision}
+    assert ours(data) == transformers_count(data)
+    assert "text_config.hidden_size=" in notes_of(data)
+
+
 @pytest.mark.parametrize(("model_type", "fields"), [
     ("gpt2", {"n_embd": 32, "hidden_size": 48, "n_layer": 2, "n_head": 4, "vocab_size": 97}),
     ("t5", {"d_model": 32, "hidden_size": 48, "num_layers": 2, "num_heads": 4, "d_kv": 8,

@@ -99,6 +99,13 @@ def norms(name: str, dim: int, count: int, bias: bool = True, kind: str = "Layer
     return Part(name, label, tuple(weights), expr, out=(None, dim))
 
 
+def heads_width(hidden: int, heads: int, head_dim: int | None = None) -> int:
+    """Query/key/value width: ``heads × head_dim``, the head size ``⌊hidden / heads⌋``
+    unless the config gives one (BERT refuses a width heads do not divide; ELECTRA, ALBERT,
+    ViT and DINOv2 build it)."""
+    return heads * (head_dim or hidden // heads)
+
+
 def attention(name: str, hidden: int, q: int, kv: int, qkv_bias: bool, o_bias: bool,
               names: tuple[str, ...] = ("q_proj", "k_proj", "v_proj", "o_proj"),
               kind: str = "Attention", o_in: int | None = None) -> Part:

@@ -12,6 +12,7 @@ from paramlab.adapters.hf.blocks import (
     _n,
     attention,
     embedding,
+    heads_width,
     labels_head,
     linear,
     mlp,
@@ -21,12 +22,6 @@ from paramlab.adapters.hf.blocks import (
 )
 from paramlab.adapters.hf.config import HFConfig
 from paramlab.layers.base import Weight
-
-
-def heads_width(hidden: int, heads: int) -> int:
-    """Query/key/value width of BERT-style attention: ``heads × ⌊hidden / heads⌋`` (BERT
-    refuses a width that heads do not divide; ELECTRA, ALBERT and DINOv2 build it)."""
-    return heads * (hidden // heads)
 
 
 def _bert_stack(c: HFConfig, prefix: str, hidden: int, inner: int, cross: bool,
@@ -125,9 +120,9 @@ ROBERTA_KINDS = ("Model", "ForCausalLM", "ForMaskedLM", "ForSequenceClassificati
 
 
 def _distilbert(c: HFConfig, kind: str) -> Model:
-    dim = c.integer(("dim", "hidden_size"), 768)
-    layers = c.integer(("n_layers", "num_hidden_layers"), 6)
-    c.integer(("n_heads", "num_attention_heads"), 12)
+    dim = c.integer("dim", 768)  # hidden_size, n_layers, n_heads: attribute_map aliases
+    layers = c.integer("n_layers", 6)
+    c.integer("n_heads", 12)
     inner = c.integer("hidden_dim", 3072)
     vocab = c.integer("vocab_size", 30522)
     positions = c.integer("max_position_embeddings", 512)
@@ -314,7 +309,7 @@ def _deberta_v2(c: HFConfig, kind: str) -> Model:
     projections per layer for the c2p/p2c terms; an optional convolution after layer 0."""
     hidden = c.integer("hidden_size", 1536)
     heads = c.integer("num_attention_heads", 24)
-    q = heads * (c.opt_int("attention_head_size") or hidden // heads)
+    q = heads_width(hidden, heads, c.opt_int("attention_head_size"))
     vocab = c.integer("vocab_size", 128100)
     emb = c.opt_int("embedding_size") or hidden
     positions = c.integer("max_position_embeddings", 512)

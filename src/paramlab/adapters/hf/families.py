@@ -17,9 +17,10 @@ def _sizes(hidden: int, layers: int, heads: int, inner: int | None, vocab: int, 
             **more}
 
 
-GPT_STYLE = {"hidden_size": ("n_embd", "hidden_size"),
-             "num_hidden_layers": ("n_layer", "num_hidden_layers"),
-             "num_attention_heads": ("n_head", "num_attention_heads")}
+# Field names of the GPT-2 era; a file's hidden_size etc. is moved onto them first
+# (layouts.ATTRIBUTE_MAPS), so these are the only names read.
+GPT_STYLE = {"hidden_size": ("n_embd",), "num_hidden_layers": ("n_layer",),
+             "num_attention_heads": ("n_head",)}
 
 DECODERS: dict[str, Decoder] = {
     "llama": Decoder("Llama", _sizes(4096, 32, 32, 11008, 32000, False),
@@ -48,10 +49,10 @@ DECODERS: dict[str, Decoder] = {
                      sliding="after_max_window", sliding_flag="use_sliding_window"),
     "qwen3_moe": Decoder(
         "Qwen3Moe", _sizes(2048, 24, 32, 6144, 151936, False, num_key_value_heads=4,
-                           num_experts=128, moe_intermediate_size=768, num_experts_per_tok=8,
+                           num_local_experts=128, moe_intermediate_size=768, num_experts_per_tok=8,
                            sliding_window=4096),
         qkv_bias="attention_bias", o_bias="attention_bias", qk_norm="head",
-        moe=MoE(("num_experts", "num_local_experts"), "moe_intermediate_size",
+        moe=MoE(("num_local_experts",), "moe_intermediate_size",
                 dense="sparse_step"), sliding="every", sliding_flag="use_sliding_window"),
     "gemma": Decoder("Gemma", _sizes(3072, 28, 16, 24576, 256000, True, head_dim=256,
                                      num_key_value_heads=16), NO_QA,
@@ -112,7 +113,7 @@ DECODERS: dict[str, Decoder] = {
         moe=MoE(("n_routed_experts",), "moe_intermediate_size", router_buffer=True,
                 shared=True, dense="first_k")),
     "bloom": Decoder("Bloom", _sizes(64, 2, 8, None, 250880, True), DECODER_KINDS,
-                     aliases={**GPT_STYLE, "hidden_size": ("n_embed", "hidden_size")},
+                     aliases={**GPT_STYLE, "hidden_size": ("hidden_size",)},
                      qkv_bias=True, o_bias=True, attn_names=("query_key_value", "dense"),
                      norm="LayerNorm", embed_norm="word_embeddings_layernorm", gated=False,
                      mlp_bias=True, mlp_names=("dense_h_to_4h", "dense_4h_to_h"),

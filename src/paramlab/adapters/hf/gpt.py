@@ -24,11 +24,11 @@ from paramlab.adapters.hf.memory import expanded_note
 
 
 def _gpt2(c: HFConfig, kind: str) -> Model:
-    hidden = c.integer(("n_embd", "hidden_size"), 768)
-    layers = c.integer(("n_layer", "num_hidden_layers"), 12)
-    c.integer(("n_head", "num_attention_heads"), 12)
+    hidden = c.integer("n_embd", 768)  # hidden_size and the others: attribute_map aliases
+    layers = c.integer("n_layer", 12)
+    c.integer("n_head", 12)
     vocab = c.integer("vocab_size", 50257)
-    positions = c.integer(("n_positions", "max_position_embeddings"), 1024)
+    positions = c.integer("n_positions", 1024)
     inner = c.opt_int("n_inner") or 4 * hidden
     tie = c.flag("tie_word_embeddings", True)
     parts = [norms("ln_1", hidden, 1), conv1d_attention("attn", hidden)]
@@ -133,8 +133,8 @@ def _falcon(c: HFConfig, kind: str) -> Model:
     (one shared key/value head), grouped (``new_decoder_architecture``) or full — and one or
     two LayerNorms per layer, as ``parallel_attn`` and ``num_ln_in_parallel_attn`` say."""
     hidden = c.integer("hidden_size", 4544)
-    layers = c.integer(("num_hidden_layers", "n_layer"), 32)
-    heads = c.integer(("num_attention_heads", "n_head"), 71)
+    layers = c.integer("num_hidden_layers", 32)  # transformers 5 ignores RW's n_layer, n_head
+    heads = c.integer("num_attention_heads", 71)
     kv_heads = c.opt_int("num_kv_heads") or heads
     vocab = c.integer("vocab_size", 65024)
     inner = c.opt_int("ffn_hidden_size") or 4 * hidden

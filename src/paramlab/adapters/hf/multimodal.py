@@ -69,14 +69,15 @@ def _assemble(name: str, vision: list[Section], projector: list[Section], c: HFC
     model = Model(name + kind, [*prefixed(vision, "vision_tower."),
                                 *prefixed(projector, "multi_modal_projector."),
                                 *prefixed(language.sections, "language_model.")])
-    hidden = text.integer("hidden_size", 4096)
-    vocab = text.integer("vocab_size", 32000)
+    first = language.sections[0]  # every decoder starts with its token embedding
+    assert isinstance(first, Part)
+    # the head's widths are the ones the language model was built with (file or defaults)
+    vocab, hidden = first.weights[0].shape
     if kind == "ForConditionalGeneration":
         tie = c.flag("tie_word_embeddings", tie_default)
         if not tie and str(c.data.get("model_type")) in TIE_FROM_TEXT:
             tie = text.flag("tie_word_embeddings", False)  # where files before v5 kept it
-        first = language.sections[0]  # every decoder starts with its token embedding
-        embed = f"language_model.{first.name if isinstance(first, Part) else ''}.weight"
+        embed = f"language_model.{first.name}.weight"
         model.sections.append(tied("lm_head", hidden, vocab, embed) if tie
                               else linear("lm_head", hidden, vocab, bias=False))
     elif kind == "ForSequenceClassification":

@@ -66,12 +66,12 @@ MT5_DEFAULTS = {"d_model": 512, "d_ff": 1024, "num_layers": 8, "num_heads": 6,
 
 def _t5(c: HFConfig, kind: str, prefix: str = "T5",
         defaults: dict[str, Any] = T5_DEFAULTS) -> Model:
-    d_model = c.integer(("d_model", "hidden_size"), defaults["d_model"])
-    d_kv = c.integer(("d_kv", "head_dim"), 64)
+    d_model = c.integer("d_model", defaults["d_model"])  # hidden_size…: attribute_map aliases
+    d_kv = c.integer("d_kv", 64)
     d_ff = c.integer("d_ff", defaults["d_ff"])
-    layers = c.integer(("num_layers", "num_hidden_layers"), defaults["num_layers"])
+    layers = c.integer("num_layers", defaults["num_layers"])
     dec_layers = c.opt_int("num_decoder_layers") or layers
-    heads = c.integer(("num_heads", "num_attention_heads"), defaults["num_heads"])
+    heads = c.integer("num_heads", defaults["num_heads"])
     vocab = c.integer("vocab_size", defaults["vocab_size"])
     proj = c.text("feed_forward_proj", defaults["feed_forward_proj"])
     act = proj.split("-")
@@ -127,7 +127,7 @@ def _bart_side(c: HFConfig, side: str, d_model: int, tie: bool, vocab: int) -> l
 
 
 def _bart(c: HFConfig, kind: str) -> Model:
-    d_model = c.integer(("d_model", "hidden_size"), 1024)
+    d_model = c.integer("d_model", 1024)
     vocab = c.integer("vocab_size", 50265)
     tie = c.flag("tie_word_embeddings", True)
     model = Model("Bart" + kind)
@@ -213,7 +213,7 @@ def _whisper_side(c: HFConfig, side: str, d_model: int) -> list[Section]:
 
 
 def _whisper(c: HFConfig, kind: str) -> Model:
-    d_model = c.integer(("d_model", "hidden_size"), 384)
+    d_model = c.integer("d_model", 384)
     vocab = c.integer("vocab_size", 51865)
     tie = c.flag("tie_word_embeddings", True)
     model = Model("Whisper" + kind)

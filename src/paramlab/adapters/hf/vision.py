@@ -16,6 +16,7 @@ from paramlab.adapters.hf.blocks import (
     _n,
     attention,
     embedding,
+    heads_width,
     labels_head,
     linear,
     mlp,
@@ -32,14 +33,13 @@ def _vit(c: HFConfig, kind: str) -> Model:
     hidden = c.integer("hidden_size", 768)
     layers = c.integer("num_hidden_layers", 12)
     heads = c.integer("num_attention_heads", 12)
-    head_dim = c.opt_int("head_dim") or hidden // heads  # modeling code: getattr, no field
     inner = c.integer("intermediate_size", 3072)
     image = c.pair("image_size", 224)
     patch = c.pair("patch_size", 16)
     channels = c.integer("num_channels", 3)
     qkv_bias = c.flag("qkv_bias", True)
     patches = (image[0] // patch[0]) * (image[1] // patch[1])
-    q = heads * head_dim
+    q = heads_width(hidden, heads, c.opt_int("head_dim"))  # modeling code: getattr
     kernel = channels * patch[0] * patch[1]
     projection = Part("embeddings.patch_embeddings.projection", "Conv2d",
                       (Weight("projection.weight", (hidden, channels, *patch)),
@@ -90,7 +90,7 @@ def _dinov2(c: HFConfig, kind: str) -> Model:
     SwiGLU feed-forward, and a classifier over the class token and the mean patch."""
     hidden = c.integer("hidden_size", 768)
     heads = c.integer("num_attention_heads", 12)
-    q = heads * (c.opt_int("head_dim") or hidden // heads)  # modeling code: getattr, no field
+    q = heads_width(hidden, heads, c.opt_int("head_dim"))  # modeling code: getattr
     channels = c.integer("num_channels", 3)
     patch, patches = _patches(c, 224, 14)
     ratio = c.data.get("mlp_ratio", 4)
