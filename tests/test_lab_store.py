@@ -99,3 +99,19 @@ def test_writers_sharing_a_file_each_replace_it_whole(tmp_path: Path) -> None:
     assert done == ["second"]
     assert target.read_text() == "first, whole\n"
     assert [p.name for p in tmp_path.iterdir()] == ["results.csv"]
+
+
+def test_drivers_probing_one_run_folder_at_once_do_not_trip_each_other(tmp_path):
+    """Each driver checks the folder is writable with a probe file of its own: with one shared
+    name, one driver deleted the other's probe between its write and its unlink."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from paramlab.lab.store import _make_writable_folder
+
+    def probe_often(_: int) -> None:
+        for _ in range(300):
+            _make_writable_folder(tmp_path / "run")
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(probe_often, range(8)))  # re-raises a RunFolderError from any thread
+    assert list((tmp_path / "run").iterdir()) == []

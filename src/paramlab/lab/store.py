@@ -392,7 +392,9 @@ def _make_writable_folder(path: Path) -> None:
     """Create the run folder, or say in one line why it cannot be."""
     try:
         path.mkdir(parents=True, exist_ok=True)
-        probe = path / ".paramlab-write-probe"
+        # one probe per process: two drivers starting on one folder shared the name, and one
+        # deleted the other's probe between its write and its unlink (CI failed so once)
+        probe = path / f".paramlab-write-probe-{os.getpid()}-{threading.get_ident()}"
         probe.write_text("")
         probe.unlink()
     except OSError as exc:
