@@ -4,6 +4,8 @@
 # 2.13.0 CPU build first: an unpinned torch would pull a multi-GB GPU build.
 #   make test-latest   the same checks on the newest release of every dependency (torch aside)
 #   make test-oldest   the same checks at the lowest versions paramlab supports that matter
+#   make docs          the documentation site (docs/, mkdocs.yml) served at http://127.0.0.1:8000
+#   make docs-build    ...built into site/ with warnings as errors (tests/test_docs.py does too)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -15,7 +17,7 @@ OLDEST := transformers==5.23.0
 OLDEST_FREE := huggingface_hub
 export KERAS_BACKEND := torch
 
-.PHONY: run count test test-latest test-oldest constraints lint bench clean
+.PHONY: run count test test-latest test-oldest constraints lint bench docs docs-build clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +31,10 @@ $(VENV)/.installed-lab: pyproject.toml $(CONSTRAINTS) | $(BIN)/activate
 $(VENV)/.installed-test: pyproject.toml $(CONSTRAINTS) | $(BIN)/activate
 	$(BIN)/pip install --quiet $(TORCH)
 	$(BIN)/pip install --quiet -c $(CONSTRAINTS) -e '.[test]'
+	touch $@
+
+$(VENV)/.installed-docs: pyproject.toml $(CONSTRAINTS) | $(BIN)/activate
+	$(BIN)/pip install --quiet -c $(CONSTRAINTS) -e '.[docs]'
 	touch $@
 
 run: $(VENV)/.installed-lab
@@ -77,10 +83,16 @@ constraints: .venv-latest/versions.txt
 	  echo '$(TORCH)  # the CPU build; an unpinned torch pulls a multi-GB GPU build'; } > $(CONSTRAINTS).new
 	mv $(CONSTRAINTS).new $(CONSTRAINTS)
 
+docs: $(VENV)/.installed-docs
+	$(BIN)/mkdocs serve
+
+docs-build: $(VENV)/.installed-docs
+	$(BIN)/mkdocs build --strict --site-dir site
+
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/bench_count.py
 	$(BIN)/python benchmarks/bench_cli.py
 	$(BIN)/python benchmarks/bench_engine.py --quick
 
 clean:
-	rm -rf $(VENV) .venv-latest .venv-oldest .pytest_cache .hypothesis
+	rm -rf $(VENV) .venv-latest .venv-oldest .pytest_cache .hypothesis site
