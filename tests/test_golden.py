@@ -4,7 +4,8 @@ rewrites the files (tests/golden/); review the diff before committing it.
 
 The cases: the seed tutorials' four models (99, 262, 7,993 and 24,533 parameters, counted by
 hand in shared/seeds/003 and 004), a second CNN, an LSTM, and a Hugging Face config with
-``--memory`` (a small Mistral: grouped-query attention and a sliding window). The HF config
+``--memory`` (a small Mistral: grouped-query attention and a sliding window; a small
+DeepSeek-V2: latent attention, its expanded cache, a defaulted and an unread field). A config
 is passed by a relative name from tests/golden/, so the origin printed holds no machine path.
 """
 
@@ -33,6 +34,7 @@ CASES: dict[str, list[str]] = {
              "--memory", "--flops"],
     "hf-mistral": ["tiny-mistral.config.json", "--memory", "--context", "64",
                    "--batch-size", "2", "--flops"],
+    "hf-deepseek-v2": ["tiny-deepseek-v2.config.json", "--memory", "--context", "32"],
 }
 
 
@@ -55,3 +57,19 @@ def test_golden(case: str, fmt: str, request: pytest.FixtureRequest,
     assert path.exists(), f"{path.name} missing: run pytest --update-golden"
     assert out == path.read_text(encoding="utf-8"), (
         f"{path.name} differs; if the change is intended, run pytest --update-golden")
+
+
+def test_notes_are_data() -> None:
+    """The adapter says what a note is about; only the renderers make sentences into lines.
+    The DeepSeek config leaves out first_k_dense_replace and holds num_nextn_predict_layers,
+    which transformers' DeepseekV2 sizes nothing from."""
+    import json
+
+    from paramlab.adapters.hf import count_hf_config
+
+    data = json.loads((GOLDEN / "tiny-deepseek-v2.config.json").read_text(encoding="utf-8"))
+    notes = {note.kind: note for note in count_hf_config(data).count_notes}
+    assert notes["default"].fields == ("first_k_dense_replace",)
+    assert notes["unread"].fields == ("num_nextn_predict_layers",)
+    kinds = list(notes)
+    assert kinds[0] == "counted" and kinds[-1] == "macs"
