@@ -45,8 +45,10 @@ count: $(VENV)/.installed-lab
 	$(BIN)/paramlab count seed-mnist-cnn
 	$(BIN)/paramlab count 40-2048-1024-1024-1 --data 13000,40
 
-# The checks every target below runs, with the interpreter of $(1).
-checks = $(1)/ruff check src tests benchmarks && $(1)/python -m mypy src && $(1)/python -m pytest -q
+# The checks every target below runs, with the interpreter of $(1); lint-imports checks the
+# layering contracts in .importlinter (the package is installed editable, so importable).
+checks = $(1)/ruff check src tests benchmarks && $(1)/python -m mypy src && \
+	$(1)/lint-imports && $(1)/python -m pytest -q
 
 test: $(VENV)/.installed-test
 	$(call checks,$(BIN))
@@ -95,4 +97,4 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/bench_engine.py --quick
 
 clean:
-	rm -rf $(VENV) .venv-latest .venv-oldest .pytest_cache .hypothesis site
+	rm -rf $(VENV) .venv-latest .venv-oldest .pytest_cache .hypothesis site .import_linter_cache .grimp_cache
