@@ -18,6 +18,11 @@ the numbers:
   real peak is higher (saved inputs of activations, dropout masks, workspace): a lower bound.
 * FLOPs: 2 per multiply-accumulate; the backward pass costs about twice the forward (one
   matmul for input gradients, one for weight gradients), so training ≈ 3 × forward.
+
+The reports are frozen dataclasses (:class:`MemoryReport`, :class:`FlopsReport`) whose
+``to_dict()`` is their ``--json`` form; :mod:`paramlab.render.reports` draws them. This module
+reads a count through the :class:`Counted` protocol and imports nothing from paramlab, so
+:class:`~paramlab.summary.Summary` can carry its types without a cycle.
 """
 
 from __future__ import annotations
@@ -91,7 +96,7 @@ RECIPES = [
     Recipe("mixed fp16/bf16", "Adam/AdamW", 2, 2, 12, 2),
 ]
 
-MEMORY_ASSUMPTIONS = [
+MEMORY_ASSUMPTIONS = (
     "Training bytes per trainable parameter as in the ZeRO paper (Rajbhandari et al. 2020): "
     "fp32 = 4 weights + 4 gradients + optimizer state; mixed precision = 2 weights + "
     "2 gradients + 4 fp32 master weights + optimizer state. Optimizer state is fp32: SGD 0, "
@@ -100,7 +105,7 @@ MEMORY_ASSUMPTIONS = [
     "Inference: weights only; quantization scales and zero-points not included.",
     "Activations: the sum of layer outputs per example × batch size, a lower bound on the "
     "peak (saved inputs, dropout masks and workspace are not counted).",
-]
+)
 
 
 def _per_dtype(count: int, sizes: dict[str, float]) -> dict[str, float]:
@@ -246,7 +251,7 @@ class MemoryReport:
     batch_size: int
     activation_elements_per_example: int | None
     training: tuple[TrainingRow, ...]
-    assumptions: tuple[str, ...] = tuple(MEMORY_ASSUMPTIONS)
+    assumptions: tuple[str, ...] = MEMORY_ASSUMPTIONS
     sections: tuple[MemorySection, ...] = ()
     language_model: KVCacheReport | None = None
 
