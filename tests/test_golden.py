@@ -73,3 +73,17 @@ def test_notes_are_data() -> None:
     assert notes["unread"].fields == ("num_nextn_predict_layers",)
     kinds = list(notes)
     assert kinds[0] == "counted" and kinds[-1] == "macs"
+
+
+def test_json_says_which_fields_were_defaulted(capsys: pytest.CaptureFixture[str],
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """--json once dropped the adapter's notes, so a count that took a size from the config
+    class's defaults said so in text, Markdown and HTML but not in JSON."""
+    import json
+
+    monkeypatch.chdir(GOLDEN)
+    assert main(["count", "tiny-deepseek-v2.config.json", "--json"]) == 0
+    notes = json.loads(capsys.readouterr().out)["count_notes"]
+    defaulted = [note for note in notes if note["kind"] == "default"]
+    assert [note["fields"] for note in defaulted] == [["first_k_dense_replace"]]
+    assert "first_k_dense_replace=0" in defaulted[0]["text"]
