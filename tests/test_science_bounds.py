@@ -1,6 +1,7 @@
 """PAC-Bayes and Occam bounds: closed forms, monotonicity, coverage by simulation, and the
 reference implementation's numbers (activatedgeek/tight-pac-bayes)."""
 
+import itertools
 import math
 
 import numpy as np
@@ -42,10 +43,10 @@ def test_kl_inverse_solves_the_equation_and_errs_on_the_safe_side() -> None:
 def test_kl_inverse_is_monotonic_in_budget_and_in_error() -> None:
     budgets = np.linspace(0.001, 1.0, 25)
     by_budget = [kl_inverse_upper(0.1, b) for b in budgets]
-    assert all(a < b for a, b in zip(by_budget, by_budget[1:]))
+    assert all(a < b for a, b in itertools.pairwise(by_budget))
     errors = np.linspace(0.0, 0.9, 25)
     by_error = [kl_inverse_upper(e, 0.05) for e in errors]
-    assert all(a < b for a, b in zip(by_error, by_error[1:]))
+    assert all(a < b for a, b in itertools.pairwise(by_error))
 
 
 def test_occam_bound_covers_the_true_error_in_all_but_delta_of_draws() -> None:

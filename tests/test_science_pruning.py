@@ -49,8 +49,9 @@ def test_ranking_is_global_across_hidden_layers() -> None:
     masks = prune_round(weights, [np.ones_like(w) for w in weights])
     first, second = 1 - masks[0].mean(), 1 - masks[1].mean()
     assert second < 0.1 < 0.2 < first
-    pruned = np.concatenate([np.abs(w)[m == 0] for w, m in zip(weights[:2], masks[:2])])
-    kept = np.concatenate([np.abs(w)[m == 1] for w, m in zip(weights[:2], masks[:2])])
+    pairs = list(zip(weights[:2], masks[:2], strict=True))
+    pruned = np.concatenate([np.abs(w)[m == 0] for w, m in pairs])
+    kept = np.concatenate([np.abs(w)[m == 1] for w, m in pairs])
     assert pruned.max() <= kept.min()
 
 
@@ -61,7 +62,7 @@ def test_pruned_weights_stay_pruned_and_inputs_are_untouched() -> None:
     weights[0][0, :] = 100.0
     copies = [m.copy() for m in masks]
     new = prune_round(weights, masks)
-    assert all(np.array_equal(a, b) for a, b in zip(masks, copies))
+    assert all(np.array_equal(a, b) for a, b in zip(masks, copies, strict=True))
     assert (new[0][0, :] == 0).all()
     assert ((new[0] <= masks[0]).all() and (new[2] <= masks[2]).all())
 

@@ -66,7 +66,8 @@ def kl_inverse_upper(train_error: float, budget: float) -> float:
 
     Bisection on [ê, 1], where kl(ê ‖ ·) increases; the upper end is returned, so rounding
     never makes the bound optimistic (it exceeds the exact inverse by ~1e-15, or by up to
-    ~1e-8 at a budget near 0, where kl is quadratic and rounds to 0). Closed form to check against: ê = 0 gives 1 − exp(−budget).
+    ~1e-8 at a budget near 0, where kl is quadratic and rounds to 0). Closed form to check
+    against: ê = 0 gives 1 − exp(−budget).
     """
     low = _check_error(train_error)
     if not budget >= 0.0:

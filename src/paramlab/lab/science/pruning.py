@@ -30,7 +30,7 @@ def _check(weights: Sequence[np.ndarray], masks: Sequence[np.ndarray]) -> None:
     if len(weights) < 2 or len(weights) != len(masks):
         raise DataError(f"need the same number (>= 2: hidden layers, then the output layer) "
                         f"of weights and masks; received {len(weights)} and {len(masks)}")
-    for layer, (w, m) in enumerate(zip(weights, masks)):
+    for layer, (w, m) in enumerate(zip(weights, masks, strict=True)):
         if np.shape(w) != np.shape(m):
             raise DataError(f"layer {layer}: mask shape {np.shape(m)} differs from weight "
                             f"shape {np.shape(w)}")
@@ -42,10 +42,11 @@ def _prune(weights: Sequence[np.ndarray], masks: Sequence[np.ndarray],
            rate: float) -> list[np.ndarray]:
     """New masks with ⌈rate · kept⌉ of the kept weights removed, ranked jointly by |w|."""
     kept = [np.flatnonzero(m) for m in masks]
-    magnitudes = np.concatenate([np.abs(np.ravel(w))[k] for w, k in zip(weights, kept)])
+    magnitudes = np.concatenate([np.abs(np.ravel(w))[k]
+                                 for w, k in zip(weights, kept, strict=True)])
     doomed = np.argsort(magnitudes, kind="stable")[:math.ceil(rate * magnitudes.size)]
     out, start = [], 0
-    for mask, k in zip(masks, kept):
+    for mask, k in zip(masks, kept, strict=True):
         local = doomed[(doomed >= start) & (doomed < start + k.size)] - start
         flat = np.ravel(np.array(mask, dtype=np.float32))  # a copy: never the caller's
         flat[k[local]] = 0
