@@ -62,7 +62,7 @@ def test_grid_lists_and_geometric_ranges() -> None:
 @pytest.mark.parametrize("text", ["", "10,x", "0,5", "-3", "100..10:3", "0..10:3", "1..10:0",
                                   f"1..10:{MAX_GRID_COUNT + 1}", "1..:3", "a..b"])
 def test_bad_grids_are_one_line_errors_naming_the_option(text: str) -> None:
-    with pytest.raises(ParamlabError, match="^--dims: ") as caught:
+    with pytest.raises(ParamlabError, match=r"^--dims: ") as caught:
         parse_grid(text)
     assert "\n" not in str(caught.value)
 
