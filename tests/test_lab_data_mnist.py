@@ -33,7 +33,7 @@ def test_mnist_is_the_balanced_5000_image_subset_scaled_to_unit_range(mnist) -> 
     assert np.bincount(y).tolist() == [500] * 10
     assert X.min() == 0.0 and X.max() == 1.0  # not standardized: raw pixels / 255
     assert np.allclose(X * 255, np.round(X * 255), atol=1e-3)  # 8-bit pixels, scaled
-    assert mnist.description.startswith(MNIST_NAME)
+    assert mnist.description.startswith(MNIST_NAME) and mnist.name == MNIST_NAME
 
 
 def test_mnist_matches_mlxtends_arrays_row_for_row(mnist) -> None:

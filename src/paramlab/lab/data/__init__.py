@@ -83,13 +83,13 @@ def load_dataset(
     key = name_or_path.lower()
     split_seed = seed
     if key in BUILTIN:
-        from paramlab.lab.data.generators import MNIST_SPLIT_SEED, generate
+        from paramlab.lab.data.generators import MNIST_NAME, MNIST_SPLIT_SEED, generate
 
         X, y, task, names, description = generate(
             key, seed, n_samples, n_features, noise, train_share
         )
         if key == "mnist":  # pixels already in [0, 1]; the split is the data set's own
-            split_seed, standardize = MNIST_SPLIT_SEED, False
+            key, split_seed, standardize = MNIST_NAME, MNIST_SPLIT_SEED, False
     else:
         path = Path(name_or_path)
         if not path.exists():
