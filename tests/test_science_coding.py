@@ -78,6 +78,8 @@ def test_message_length_adds_each_documented_part() -> None:
     (lambda: message_length(np.array([0, 4]), 4, 2, 2), r"\[0, 4\)"),
     (lambda: message_length(np.array([0.5]), 4, 2, 2), "integer"),
     (lambda: message_length(np.array([0, 1]), 2, 0, 2), "d grid"),
+    (lambda: sequence_code_bits([0, 0]), "not all zero"),
+    (lambda: arithmetic_encode(np.array([0, 1]), [2, 0]), "positive for every level"),
 ])
 def test_bad_input_is_one_line(call, words: str) -> None:
     with pytest.raises(DataError, match=words) as caught:

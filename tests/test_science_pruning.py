@@ -86,6 +86,7 @@ def test_smallest_kept_within() -> None:
     (lambda: prune_round([np.ones(3), np.ones(2)], [np.ones(3), np.ones(3)]), "layer 1"),
     (lambda: prune_round([np.ones(3), np.ones(2)], [np.full(3, 0.5), np.ones(2)]), "0 and 1"),
     (lambda: prune_round([np.ones(3), np.ones(2)], [np.ones(3), np.ones(2)], 1.0), "rate"),
+    (lambda: prune_round([np.array([np.nan]), np.ones(2)], [np.ones(1), np.ones(2)]), "NaN"),
     (lambda: smallest_kept_within([1.0], [95.0], 0.95), "percentages"),
     (lambda: smallest_kept_within([1.0, 0.5], [0.9], 0.9), "one length"),
 ])

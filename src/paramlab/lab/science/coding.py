@@ -73,6 +73,9 @@ def sequence_code_bits(counts: Sequence[int] | np.ndarray) -> int:
     2nd ed., Sec. 5.9: ⌈log2 1/p(x)⌉ + 1 < n·H + 2). Computed in floating point with a
     margin that can only add a bit, never remove one."""
     c = np.asarray(counts, dtype=np.float64)
+    if c.ndim != 1 or not (c >= 0).all() or not (c > 0).any():
+        raise DataError(f"counts must be a 1-D list of non-negative counts, not all zero; "
+                        f"received {c.tolist()}")
     c = c[c > 0]
     if c.size == 1:
         return 1  # one symbol: the sequence has probability 1, only the final bit is sent
@@ -85,6 +88,9 @@ def arithmetic_encode(indices: np.ndarray, counts: Sequence[int] | np.ndarray) -
     """Exact (big-integer) arithmetic coding of ``indices`` under the static model
     ``counts``: the midpoint of the sequence's interval truncated to ⌈log2 1/p⌉ + 1 bits,
     which lies inside the interval with all its extensions, so the code is prefix-free."""
+    used = _counts(indices, len(counts))
+    if np.any((used > 0) & (np.asarray(counts) <= 0)):
+        raise DataError("counts must be positive for every level the indices use")
     cum, n = np.concatenate([[0], np.cumsum(counts)]).tolist(), int(np.sum(counts))
     low, width, denominator = 0, 1, 1  # interval [low, low + width) / denominator
     for symbol in np.asarray(indices).tolist():

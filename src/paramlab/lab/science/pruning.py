@@ -36,6 +36,9 @@ def _check(weights: Sequence[np.ndarray], masks: Sequence[np.ndarray]) -> None:
                             f"shape {np.shape(w)}")
         if not np.isin(m, (0, 1)).all():
             raise DataError(f"layer {layer}: a mask holds only 0 and 1")
+        if not np.isfinite(w).all():
+            raise DataError(f"layer {layer}: weights hold NaN or infinity; they cannot be "
+                            "ranked by magnitude")
 
 
 def _prune(weights: Sequence[np.ndarray], masks: Sequence[np.ndarray],
