@@ -48,7 +48,7 @@ def kl_bernoulli(q: float, p: float) -> float:
     """kl(q ‖ p) = q ln(q/p) + (1−q) ln((1−q)/(1−p)) in nats, with 0·ln 0 = 0.
 
     The divergence between Bernoulli(q) and Bernoulli(p) (Langford 2005, "Tutorial on
-    Practical Prediction Theory for Classification", JMLR 6, Sec. 3); +inf where p puts no
+    Practical Prediction Theory for Classification", JMLR 6); +inf where p puts no
     mass on an outcome q has.
     """
     q, p = _check_error(q, "q"), _check_error(p, "p")
@@ -87,7 +87,7 @@ def kl_inverse_upper(train_error: float, budget: float) -> float:
 
 
 def occam_bound(train_error: float, message_bits: float, n: int, delta: float) -> float:
-    """Langford's (2005, Theorem 4.1 with the kl relaxation) Occam bound on the true error.
+    """Langford's (2005, Sec. 4) Occam's razor bound on the true error, in its kl form.
 
     With probability >= 1 − δ over n i.i.d. examples, every hypothesis with a prefix-free
     code of l bits has true error <= kl⁻¹(ê, (l·ln 2 + ln(1/δ)) / n).
@@ -102,7 +102,8 @@ def catoni_bound(train_error: float, message_bits: float, n: int, delta: float,
                  alpha: float = 1e-4) -> float:
     """Lotfi et al.'s optimized Catoni bound, exactly as ``pac_bayes_bound_opt`` computes it.
 
-    Catoni's bound (Catoni 2007, Thm 1.2.6) for a fixed γ > 0 with C = γ/n:
+    Catoni's bound (Catoni 2007, *PAC-Bayesian Supervised Classification*, Ch. 1), in the
+    form the reference code evaluates, for a fixed γ > 0 with C = γ/n:
     error <= (1 − exp(−C·q)) / (1 − exp(−C)), q = ê + (KL + ln(1/δ))/γ. The reference code
     writes γ = e^g, minimizes over g with ``scipy.optimize.minimize_scalar`` (Brent, bracket
     (0, 4 + ln n)) and pays for the choice with a union bound over a geometric grid of

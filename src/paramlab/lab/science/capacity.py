@@ -131,7 +131,7 @@ class EpochDescent:
 
 def second_descent(epochs: Sequence[float], test_errors: Sequence[float],
                    margin: float = 0.01) -> EpochDescent:
-    """Epoch-wise double descent (Nakkiran et al. 2019, Sec. 6, Fig. 9): test error falls,
+    """Epoch-wise double descent (Nakkiran et al. 2019, Sec. 6): test error falls,
     rises to a peak, then falls again. The peak is the epoch with the largest rise above
     the minimum reached before it; the verdict is True when that rise *and* the fall after
     it (peak − later minimum) both exceed ``margin``, the noise the caller allows (default

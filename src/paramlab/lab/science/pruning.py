@@ -6,11 +6,13 @@ Each round removes the smallest-magnitude ``rate`` of the weights still kept, ra
 *globally* across the hidden layers (open_lth's ``sparse_global``: one ranking over every
 prunable tensor). The output layer is ranked on its own and pruned at half that rate, as the
 paper does for its fully-connected networks ("connections to outputs are pruned at half the
-rate", Sec. 2 and Fig. 2 caption). open_lth's LeNet-300-100 instead leaves the output layer
-unpruned (``pruning_layers_to_ignore='fc.weight'`` in ``models/mnist_lenet.py``); pass
-``output_rate=0`` to follow it. Two further differences from open_lth, both so the count is
-exact: it prunes ⌈rate · remaining⌉ weights, where open_lth's threshold ``|w| > sorted[k]``
-removes at least one more (and every tie at the threshold); and ties are broken by position.
+rate", Sec. 2). open_lth's LeNet-300-100 instead leaves the output layer unpruned
+(``pruning_layers_to_ignore='fc.weight'`` in ``models/mnist_lenet.py``); pass
+``output_rate=0`` to follow it. Three further differences from open_lth, all so the rate is
+exact: we prune ⌈rate · kept⌉ weights, where open_lth's threshold ``|w| > sorted[k]``
+removes at least one more (and every tie at the threshold); open_lth's ``kept`` also counts
+the ignored output layer, so its hidden layers lose a little more than ``rate``; and our
+ties are broken by position.
 """
 
 from __future__ import annotations
