@@ -82,7 +82,7 @@ def test_site_builds_strict(tmp_path: Path) -> None:
     cannot render) fail the build, as `strict: true` and `validation` in mkdocs.yml ask."""
     if any(importlib.util.find_spec(name) is None for name in ("mkdocs", "mkdocstrings")):
         pytest.skip("mkdocs is not installed: pip install 'paramlab[docs]'")
-    result = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet",
+    result = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict",
                              "--config-file", str(ROOT / "mkdocs.yml"),
                              "--site-dir", str(tmp_path / "site")],
                             cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
