@@ -1,0 +1,75 @@
+"""``--quant TYPE``: the bytes a model takes at the real bits per weight of a format.
+
+One entry point, :func:`quantized_size`, for both worlds: a GGUF file type (``Q4_K_M``) goes
+through llama.cpp's per-tensor rules (:mod:`.llama_quant`), a Hugging Face format (``nf4``,
+``gptq-4bit-g128``) through its stored layout (:mod:`.formats`), where only the linear
+layers inside the repeated blocks are quantized and every other tensor (embeddings, the
+output head, norms, biases, MoE routers) stays at the checkpoint's dtype, as transformers
+and the quantizers leave them. ``bits_per_weight`` is ``8 × bytes / parameters``, the
+figure llama.cpp prints as BPW.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from paramlab.errors import ConfigError
+from paramlab.quant.formats import hf_format
+from paramlab.quant.ggml import GGML_TYPES
+from paramlab.quant.llama_quant import FTYPES, NEEDS_IMATRIX, tensor_types
+from paramlab.quant.tensors import ROLES, Tensor, gguf_tensors
+
+
+@dataclass(frozen=True)
+class QuantSize:
+    """A model's size in one format: total bytes and their split by storage type."""
+
+    name: str
+    bytes: int
+    parameters: int
+    by_type: dict[str, int] = field(default_factory=dict)  # storage type → bytes
+    notes: tuple[str, ...] = ()
+
+    @property
+    def bits_per_weight(self) -> float:
+        return 8 * self.bytes / self.parameters if self.parameters else 0.0
+
+
+def quantized_size(name: str, model_type: str, tensors: Sequence[Tensor],
+                   base_bytes: int = 2) -> QuantSize:
+    """``tensors`` stored as ``name``; ``base_bytes``: the dtype of what a Hugging Face
+    format leaves unquantized (2 for bf16/fp16 checkpoints)."""
+    if name.upper() in FTYPES or name.upper() in NEEDS_IMATRIX:
+        return _gguf(name.upper(), model_type, tensors)
+    fmt = hf_format(name)
+    if fmt is None:
+        raise ConfigError(f"unknown --quant type {name!r}; GGUF file types: "
+                          f"{', '.join(FTYPES)}; Hugging Face formats: nf4, nf4-dq, fp4, "
+                          "fp4-dq, gptq[-BITSbit][-gGROUP], awq[-4bit][-gGROUP], fp8, "
+                          "fp8-block, mxfp4")
+    by_type: dict[str, int] = {}
+    for t in tensors:
+        if t.in_block and ROLES.get(".".join(t.name.split(".")[-2:])) != "ffn_gate_inp":
+            key, size = fmt.name, fmt.weight_bytes(t.shape)
+        else:
+            key, size = f"unquantized ({base_bytes} bytes)", t.elements * base_bytes
+        by_type[key] = by_type.get(key, 0) + size
+    note = (f"{fmt.library}: linear weights inside the blocks quantized; embeddings, output "
+            f"head, norms, biases and MoE routers kept at {base_bytes} bytes per parameter.")
+    return QuantSize(fmt.name, sum(by_type.values()), sum(t.elements for t in tensors),
+                     by_type, (note,))
+
+
+def _gguf(ftype: str, model_type: str, tensors: Sequence[Tensor]) -> QuantSize:
+    ggufs, hp = gguf_tensors(model_type, list(tensors))
+    types = tensor_types(ftype, hp, ggufs)
+    by_type: dict[str, int] = {}
+    for t, kind in zip(ggufs, types, strict=True):
+        size = GGML_TYPES[kind].row_bytes(t.ne[0]) * (t.elements // t.ne[0])
+        by_type[kind] = by_type.get(kind, 0) + size
+    note = (f"llama.cpp {ftype} (llama-quant.cpp rules at 007dbbf3fd17, no importance matrix): "
+            "tensor data only; the GGUF header (tokenizer, metadata: a few MB) and 32-byte "
+            "alignment padding are not included.")
+    return QuantSize(ftype, sum(by_type.values()), sum(t.elements for t in ggufs),
+                     dict(sorted(by_type.items())), (note,))
