@@ -24,7 +24,8 @@ SAMPLES = {
     "args": ('{"n": 3}', '{"n": 3}'), "input_size": ("1,784", "1,784"),
     "dtypes": ("float16,long", ["float16", "long"]), "depth": ("2", 2), "base": (None, True),
     "memory": (None, True), "flops": (None, True), "batch_size": ("8", 8),
-    "context": ("4096", 4096),
+    "context": ("4096", 4096), "quant": ("Q4_K_M,nf4", ["Q4_K_M", "nf4"]),
+    "kv_dtype": ("q8_0", "q8_0"), "fit": ("24GiB", "24GiB"), "fit_for": ("training", "training"),
 }
 LLAMA = {"model_type": "llama", "hidden_size": 64, "num_hidden_layers": 2,
          "num_attention_heads": 4, "num_key_value_heads": 2, "intermediate_size": 96,

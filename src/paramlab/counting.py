@@ -61,7 +61,11 @@ def _check(options: CountOptions) -> None:
 
 
 def _attach_reports(summary: Summary, options: CountOptions) -> None:
-    """``memory``/``flops``: data on the summary, which the renderers draw."""
+    """``memory``/``flops``/``quant``: data on the summary, which the renderers draw."""
+    if options.quant or options.fit is not None or options.kv_dtype:
+        from paramlab.quant.report import quant_report
+
+        summary.quant = quant_report(summary, options)
     if not (options.memory or options.flops):
         return
     from paramlab.memory import flops_report, memory_report

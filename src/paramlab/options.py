@@ -90,6 +90,20 @@ class CountOptions:
         "--context", "language models: context length (tokens) for --memory KV-cache totals",
         type=positive_number, metavar="N"))
 
+    quant: Sequence[str] | None = field(default=None, metadata=_flag(
+        "--quant", "Hugging Face configs: size at real bits per weight, e.g. Q4_K_M,nf4-dq,"
+        "gptq-4bit-g128 (GGUF file types, nf4/fp4[-dq], int8, gptq/awq, fp8[-block], mxfp4)",
+        type=_comma_list, metavar="TYPE[,TYPE…]"))
+    kv_dtype: str | None = field(default=None, metadata=_flag(
+        "--kv-dtype", "KV-cache storage for --fit (default: the model's dtype)",
+        choices=("f32", "f16", "bf16", "fp8", "q8_0", "q4_0")))
+    fit: str | None = field(default=None, metadata=_flag(
+        "--fit", "memory budget, e.g. 24GiB, 24GB or 24e9: the largest context and batch "
+        "and the least-compressed --quant type that fit", metavar="BYTES"))
+    fit_for: str = field(default="serving", metadata=_flag(
+        "--fit-for", "what --fit sizes (default serving: weights + KV cache)",
+        choices=("serving", "training")))
+
     @classmethod
     def names(cls) -> tuple[str, ...]:
         return tuple(f.name for f in dataclasses.fields(cls))

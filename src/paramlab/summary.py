@@ -9,12 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from paramlab.graph import Graph, Node
 from paramlab.layers.base import Shape, Weight
 from paramlab.memory import FlopsReport, LanguageModel, MemoryReport, MemorySection
 from paramlab.notes import Note
+
+if TYPE_CHECKING:
+    from paramlab.quant.report import QuantReport
+    from paramlab.quant.source import QuantSource
 
 DTYPE_BYTES: dict[str, float] = {
     "float64": 8,
@@ -76,6 +80,10 @@ class Summary:
     memory_sections: list[MemorySection] = field(default_factory=list)
     # Decoders: KV cache widths and activations per token, for --memory.
     language_model: LanguageModel | None = None
+    # Hugging Face configs: tensors and storage dtypes for --quant/--fit, and the report
+    # built from them (paramlab.quant; imported for types only, the adapter attaches it).
+    quant_source: QuantSource | None = None
+    quant: QuantReport | None = None
 
     @property
     def other(self) -> Summary | None:

@@ -8,6 +8,8 @@ experts) and returns the bytes the quantized checkpoint stores for it, everythin
   quantization (QLoRA, Dettmers et al. 2023, §2) stores ``absmax`` as uint8 with one fp32
   ``nested_absmax`` per 256 blocks, the 256-entry fp32 ``nested_quant_map`` and an fp32
   ``offset``: 4.127 bits per weight against 4.5.
+* **bitsandbytes LLM.int8** (``Int8Params``): one byte per weight and an fp32 row scale
+  (``SCB``, one per output).
 * **GPTQ** (AutoGPTQ/optimum ``QuantLinear``, the tensors transformers loads): ``qweight``
   int32 ``(in·bits/32, out)``, ``qzeros`` int32 ``(groups, out·bits/32)``, ``scales`` fp16
   ``(groups, out)`` and ``g_idx`` int32 ``(in,)``, with ``groups = ⌈in / group_size⌉``
@@ -84,6 +86,12 @@ def fp8(shape: tuple[int, ...], block: bool) -> int:
     return mats * (out * fan_in + scales * 4)
 
 
+def bnb_int8(shape: tuple[int, ...]) -> int:
+    """LLM.int8 (bitsandbytes ``Int8Params``): int8 weights and one fp32 scale per row."""
+    mats, out, fan_in = _split(shape)
+    return mats * (out * fan_in + out * 4)
+
+
 def mxfp4(shape: tuple[int, ...]) -> int:
     mats, out, fan_in = _split(shape)
     if fan_in % 32:
@@ -102,7 +110,7 @@ _GROUPED = re.compile(r"^(gptq|awq)(?:-(\d+)bit)?(?:-g(-1|\d+))?$")
 
 
 def hf_format(name: str) -> Format | None:
-    """The format called ``name`` (``nf4``, ``nf4-dq``, ``fp4``, ``fp4-dq``, ``gptq``,
+    """The format called ``name`` (``nf4``, ``nf4-dq``, ``fp4``, ``fp4-dq``, ``int8``, ``gptq``,
     ``gptq-8bit-g32``, ``awq-4bit-g128``, ``fp8``, ``fp8-block``, ``mxfp4``), or None."""
     key = name.lower()
     fixed: dict[str, Format] = {
@@ -110,6 +118,7 @@ def hf_format(name: str) -> Format | None:
         "fp4": Format("fp4", "bitsandbytes", lambda s: bnb_4bit(s, False)),
         "nf4-dq": Format("nf4-dq", "bitsandbytes", lambda s: bnb_4bit(s, True)),
         "fp4-dq": Format("fp4-dq", "bitsandbytes", lambda s: bnb_4bit(s, True)),
+        "int8": Format("int8", "bitsandbytes LLM.int8", bnb_int8),
         "fp8": Format("fp8", "fp8 per-tensor scale", lambda s: fp8(s, False)),
         "fp8-block": Format("fp8-block", "fp8 128×128 block scales", lambda s: fp8(s, True)),
         "mxfp4": Format("mxfp4", "OCP MXFP4", mxfp4),

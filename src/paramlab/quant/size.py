@@ -11,6 +11,7 @@ figure llama.cpp prints as BPW.
 
 from __future__ import annotations
 
+import fnmatch
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -37,9 +38,10 @@ class QuantSize:
 
 
 def quantized_size(name: str, model_type: str, tensors: Sequence[Tensor],
-                   base_bytes: int = 2) -> QuantSize:
+                   base_bytes: int = 2, skip: Sequence[str] = ()) -> QuantSize:
     """``tensors`` stored as ``name``; ``base_bytes``: the dtype of what a Hugging Face
-    format leaves unquantized (2 for bf16/fp16 checkpoints)."""
+    format leaves unquantized (2 for bf16/fp16 checkpoints); ``skip``: the config's
+    ``modules_to_not_convert`` (``*`` matches one name component)."""
     if name.upper() in FTYPES or name.upper() in NEEDS_IMATRIX:
         return _gguf(name.upper(), model_type, tensors)
     fmt = hf_format(name)
@@ -50,15 +52,31 @@ def quantized_size(name: str, model_type: str, tensors: Sequence[Tensor],
                           "fp8-block, mxfp4")
     by_type: dict[str, int] = {}
     for t in tensors:
-        if t.in_block and ROLES.get(".".join(t.name.split(".")[-2:])) != "ffn_gate_inp":
+        if _quantized(t, skip):
             key, size = fmt.name, fmt.weight_bytes(t.shape)
         else:
             key, size = f"unquantized ({base_bytes} bytes)", t.elements * base_bytes
         by_type[key] = by_type.get(key, 0) + size
+    kept = f" and {', '.join(skip)} (modules_to_not_convert)" if skip else ""
     note = (f"{fmt.library}: linear weights inside the blocks quantized; embeddings, output "
-            f"head, norms, biases and MoE routers kept at {base_bytes} bytes per parameter.")
+            f"head, norms, biases, MoE routers{kept} kept at {base_bytes} bytes per "
+            "parameter.")
     return QuantSize(fmt.name, sum(by_type.values()), sum(t.elements for t in tensors),
                      by_type, (note,))
+
+
+def _quantized(t: Tensor, skip: Sequence[str]) -> bool:
+    """A linear weight inside the blocks, not a router, not under ``modules_to_not_convert``
+    (matched on module-name components, with or without the leading ``model.``)."""
+    if not t.in_block or ROLES.get(".".join(t.name.split(".")[-2:])) == "ffn_gate_inp":
+        return False
+    parts = t.name.split(".")
+    for pattern in skip:
+        wanted = pattern.removeprefix("model.").split(".")
+        if len(wanted) <= len(parts) and all(
+                fnmatch.fnmatchcase(p, w) for p, w in zip(parts, wanted, strict=False)):
+            return False
+    return True
 
 
 def _gguf(ftype: str, model_type: str, tensors: Sequence[Tensor]) -> QuantSize:

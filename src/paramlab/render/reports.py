@@ -39,6 +39,10 @@ def report_blocks(summary: Summary) -> list[Block]:
         blocks += [_section_block(s) for s in summary.memory.sections]
     if summary.flops_report is not None:
         blocks.append(flops_block(summary.flops_report))
+    if summary.quant is not None:
+        from paramlab.render.quant import quant_blocks
+
+        blocks += quant_blocks(summary.quant)
     return blocks
 
 
