@@ -104,7 +104,7 @@ class _Rules:
         self.tied = "output" not in cats
         self.i_wv = self.i_down = 0
 
-    def pick(self, t: GGUFTensor, new: str) -> str:  # noqa: C901 — one branch per rule
+    def pick(self, t: GGUFTensor, new: str) -> str:
         f, hp, cat = self.ftype, self.hp, _category(t.name)
         experts8 = hp.n_expert == 8
         if cat == "output" or (self.tied and cat == "token_embd"):
@@ -122,9 +122,7 @@ class _Rules:
                 new = "Q4_K"
             elif f == "Q3_K_M":
                 new = "Q5_K" if i < 2 else "Q4_K"
-            elif f == "Q3_K_L":
-                new = "Q5_K"
-            elif f in ("IQ4_NL", "IQ4_XS") and hp.n_gqa >= 4:
+            elif f == "Q3_K_L" or (f in ("IQ4_NL", "IQ4_XS") and hp.n_gqa >= 4):
                 new = "Q5_K"
             elif f in ("Q4_K_M", "Q5_K_M") and _more_bits(i, n):
                 new = "Q6_K"
@@ -146,10 +144,8 @@ class _Rules:
 
     def _ffn_down(self, t: GGUFTensor, new: str) -> str:
         f = self.ftype
-        if self.hp.n_expert > 1 and t.layer is not None:
-            i = t.layer  # MoE: layer_info parses the layer from the name
-        else:
-            i = self.i_down
+        # MoE: layer_info parses the layer from the name; dense: the running count
+        i = t.layer if self.hp.n_expert > 1 and t.layer is not None else self.i_down
         n = self.hp.n_layer
         self.i_down += 1
         if f == "Q2_K":

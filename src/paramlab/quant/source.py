@@ -42,7 +42,8 @@ def quant_source(data: dict[str, Any], model_type: str, model: Model) -> QuantSo
                      "unquantized tensors taken as 2 bytes (bfloat16)" if dtype is not None
                      else "no torch_dtype/dtype in the config: unquantized tensors taken "
                      "as 2 bytes (bfloat16)")
-    stored, skip = None, ()
+    stored: str | None = None
+    skip: tuple[str, ...] = ()
     qc = data.get("quantization_config")
     if isinstance(qc, dict):
         stored, why = stored_format(qc)

@@ -73,8 +73,12 @@ def _stack_tensors(stack: Stack) -> Iterator[Tensor]:
             for w in part.weights:
                 if w.statistic:
                     continue
-                name = f"{stack.prefix}.{i}.{part.name}.{w.name}"
-                yield Tensor(name, tuple(w.shape), len(w.shape) >= 2)
+                # a part's weights are named from the part (q_proj.weight under self_attn)
+                # or in full (mlp.gate.weight under mlp.gate)
+                local = w.name if w.name.startswith(f"{part.name}.") else \
+                    f"{part.name}.{w.name}"
+                linear = len(w.shape) >= 2 and not w.name.endswith("bias")
+                yield Tensor(f"{stack.prefix}.{i}.{local}", tuple(w.shape), linear)
 
 
 def gguf_tensors(model_type: str, tensors: list[Tensor]) -> tuple[list[GGUFTensor], Hparams]:
