@@ -145,3 +145,11 @@ def test_cli_json_and_refusals(capsys, tmp_path):
     assert "need a Hugging Face config.json" in capsys.readouterr().err
     assert main(["count", str(path), "--quant", "Q4_K_M"]) == 0
     assert "Quantized sizes" in capsys.readouterr().out
+
+
+@given(st.text(max_size=40))
+def test_parse_budget_never_fails_otherwise(text):
+    try:
+        assert parse_budget(text) > 0
+    except ConfigError as exc:
+        assert "\n" not in str(exc)

@@ -50,8 +50,8 @@ def quant_report(summary: Summary, options: Any,
     src: QuantSource | None = getattr(summary, "quant_source", None)
     if src is None:
         raise ParamlabError(f"--quant, --kv-dtype and --fit need a Hugging Face config.json "
-                            f"(tensor roles and storage dtypes come from it); received "
-                            f"{summary.origin or summary.name}")
+                            f"of a model_type paramlab declares (tensor roles and storage "
+                            f"dtypes come from it); received {summary.origin or summary.name}")
     tensors = src.tensors()
     sizes = tuple(quantized_size(q.strip(), src.model_type, tensors, src.base_bytes, src.skip)
                   for q in options.quant or ())
