@@ -153,3 +153,23 @@ def test_parse_budget_never_fails_otherwise(text):
         assert parse_budget(text) > 0
     except ConfigError as exc:
         assert "\n" not in str(exc)
+
+
+def test_context_cap_names_the_field_it_came_from():
+    gpt2 = json.loads((DATA.parent / "hf_published" / "openai-community__gpt2.json")
+                      .read_text())
+    answer = paramlab.count(gpt2, fit="24GiB").quant.fit[0]
+    assert answer.value == gpt2["n_positions"] == 1024
+    assert "n_positions" in answer.decided_by
+
+
+def test_memory_shows_a_quantized_checkpoint_as_stored(capsys, tmp_path):
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(_tiny(quantization_config={
+        "quant_method": "awq", "bits": 4, "group_size": 128, "version": "gemm"})))
+    assert main(["count", str(path), "--memory", "--context", "64", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["stored_quantization"]["name"] == "awq-4bit-g128"
+    assert data["kv_cache"]["bytes"] == 4 * 2 * 2 * 64 * 64 * 2  # layers·K/V·heads·dim·tokens·2
+    assert main(["count", str(path)]) == 0
+    assert "Quantized sizes" not in capsys.readouterr().out  # a plain count is unchanged

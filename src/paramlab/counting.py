@@ -62,7 +62,9 @@ def _check(options: CountOptions) -> None:
 
 def _attach_reports(summary: Summary, options: CountOptions) -> None:
     """``memory``/``flops``/``quant``: data on the summary, which the renderers draw."""
-    if options.quant or options.fit is not None or options.kv_dtype:
+    stored = getattr(summary.quant_source, "stored", None)
+    if options.quant or options.fit is not None or options.kv_dtype or (
+            options.memory and stored):  # a quantized checkpoint: its stored size too
         from paramlab.quant.report import quant_report
 
         summary.quant = quant_report(summary, options)

@@ -39,6 +39,7 @@ class QuantReport:
     stored: QuantSize | None
     kv_dtype: str
     kv_bytes_per_token: int | None
+    kv_bytes_at_context: int | None  # at --context × --batch-size, when a context is given
     fit_budget: int | None
     fit_mode: str
     fit: tuple[FitAnswer, ...]
@@ -64,6 +65,8 @@ def quant_report(summary: Summary, options: Any,
         notes.append(f"KV cache at the model's dtype ({kv_dtype}); --kv-dtype q8_0, q4_0 or "
                      "fp8 for a quantized cache")
     per_token = kv_cache_bytes(lm, 1, 1, kv_dtype) if lm is not None else None
+    at_context = (kv_cache_bytes(lm, options.context, options.batch_size, kv_dtype)
+                  if lm is not None and options.context else None)
     answers: tuple[FitAnswer, ...] = ()
     budget = None
     mode = options.fit_for or "serving"
@@ -81,7 +84,8 @@ def quant_report(summary: Summary, options: Any,
             raise ParamlabError(f"--fit-for must be one of {', '.join(FIT_MODES)}; "
                                 f"received {mode!r}")
         notes.append(OVERHEAD_NOTE)
-    return QuantReport(sizes, stored, kv_dtype, per_token, budget, mode, answers, tuple(notes))
+    return QuantReport(sizes, stored, kv_dtype, per_token, at_context, budget, mode, answers,
+                       tuple(notes))
 
 
 def _unquantized(src: QuantSource, tensors: list[Tensor]) -> QuantSize:
@@ -101,7 +105,7 @@ def _serving(src: QuantSource, tensors: list[Tensor], lm: Any, weights: QuantSiz
 
     if lm is not None:
         cap = src.max_context or SEARCH_CAP
-        reason = ("max_position_embeddings" if src.max_context else "the search cap")
+        reason = src.context_field or "the search cap"
         answers.append(largest_value(f"largest context (batch {batch:,})", "token",
                                      lambda n: terms(weights, n, batch), budget, cap, reason))
         if context:

@@ -26,6 +26,7 @@ class QuantSource:
     stored: str | None = None  # a --quant name for the checkpoint's own format
     skip: tuple[str, ...] = ()  # modules_to_not_convert
     max_context: int | None = None
+    context_field: str = ""  # the config field max_context came from
 
     def tensors(self) -> list[Tensor]:
         return model_tensors(self.model)
@@ -50,9 +51,26 @@ def quant_source(data: dict[str, Any], model_type: str, model: Model) -> QuantSo
         notes.append(why)
         raw = qc.get("modules_to_not_convert") or ()
         skip = tuple(str(m) for m in raw) if isinstance(raw, list) else ()
-    context = data.get("max_position_embeddings")
-    return QuantSource(model_type, model, base, tuple(notes), stored, skip,
-                       context if isinstance(context, int) and context > 0 else None)
+    context, where = _max_context(data)
+    return QuantSource(model_type, model, base, tuple(notes), stored, skip, context, where)
+
+
+# The positions a model was built for, by the names transformers' configs use for them.
+CONTEXT_FIELDS = ("max_position_embeddings", "n_positions", "n_ctx", "max_sequence_length",
+                  "seq_length")
+
+
+def _max_context(data: dict[str, Any]) -> tuple[int | None, str]:
+    """The longest context the model takes and the field that says so (a vision-language
+    model's is its text model's)."""
+    for prefix, where in (("", data), ("text_config.", data.get("text_config"))):
+        if not isinstance(where, dict):
+            continue
+        for name in CONTEXT_FIELDS:
+            value = where.get(name)
+            if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+                return value, prefix + name
+    return None, ""
 
 
 def stored_format(qc: dict[str, Any]) -> tuple[str | None, str]:

@@ -29,6 +29,9 @@ def quant_blocks(report: QuantReport) -> list[Block]:
     if report.kv_bytes_per_token is not None:
         lines.append(f"KV cache per token at {report.kv_dtype}: {report.kv_bytes_per_token:,} "
                      "bytes")
+    if report.kv_bytes_at_context is not None:
+        lines.append(f"KV cache at --context × --batch-size, {report.kv_dtype}: "
+                     f"{report.kv_bytes_at_context:,} bytes ({gb(report.kv_bytes_at_context)})")
     if report.fit_budget is not None:
         lines.append(f"Budget: {report.fit_budget:,} bytes ({gb(report.fit_budget)}), "
                      f"{report.fit_mode}")
@@ -55,7 +58,8 @@ def _value(value: int | str) -> str:
 def quant_json(report: QuantReport) -> dict[str, Any]:
     data: dict[str, Any] = {"quantized": {q.name: _size(q) for q in report.sizes},
                             "kv_cache": {"dtype": report.kv_dtype,
-                                         "bytes_per_token": report.kv_bytes_per_token},
+                                         "bytes_per_token": report.kv_bytes_per_token,
+                                         "bytes": report.kv_bytes_at_context},
                             "quant_notes": list(report.notes)}
     if report.stored is not None:
         data["stored_quantization"] = _size(report.stored)
