@@ -81,6 +81,25 @@ def test_fallback_when_blocks_do_not_divide_the_row():
     assert types["blk.1.ffn_down.weight"] == "Q4_K"  # its row is the 512-wide inner layer
 
 
+# Published GGUF file sizes (GB, 10⁹ bytes, as the model pages list them): Llama-3-70B from
+# bartowski/Meta-Llama-3-70B-Instruct-GGUF, Llama-2-70B from TheBloke/Llama-2-70B-GGUF.
+# A file adds its header (tokenizer, metadata: a few MB) to the tensor data sized here.
+PUBLISHED = {
+    128256: {"Q8_0": 74.97, "Q6_K": 57.88, "Q5_K_M": 49.95, "Q4_K_M": 42.52, "Q4_K_S": 40.35,
+             "Q3_K_M": 34.27, "Q2_K": 26.38},
+    32000: {"Q8_0": 73.29, "Q6_K": 56.59, "Q5_K_M": 48.75, "Q5_0": 47.46, "Q4_K_M": 41.42,
+            "Q4_0": 38.87, "Q3_K_M": 33.19},
+}
+
+
+@pytest.mark.parametrize(("vocab", "ftype"), [(v, f) for v in PUBLISHED for f in PUBLISHED[v]])
+def test_70b_files_match_their_published_sizes(vocab, ftype):
+    data, _ = load(DATA / "llama3-70b.json")
+    size = quantized_size(ftype, "llama", _tensors({**data, "vocab_size": vocab}))
+    published = PUBLISHED[vocab][ftype] * 1e9
+    assert abs(size.bytes - published) / published < 0.01
+
+
 def test_llama3_70b_q4_k_m_matches_the_published_file():
     """The issue's 42.5 GB: Meta-Llama-3-70B-Instruct Q4_K_M as published by llama.cpp
     quantizers (42.52 GB file, tensor data plus a ~10 MB header); params × 4 bits gives 35."""
