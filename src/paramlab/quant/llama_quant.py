@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from paramlab.errors import ConfigError
 from paramlab.quant.ggml import GGML_TYPES
@@ -52,7 +53,7 @@ class GGUFTensor:
             total *= dim
         return total
 
-    @property
+    @cached_property
     def layer(self) -> int | None:
         if not self.name.startswith("blk."):
             return None

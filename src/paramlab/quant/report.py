@@ -88,13 +88,13 @@ def quant_report(summary: Summary, options: Any,
                        tuple(notes))
 
 
-def _unquantized(src: QuantSource, tensors: list[Tensor]) -> QuantSize:
+def _unquantized(src: QuantSource, tensors: tuple[Tensor, ...]) -> QuantSize:
     params = sum(t.elements for t in tensors)
     name = f"unquantized ({src.base_bytes} bytes)"
     return QuantSize(name, params * src.base_bytes, params, {name: params * src.base_bytes})
 
 
-def _serving(src: QuantSource, tensors: list[Tensor], lm: Any, weights: QuantSize,
+def _serving(src: QuantSource, tensors: tuple[Tensor, ...], lm: Any, weights: QuantSize,
              kv_dtype: str, budget: int, options: Any) -> tuple[FitAnswer, ...]:
     batch, context = options.batch_size, options.context
     answers = []

@@ -80,7 +80,7 @@ def _quantized(t: Tensor, skip: Sequence[str]) -> bool:
 
 
 def _gguf(ftype: str, model_type: str, tensors: Sequence[Tensor]) -> QuantSize:
-    ggufs, hp = gguf_tensors(model_type, list(tensors))
+    ggufs, hp = gguf_tensors(model_type, tuple(tensors))
     types = tensor_types(ftype, hp, ggufs)
     by_type: dict[str, int] = {}
     for t, kind in zip(ggufs, types, strict=True):

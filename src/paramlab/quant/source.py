@@ -28,7 +28,7 @@ class QuantSource:
     max_context: int | None = None
     context_field: str = ""  # the config field max_context came from
 
-    def tensors(self) -> list[Tensor]:
+    def tensors(self) -> tuple[Tensor, ...]:
         return model_tensors(self.model)
 
 

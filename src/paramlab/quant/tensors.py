@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from paramlab.adapters.hf.blocks import Model, Part, Stack
@@ -55,7 +56,7 @@ class Tensor:
         return total
 
 
-def model_tensors(model: Model) -> list[Tensor]:
+def model_tensors(model: Model) -> tuple[Tensor, ...]:
     """Every parameter tensor, layer by layer, as transformers names it."""
     out: list[Tensor] = []
     for section in model.sections:
@@ -64,7 +65,7 @@ def model_tensors(model: Model) -> list[Tensor]:
                     if not w.statistic]
             continue
         out += list(_stack_tensors(section))
-    return out
+    return tuple(out)
 
 
 def _stack_tensors(stack: Stack) -> Iterator[Tensor]:
@@ -81,7 +82,9 @@ def _stack_tensors(stack: Stack) -> Iterator[Tensor]:
                 yield Tensor(f"{stack.prefix}.{i}.{local}", tuple(w.shape), linear)
 
 
-def gguf_tensors(model_type: str, tensors: list[Tensor]) -> tuple[list[GGUFTensor], Hparams]:
+@lru_cache(maxsize=8)  # --fit sizes one model at several types
+def gguf_tensors(model_type: str, tensors: tuple[Tensor, ...]
+                 ) -> tuple[list[GGUFTensor], Hparams]:
     """The tensors as a GGUF file of this model holds them, sorted as llama.cpp walks them
     (by layer, then by name), and the hyper-parameters its rules read."""
     if model_type not in GGUF_FAMILIES:
