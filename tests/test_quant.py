@@ -39,9 +39,19 @@ def test_ggml_type_sizes_match_gguf_py():
         assert (ours.block, ours.size) == (block, size), name
 
 
-@pytest.mark.parametrize("ftype", ["Q4_K_M", "Q8_0", "Q4_0", "Q3_K_M", "Q2_K", "F16"])
-@pytest.mark.parametrize("hidden", [256, 96])  # 96: K-quant rows fall back (Q4_K → Q5_0)
-def test_gguf_file_written_by_gguf_py_has_our_bytes(tmp_path, ftype, hidden):
+FAMILY_CONFIGS = {  # one small config per family shape: MoE experts, q/k norms, tied, fused
+    "mixtral": {"num_local_experts": 4, "num_experts_per_tok": 2},
+    "qwen3": {"head_dim": 64},
+    "gemma": {"tie_word_embeddings": True, "head_dim": 64},
+    "phi3": {},
+}
+
+
+@pytest.mark.parametrize(("model_type", "ftype", "hidden"), [
+    *[("llama", f, h) for f in ("Q4_K_M", "Q8_0", "Q4_0", "Q3_K_M", "Q2_K", "F16")
+      for h in (256, 96)],  # 96: K-quant rows fall back (Q4_K → Q5_0)
+    *[(family, f, 256) for family in FAMILY_CONFIGS for f in ("Q4_K_M", "MXFP4_MOE")]])
+def test_gguf_file_written_by_gguf_py_has_our_bytes(tmp_path, model_type, ftype, hidden):
     """Each tensor is written at the type our rules chose, quantized by gguf-py where it
     implements the type (random data) and as gguf-py's own byte shape otherwise; the file's
     tensor data, read back by GGUFReader, must total our figure."""
@@ -49,7 +59,8 @@ def test_gguf_file_written_by_gguf_py_has_our_bytes(tmp_path, ftype, hidden):
     gguf = pytest.importorskip("gguf")
     from gguf.quants import quant_shape_to_byte_shape, quantize
 
-    ggufs, hp = gguf_tensors("llama", _tensors(_tiny(hidden=hidden)))
+    config = _tiny(model_type, hidden=hidden, **FAMILY_CONFIGS.get(model_type, {}))
+    ggufs, hp = gguf_tensors(model_type, _tensors(config))
     types = tensor_types(ftype, hp, ggufs)
     writer = gguf.GGUFWriter(tmp_path / "m.gguf", "llama")
     rng = np.random.default_rng(0)
@@ -68,7 +79,7 @@ def test_gguf_file_written_by_gguf_py_has_our_bytes(tmp_path, ftype, hidden):
     writer.close()
     reader = gguf.GGUFReader(tmp_path / "m.gguf")
     stored = sum(int(t.n_bytes) for t in reader.tensors)
-    assert quantized_size(ftype, "llama", _tensors(_tiny(hidden=hidden))).bytes == stored
+    assert quantized_size(ftype, model_type, _tensors(config)).bytes == stored
     assert [t.tensor_type.name for t in reader.tensors] == types
 
 
