@@ -173,3 +173,25 @@ def test_memory_shows_a_quantized_checkpoint_as_stored(capsys, tmp_path):
     assert data["kv_cache"]["bytes"] == 4 * 2 * 2 * 64 * 64 * 2  # layers·K/V·heads·dim·tokens·2
     assert main(["count", str(path)]) == 0
     assert "Quantized sizes" not in capsys.readouterr().out  # a plain count is unchanged
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-300, 300) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner,
+                                                                 max_size=3), max_leaves=8)
+QC_FIELDS = st.fixed_dictionaries({}, optional={
+    "quant_method": st.sampled_from(["gptq", "awq", "bitsandbytes", "fp8", "mxfp4", "hqq"]),
+    "bits": JSON_VALUES, "group_size": JSON_VALUES, "load_in_4bit": JSON_VALUES,
+    "bnb_4bit_quant_type": JSON_VALUES, "weight_block_size": JSON_VALUES,
+    "modules_to_not_convert": JSON_VALUES, "version": JSON_VALUES})
+
+
+@given(QC_FIELDS | JSON_VALUES, JSON_VALUES)
+def test_malformed_quantization_config_never_breaks_a_count(qc, dtype):
+    """A plain count ignores it; a size asked for is refused in one line, or given."""
+    config = _tiny(quantization_config=qc, torch_dtype=dtype)
+    assert paramlab.count(config).total > 0
+    try:
+        paramlab.count(config, quant=["nf4"])
+    except ParamlabError as exc:
+        assert "\n" not in str(exc)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from paramlab.errors import ParamlabError
+from paramlab.errors import ConfigError, ParamlabError
 from paramlab.quant.fit import (
     OVERHEAD_NOTE,
     SEARCH_CAP,
@@ -53,6 +53,8 @@ def quant_report(summary: Summary, options: Any,
         raise ParamlabError(f"--quant, --kv-dtype and --fit need a Hugging Face config.json "
                             f"of a model_type paramlab declares (tensor roles and storage "
                             f"dtypes come from it); received {summary.origin or summary.name}")
+    if src.error:
+        raise ConfigError(src.error)
     tensors = src.tensors()
     sizes = tuple(quantized_size(q.strip(), src.model_type, tensors, src.base_bytes, src.skip)
                   for q in options.quant or ())

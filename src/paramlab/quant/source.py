@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from paramlab.adapters.hf.blocks import Model
+from paramlab.errors import ConfigError
 from paramlab.quant.tensors import Tensor, model_tensors
 
 DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "float64": 8}
@@ -27,15 +28,19 @@ class QuantSource:
     skip: tuple[str, ...] = ()  # modules_to_not_convert
     max_context: int | None = None
     context_field: str = ""  # the config field max_context came from
+    error: str = ""  # a malformed quantization_config, raised when sizes are asked for
 
     def tensors(self) -> tuple[Tensor, ...]:
         return model_tensors(self.model)
 
 
-def quant_source(data: dict[str, Any], model_type: str, model: Model) -> QuantSource:
+def quant_source(data: dict[str, Any], model_type: str, model: Model,
+                 source: str = "config.json") -> QuantSource:
+    """Never raises: a malformed ``quantization_config`` must not stop a plain count, so its
+    error is kept and raised when a size is asked for (:attr:`QuantSource.error`)."""
     notes: list[str] = []
     dtype = data.get("torch_dtype", data.get("dtype"))
-    if dtype in DTYPE_BYTES:
+    if isinstance(dtype, str) and dtype in DTYPE_BYTES:
         base = DTYPE_BYTES[dtype]
     else:
         base = 2
@@ -45,14 +50,36 @@ def quant_source(data: dict[str, Any], model_type: str, model: Model) -> QuantSo
                      "as 2 bytes (bfloat16)")
     stored: str | None = None
     skip: tuple[str, ...] = ()
+    error = ""
     qc = data.get("quantization_config")
-    if isinstance(qc, dict):
-        stored, why = stored_format(qc)
-        notes.append(why)
-        raw = qc.get("modules_to_not_convert") or ()
-        skip = tuple(str(m) for m in raw) if isinstance(raw, list) else ()
+    try:
+        if qc is not None:
+            if not isinstance(qc, dict):
+                raise ConfigError(f"expected an object, received {type(qc).__name__}")
+            stored, why = stored_format(qc)
+            notes.append(why)
+            skip = _skip(qc.get("modules_to_not_convert"))
+    except ConfigError as exc:
+        error = f"{source}: quantization_config: {exc}"
     context, where = _max_context(data)
-    return QuantSource(model_type, model, base, tuple(notes), stored, skip, context, where)
+    return QuantSource(model_type, model, base, tuple(notes), stored, skip, context, where,
+                       error)
+
+
+def _skip(raw: Any) -> tuple[str, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not all(isinstance(m, str) for m in raw):
+        raise ConfigError(f"modules_to_not_convert: expected a list of module names, "
+                          f"received {raw!r:.80}")
+    return tuple(raw)
+
+
+def _int(qc: dict[str, Any], name: str, default: int) -> int:
+    value = qc.get(name, default)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ConfigError(f"{name}: expected an integer, received {value!r:.80}")
+    return value
 
 
 # The positions a model was built for, by the names transformers' configs use for them.
@@ -88,7 +115,11 @@ def stored_format(qc: dict[str, Any]) -> tuple[str | None, str]:
         if method == "awq" and str(qc.get("version", "gemm")).lower() != "gemm":
             return None, (f"quantization_config: AWQ version {qc.get('version')!r} packs "
                           "differently from GEMM; its stored size is not modelled")
-        name = f"{method}-{int(qc.get('bits', 4))}bit-g{int(qc.get('group_size', 128))}"
+        bits, group = _int(qc, "bits", 4), _int(qc, "group_size", 128)
+        if bits not in (2, 3, 4, 8) or (group != -1 and group <= 0):
+            raise ConfigError(f"{method}: expected bits 2, 3, 4 or 8 and a group_size > 0 or "
+                              f"-1, received bits={bits}, group_size={group}")
+        name = f"{method}-{bits}bit-g{group}"
     elif method == "fp8":
         block = qc.get("weight_block_size")
         if block not in (None, [128, 128]):

@@ -161,7 +161,7 @@ def count_hf_config(target: Any, convention: str | None = None, options: Any = N
     summary.language_model = language_model_shapes(model)
     from paramlab.quant.source import quant_source
 
-    summary.quant_source = quant_source(data, model_type, model)
+    summary.quant_source = quant_source(data, model_type, model, source)
     return summary
 
 
