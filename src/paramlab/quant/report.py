@@ -85,6 +85,9 @@ def quant_report(summary: Summary, options: Any,
         else:
             raise ParamlabError(f"--fit-for must be one of {', '.join(FIT_MODES)}; "
                                 f"received {mode!r}")
+        if mode == "serving" and lm is not None and not options.context:
+            notes.append("No --context: the least-compressed format is chosen for the weights "
+                         "alone (KV cache 0); add --context N to reserve a cache")
         notes.append(OVERHEAD_NOTE)
     return QuantReport(sizes, stored, kv_dtype, per_token, at_context, budget, mode, answers,
                        tuple(notes))
