@@ -11,7 +11,7 @@ import pytest
 from paramlab.adapters.hf import FAMILIES
 from paramlab.adapters.hf.config import HFConfig, load
 from paramlab.errors import ConfigError
-from paramlab.quant.formats import awq, bnb_4bit, gptq, hf_format, mxfp4
+from paramlab.quant.formats import awq, bnb_4bit, fp8, gptq, hf_format, mxfp4
 from paramlab.quant.ggml import GGML_TYPES
 from paramlab.quant.llama_quant import tensor_types
 from paramlab.quant.size import quantized_size
@@ -167,6 +167,19 @@ def test_gptq_and_awq_match_their_stored_tensors():
     assert awq((out, fan_in), bits, group) == sum(t.nbytes for t in awq_tensors)
     with pytest.raises(ConfigError, match="not a multiple"):
         awq((out, 100), 4, 128)
+
+
+@pytest.mark.parametrize("block", [None, (128, 128)])
+@pytest.mark.parametrize("shape", [(1024, 4096), (300, 200)])
+def test_fp8_matches_transformers_fp8_linear(block, shape):
+    """transformers' FineGrainedFP8 FP8Linear (dynamic activations), built on the meta device."""
+    torch = pytest.importorskip("torch")
+    fp8_module = pytest.importorskip("transformers.integrations.finegrained_fp8")
+    out, fan_in = shape
+    with torch.device("meta"):
+        layer = fp8_module.FP8Linear(fan_in, out, block_size=block)
+    stored = sum(p.nbytes for p in layer.parameters())
+    assert fp8((out, fan_in), block is not None) == stored
 
 
 def test_mxfp4_is_ggml_mxfp4():
