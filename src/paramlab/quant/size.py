@@ -86,7 +86,9 @@ def _gguf(ftype: str, model_type: str, tensors: Sequence[Tensor]) -> QuantSize:
     for t, kind in zip(ggufs, types, strict=True):
         size = GGML_TYPES[kind].row_bytes(t.ne[0]) * (t.elements // t.ne[0])
         by_type[kind] = by_type.get(kind, 0) + size
-    note = (f"llama.cpp {ftype} (llama-quant.cpp rules at 007dbbf3fd17, no importance matrix): "
+    matrix = ("an importance matrix, which llama-quantize requires for Q2_K_S and which "
+              "changes none of its types" if ftype == "Q2_K_S" else "no importance matrix")
+    note = (f"llama.cpp {ftype} (llama-quant.cpp rules at 007dbbf3fd17, {matrix}): "
             "tensor data only; the GGUF header (tokenizer, metadata: a few MB) and 32-byte "
             "alignment padding are not included.")
     return QuantSize(ftype, sum(by_type.values()), sum(t.elements for t in ggufs),
