@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from paramlab.errors import ConfigError
 
@@ -58,6 +59,10 @@ class FitAnswer:
     @property
     def total(self) -> int:
         return sum(size for _, size in self.terms)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"question": self.question, "value": self.value, "total": self.total,
+                "budget": self.budget, "terms": dict(self.terms), "decided_by": self.decided_by}
 
 
 def largest(cost: Callable[[int], int], budget: int, cap: int) -> int:

@@ -45,6 +45,21 @@ class QuantReport:
     fit: tuple[FitAnswer, ...]
     notes: tuple[str, ...]
 
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON keys: ``quantized[TYPE]`` (bytes, bits_per_weight, by_type, notes),
+        ``kv_cache``, ``quant_notes``, and ``stored_quantization``/``fit`` when present."""
+        data: dict[str, Any] = {
+            "quantized": {q.name: q.to_dict() for q in self.sizes},
+            "kv_cache": {"dtype": self.kv_dtype, "bytes_per_token": self.kv_bytes_per_token,
+                         "bytes": self.kv_bytes_at_context},
+            "quant_notes": list(self.notes)}
+        if self.stored is not None:
+            data["stored_quantization"] = self.stored.to_dict()
+        if self.fit_budget is not None:
+            data["fit"] = {"budget": self.fit_budget, "for": self.fit_mode,
+                           "answers": [a.to_dict() for a in self.fit]}
+        return data
+
 
 def quant_report(summary: Summary, options: Any,
                  training_cost: TrainingCost | None = None) -> QuantReport:

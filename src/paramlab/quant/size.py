@@ -14,6 +14,7 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from paramlab.errors import ConfigError
 from paramlab.quant.formats import hf_format
@@ -35,6 +36,11 @@ class QuantSize:
     @property
     def bits_per_weight(self) -> float:
         return 8 * self.bytes / self.parameters if self.parameters else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "bytes": self.bytes, "bits_per_weight": self.bits_per_weight,
+                "parameters": self.parameters, "by_type": dict(self.by_type),
+                "notes": list(self.notes)}
 
 
 def quantized_size(name: str, model_type: str, tensors: Sequence[Tensor],

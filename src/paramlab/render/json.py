@@ -72,9 +72,7 @@ def summary_to_dict(summary: Summary) -> dict[str, Any]:
     if summary.flops_report is not None:
         data["flops"] = summary.flops_report.to_dict()
     if summary.quant is not None:
-        from paramlab.render.quant import quant_json
-
-        data.update(quant_json(summary.quant))
+        data.update(summary.quant.to_dict())
     if summary.other is not None:
         other = summary.other
         data["other_convention"] = {

@@ -1,16 +1,15 @@
-"""``--quant``, ``--kv-dtype`` and ``--fit`` drawn: blocks for text/Markdown/HTML and the
-JSON object, from a :class:`~paramlab.quant.report.QuantReport` (no arithmetic here)."""
+"""``--quant``, ``--kv-dtype`` and ``--fit`` drawn as blocks for text/Markdown/HTML, from a
+:class:`~paramlab.quant.report.QuantReport` (no arithmetic here; its JSON is its
+``to_dict``, as for the other typed reports)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from paramlab.render.reports import Block
 
 if TYPE_CHECKING:
-    from paramlab.quant.fit import FitAnswer
     from paramlab.quant.report import QuantReport
-    from paramlab.quant.size import QuantSize
 
 
 def quant_blocks(report: QuantReport) -> list[Block]:
@@ -53,27 +52,3 @@ def gb(value: int) -> str:
 
 def _value(value: int | str) -> str:
     return f"{value:,}" if isinstance(value, int) else value
-
-
-def quant_json(report: QuantReport) -> dict[str, Any]:
-    data: dict[str, Any] = {"quantized": {q.name: _size(q) for q in report.sizes},
-                            "kv_cache": {"dtype": report.kv_dtype,
-                                         "bytes_per_token": report.kv_bytes_per_token,
-                                         "bytes": report.kv_bytes_at_context},
-                            "quant_notes": list(report.notes)}
-    if report.stored is not None:
-        data["stored_quantization"] = _size(report.stored)
-    if report.fit_budget is not None:
-        data["fit"] = {"budget": report.fit_budget, "for": report.fit_mode,
-                       "answers": [_answer(a) for a in report.fit]}
-    return data
-
-
-def _size(q: QuantSize) -> dict[str, Any]:
-    return {"name": q.name, "bytes": q.bytes, "bits_per_weight": q.bits_per_weight,
-            "parameters": q.parameters, "by_type": dict(q.by_type), "notes": list(q.notes)}
-
-
-def _answer(a: FitAnswer) -> dict[str, Any]:
-    return {"question": a.question, "value": a.value, "total": a.total, "budget": a.budget,
-            "terms": dict(a.terms), "decided_by": a.decided_by}
