@@ -111,6 +111,18 @@ def test_70b_files_match_their_published_sizes(vocab, ftype):
     assert abs(size.bytes - published) / published < 0.01
 
 
+# transformers' config defaults are the reference models: LlamaConfig() is Llama-2-7B,
+# MistralConfig() Mistral-7B-v0.1, Gemma2Config() gemma-2-2b. Published Q4_K_M files:
+# TheBloke/Llama-2-7B-GGUF 4.08 GB, TheBloke/Mistral-7B-v0.1-GGUF 4.37 GB,
+# bartowski/gemma-2-2b-it-GGUF 1.71 GB.
+@pytest.mark.parametrize(("model_type", "published"), [
+    ("llama", 4.08), ("mistral", 4.37), ("gemma2", 1.71)])
+def test_reference_models_match_their_published_q4_k_m(model_type, published):
+    tensors = _tensors({"model_type": model_type})
+    size = quantized_size("Q4_K_M", model_type, tensors).bytes
+    assert abs(size - published * 1e9) / (published * 1e9) < 0.01
+
+
 def test_llama3_70b_q4_k_m_matches_the_published_file():
     """The issue's 42.5 GB: Meta-Llama-3-70B-Instruct Q4_K_M as published by llama.cpp
     quantizers (42.52 GB file, tensor data plus a ~10 MB header); params × 4 bits gives 35."""
