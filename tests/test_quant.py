@@ -10,12 +10,13 @@ import pytest
 
 from paramlab.adapters.hf import FAMILIES
 from paramlab.adapters.hf.config import HFConfig, load
+from paramlab.adapters.hf.quant_tensors import model_tensors
 from paramlab.errors import ConfigError
 from paramlab.quant.formats import awq, bnb_4bit, fp8, gptq, hf_format, mxfp4
 from paramlab.quant.ggml import GGML_TYPES
 from paramlab.quant.llama_quant import tensor_types
 from paramlab.quant.size import quantized_size
-from paramlab.quant.tensors import gguf_tensors, model_tensors
+from paramlab.quant.tensors import gguf_tensors
 
 DATA = Path(__file__).parent / "data" / "quant"
 

@@ -65,7 +65,7 @@ def _attach_reports(summary: Summary, options: CountOptions) -> None:
     stored = getattr(summary.quant_source, "stored", None)
     if options.quant or options.fit is not None or options.kv_dtype or (
             options.memory and stored):  # a quantized checkpoint: its stored size too
-        from paramlab.quant.report import quant_report
+        from paramlab.sizing import quant_report
 
         summary.quant = quant_report(summary, options)
     if not (options.memory or options.flops):

@@ -6,12 +6,12 @@ it is stored (a GPTQ model's packed int32 ``qweight`` is not an eighth of its pa
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from paramlab.adapters.hf.blocks import Model
 from paramlab.errors import ConfigError
-from paramlab.quant.tensors import Tensor, model_tensors
+from paramlab.quant.tensors import Tensor
 
 DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "float64": 8}
 
@@ -21,7 +21,8 @@ class QuantSource:
     """The model's tensors and storage facts, attached to the summary by the HF adapter."""
 
     model_type: str
-    model: Model = field(repr=False)
+    # the tensors, listed on demand (a plain count never needs them)
+    list_tensors: Callable[[], tuple[Tensor, ...]] = field(repr=False, compare=False)
     base_bytes: int
     notes: tuple[str, ...]
     stored: str | None = None  # a --quant name for the checkpoint's own format
@@ -31,10 +32,11 @@ class QuantSource:
     error: str = ""  # a malformed quantization_config, raised when sizes are asked for
 
     def tensors(self) -> tuple[Tensor, ...]:
-        return model_tensors(self.model)
+        return self.list_tensors()
 
 
-def quant_source(data: dict[str, Any], model_type: str, model: Model,
+def quant_source(data: dict[str, Any], model_type: str,
+                 list_tensors: Callable[[], tuple[Tensor, ...]],
                  source: str = "config.json") -> QuantSource:
     """Never raises: a malformed ``quantization_config`` must not stop a plain count, so its
     error is kept and raised when a size is asked for (:attr:`QuantSource.error`)."""
@@ -62,7 +64,7 @@ def quant_source(data: dict[str, Any], model_type: str, model: Model,
     except ConfigError as exc:
         error = f"{source}: quantization_config: {exc}"
     context, where = _max_context(data)
-    return QuantSource(model_type, model, base, tuple(notes), stored, skip, context, where,
+    return QuantSource(model_type, list_tensors, base, tuple(notes), stored, skip, context, where,
                        error)
 
 

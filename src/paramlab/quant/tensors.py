@@ -1,23 +1,21 @@
 """The tensors of a Hugging Face config, with the roles llama.cpp gives them.
 
 Quantized sizes depend on each tensor's shape and role (an output projection is kept at more
-bits, a norm is never quantized), so a parameter total is not enough: this module walks the
-family's :class:`~paramlab.adapters.hf.blocks.Model` (the same blocks the count uses) and
-names every tensor as ``convert_hf_to_gguf.py`` would (gguf-py's ``tensor_mapping.py``:
-``model.layers.3.self_attn.v_proj`` → ``blk.3.attn_v``). A 2-D weight whose role is not in
-:data:`ROLES` is refused rather than guessed, so only the families in :data:`GGUF_FAMILIES`
+bits, a norm is never quantized), so a parameter total is not enough: this module takes the
+family's tensors (listed by :mod:`paramlab.adapters.hf.quant_tensors` from the blocks the count
+uses) and names every tensor as ``convert_hf_to_gguf.py`` would (gguf-py's
+``tensor_mapping.py``: ``model.layers.3.self_attn.v_proj`` → ``blk.3.attn_v``). A 2-D weight
+whose role is not in :data:`ROLES` is refused rather than guessed, so only the families in :data:`GGUF_FAMILIES`
 get GGUF mixtures; the Hugging Face formats (bitsandbytes, GPTQ, AWQ, FP8) need only to know
 which tensors are linear layers inside the blocks, and work for every decoder family.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from paramlab.adapters.hf.blocks import Model, Part, Stack
 from paramlab.errors import ConfigError
 from paramlab.quant.llama_quant import GGUFTensor, Hparams
 
@@ -54,32 +52,6 @@ class Tensor:
         for dim in self.shape:
             total *= dim
         return total
-
-
-def model_tensors(model: Model) -> tuple[Tensor, ...]:
-    """Every parameter tensor, layer by layer, as transformers names it."""
-    out: list[Tensor] = []
-    for section in model.sections:
-        if isinstance(section, Part):
-            out += [Tensor(w.name, tuple(w.shape), False) for w in section.weights
-                    if not w.statistic]
-            continue
-        out += list(_stack_tensors(section))
-    return tuple(out)
-
-
-def _stack_tensors(stack: Stack) -> Iterator[Tensor]:
-    for i in range(stack.start, stack.start + stack.count):
-        for part in stack.parts:
-            for w in part.weights:
-                if w.statistic:
-                    continue
-                # a part's weights are named from the part (q_proj.weight under self_attn)
-                # or in full (mlp.gate.weight under mlp.gate)
-                local = w.name if w.name.startswith(f"{part.name}.") else \
-                    f"{part.name}.{w.name}"
-                linear = len(w.shape) >= 2 and not w.name.endswith("bias")
-                yield Tensor(f"{stack.prefix}.{i}.{local}", tuple(w.shape), linear)
 
 
 @lru_cache(maxsize=8)  # --fit sizes one model at several types

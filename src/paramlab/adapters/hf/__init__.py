@@ -159,9 +159,10 @@ def count_hf_config(target: Any, convention: str | None = None, options: Any = N
                       "torch", origin=f"hf config: {source} ({model_type})")
     summary.count_notes += notes(model, _why(config, base, name), read_notes(config))
     summary.language_model = language_model_shapes(model)
+    from paramlab.adapters.hf.quant_tensors import model_tensors
     from paramlab.quant.source import quant_source
 
-    summary.quant_source = quant_source(data, model_type, model, source)
+    summary.quant_source = quant_source(data, model_type, lambda: model_tensors(model), source)
     return summary
 
 
