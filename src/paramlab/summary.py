@@ -84,6 +84,9 @@ class Summary:
     # built from them (paramlab.quant; imported for types only, the adapter attaches it).
     quant_source: QuantSource | None = None
     quant: QuantReport | None = None
+    # safetensors/GGUF inputs: the header's tensors with their exact stored bytes, drawn by
+    # paramlab.render.files (a paramlab.adapters.files.tensors.TensorFile; Any as above)
+    tensor_file: Any = None
 
     @property
     def other(self) -> Summary | None:
