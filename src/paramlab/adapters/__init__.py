@@ -1,5 +1,6 @@
 """Adapters: models that are not specs (PyTorch modules, live Keras models, Hugging Face
-configs, ONNX files, safetensors and GGUF headers) counted straight into a :class:`~paramlab.summary.Summary`.
+configs, ONNX files, safetensors and GGUF headers) counted straight into a
+:class:`~paramlab.summary.Summary`.
 
 Detection here must stay cheap: it never imports torch, keras or onnx. An adapter is
 ``adapter(target, convention, options) -> Summary``; ``convention`` may be None (the
