@@ -34,7 +34,7 @@ def stored_totals(summary: Summary) -> list[str]:
     return lines
 
 
-def file_block(tensor_file: TensorFile) -> Block:
+def file_blocks(tensor_file: TensorFile) -> list[Block]:
     """Bytes by dtype (exact, from the header), then the metadata key-value pairs."""
     shards = f" in {len(tensor_file.files):,} shards" if tensor_file.files else ""
     lines = [f"{tensor_file.format}: {len(tensor_file.tensors):,} tensors{shards}, "
@@ -44,8 +44,11 @@ def file_block(tensor_file: TensorFile) -> Block:
     for dtype, (count, nbytes) in tensor_file.bytes_by_dtype().items():
         elements = sum(t.size for t in tensor_file.tensors if t.dtype == dtype)
         table.append([dtype, f"{count:,}", f"{elements:,}", f"{nbytes:,}"])
-    lines += [f"{key}: {_value(value)}" for key, value in tensor_file.metadata.items()]
-    return Block(f"File ({tensor_file.format} header)", lines, table)
+    blocks = [Block(f"File ({tensor_file.format} header)", lines, table)]
+    if tensor_file.metadata:
+        blocks.append(Block("Metadata", [f"{key}: {_value(value)}"
+                                         for key, value in tensor_file.metadata.items()]))
+    return blocks
 
 
 def _value(value: Any) -> str:
@@ -60,7 +63,7 @@ def _value(value: Any) -> str:
 
 def _array(value: MetadataArray) -> str:
     if value.values is None:
-        return f"array of {value.length:,} {value.element_type} (counted, not read)"
+        return f"array of {value.length:,} {value.element_type} (counted, not kept)"
     return "[" + ", ".join(_value(v) for v in value.values) + "]"
 
 

@@ -33,9 +33,9 @@ class Block:
 def report_blocks(summary: Summary) -> list[Block]:
     blocks = [notes_block(summary.count_notes)] if summary.count_notes else []
     if summary.tensor_file is not None:
-        from paramlab.render.files import file_block
+        from paramlab.render.files import file_blocks
 
-        blocks.append(file_block(summary.tensor_file))
+        blocks += file_blocks(summary.tensor_file)
     if summary.memory is not None:
         blocks.append(memory_block(summary.memory))
         if summary.memory.language_model is not None:

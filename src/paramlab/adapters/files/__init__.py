@@ -162,9 +162,9 @@ def tie_notes(tensor_file: TensorFile) -> list[str]:
                 f"{embedding.name} depends on that model class's default."]
     if tie is True and head is None:
         return [f"Tied: config.json has tie_word_embeddings=true and no output head is stored: "
-                f"transformers re-creates it as {embedding.name} ({fmt(embedding.size)} "
-                "parameters) on loading; not stored, not counted again (model.num_parameters() "
-                "counts it once too)."]
+                f"transformers points the output head at {embedding.name} "
+                f"({fmt(embedding.size)} parameters) when loading; stored once, counted once "
+                "(as model.num_parameters() does)."]
     if tie is True and head is not None:
         return [f"config.json has tie_word_embeddings=true but {head.name} is stored beside "
                 f"{embedding.name}: transformers ties them on loading and counts "
