@@ -5,6 +5,7 @@ malformed header a one-line error with the file and byte offset (fuzzed)."""
 from __future__ import annotations
 
 import json
+import re
 import struct
 from pathlib import Path
 
@@ -208,3 +209,65 @@ def test_fuzzed_files_read_or_fail_with_config_error(conv_file: tuple[nn.Module,
         read_safetensors(path)
     except ConfigError as exc:
         assert "\n" not in str(exc) and str(path) in str(exc)
+
+
+def test_both_stored_while_config_ties_says_how_many_fewer(tmp_path: Path) -> None:
+    model = tiny_gpt2(tie=True)
+    state = {k: v.clone().contiguous() for k, v in model.state_dict().items()}
+    save_file(state, str(tmp_path / "model.safetensors"))  # lm_head stored as its own copy
+    model.config.to_json_file(str(tmp_path / "config.json"))
+    summary = paramlab.count(str(tmp_path))
+    head = state["lm_head.weight"].numel()
+    assert summary.total - head == model.num_parameters()
+    assert any(f"counts {head:,} fewer" in note for note in summary.notes)
+
+
+def test_bitsandbytes_packing_is_said(tmp_path: Path) -> None:
+    tensors = {"fc.weight": torch.zeros(8, 1, dtype=torch.uint8),  # 16 weights, packed
+               "fc.weight.absmax": torch.zeros(1),
+               "fc.weight.quant_state.bitsandbytes__nf4": torch.zeros(4, dtype=torch.uint8)}
+    save_file(tensors, str(tmp_path / "model.safetensors"))
+    assert any("two 4-bit weights" in n for n in paramlab.count(str(tmp_path)).notes)
+
+
+def test_folder_with_two_files_and_no_index_is_refused(tmp_path: Path) -> None:
+    for name in ("a.safetensors", "b.safetensors"):
+        save_file({"w": torch.zeros(2)}, str(tmp_path / name))
+    expected = re.escape("found 2 (a.safetensors, b.safetensors): name one")
+    with pytest.raises(ConfigError, match=expected):
+        read_tensor_file(tmp_path)
+
+
+def test_index_shard_outside_the_folder_is_refused(tmp_path: Path) -> None:
+    save_file({"w": torch.zeros(2)}, str(tmp_path / "a.safetensors"))
+    index = {"weight_map": {"w": "../a.safetensors"}}
+    (tmp_path / "model.safetensors.index.json").write_text(json.dumps(index))
+    with pytest.raises(ConfigError, match="is not a file name in the index's folder"):
+        read_tensor_file(tmp_path)
+
+
+ENTRY = st.fixed_dictionaries({
+    "dtype": st.sampled_from(["F32", "BF16", "F4", "F6_E2M3", "I64", "BOOL", "Q4", 7]),
+    "shape": st.lists(st.integers(-1, 5), max_size=3),
+    "data_offsets": st.lists(st.integers(-1, 40), min_size=2, max_size=2),
+})
+
+
+@settings(max_examples=100, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(entries=st.dictionaries(st.text(min_size=1, max_size=4), ENTRY, max_size=4),
+       data=st.integers(0, 60))
+def test_fuzzed_headers_are_read_exactly_or_refused(tmp_path: Path, entries: dict[str, object],
+                                                    data: int) -> None:
+    """Whatever the header claims: either a file the format accepts, whose tensors tile its
+    data exactly, or one ConfigError line."""
+    path = write_raw(tmp_path / "f.safetensors", header(entries), b"\0" * data)
+    try:
+        tensors = read_safetensors(path).tensors
+    except ConfigError as exc:
+        assert "\n" not in str(exc)
+        return
+    assert sum(t.nbytes for t in tensors) == data
+    for t in tensors:
+        info = entries[t.name]
+        assert t.nbytes == info["data_offsets"][1] - info["data_offsets"][0]  # type: ignore[index]

@@ -67,7 +67,19 @@ def read_safetensors(path: Path, shard: str = "") -> TensorFile:
     if end != size:
         raise header_error(str(path), end, f"the tensors' data ends at byte {end:,} but the "
                            f"file has {size:,} bytes (truncated or padded file)")
-    return TensorFile(str(path), "safetensors", tuple(tensors), metadata, 8 + length)
+    return TensorFile(str(path), "safetensors", tuple(tensors), metadata, 8 + length,
+                      notes=_packed_notes(tensors))
+
+
+def _packed_notes(tensors: list[StoredTensor]) -> tuple[str, ...]:
+    """bitsandbytes 4-bit checkpoints pack two weights per U8 element (its Params4bit; the
+    quantization state is stored beside each weight): counting elements would be a silent
+    undercount, so say so."""
+    if not any(".quant_state.bitsandbytes__" in t.name for t in tensors):
+        return ()
+    return ("bitsandbytes 4-bit checkpoint (quant_state tensors found): each U8 weight tensor "
+            "packs two 4-bit weights per stored element, and its absmax/quant_map tensors are "
+            "quantization state; the counts above are stored elements, not weights.",)
 
 
 def _open(path: Path) -> Any:
@@ -175,12 +187,14 @@ def read_index(folder: Path) -> TensorFile:
     tensors: list[StoredTensor] = []
     header_bytes = 0
     seen: dict[str, str] = {}
+    notes: dict[str, None] = {}  # each shard's notes once, in order
     for shard in shards:
         if Path(shard).name != shard or shard in ("", ".", ".."):
             raise header_error(str(index_path), _key_offset(raw, shard), f"shard {shard!r} "
                                "is not a file name in the index's folder")
         part = read_safetensors(folder / shard, shard)
         header_bytes += part.header_bytes
+        notes.update(dict.fromkeys(part.notes))
         for tensor in part.tensors:
             if tensor.name in seen:
                 raise ConfigError(f"{folder / shard}: tensor {tensor.name!r} is stored "
@@ -190,7 +204,7 @@ def read_index(folder: Path) -> TensorFile:
     _check_map(weight_map, seen, index_path)
     metadata = index.get("metadata") if isinstance(index.get("metadata"), dict) else {}
     return TensorFile(str(folder), "safetensors", tuple(tensors), dict(metadata), header_bytes,
-                      tuple(shards), _index_notes(metadata, tensors, weight_map))
+                      tuple(shards), (*notes, *_index_notes(metadata, tensors, weight_map)))
 
 
 def _check_map(weight_map: dict[str, str], seen: dict[str, str], index_path: Path) -> None:
