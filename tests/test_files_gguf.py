@@ -18,7 +18,7 @@ gguf = pytest.importorskip("gguf")
 from gguf import GGMLQuantizationType as T  # noqa: E402
 
 import paramlab  # noqa: E402
-from paramlab.adapters.files.gguf import GGML_TYPES, read_gguf  # noqa: E402
+from paramlab.adapters.files.gguf import FILE_TYPES, GGML_TYPES, read_gguf  # noqa: E402
 from paramlab.adapters.files.tensors import MetadataArray  # noqa: E402
 from paramlab.cli import main  # noqa: E402
 from paramlab.errors import ConfigError  # noqa: E402
@@ -29,11 +29,13 @@ def test_type_table_is_ggmls() -> None:
     theirs = {t.name: gguf.GGML_QUANT_SIZES[t] for t in T}
     assert ours == theirs
     assert {i: n for i, (n, _, _) in GGML_TYPES.items()} == {t.value: t.name for t in T}
+    assert {t.value: t.name for t in gguf.LlamaFileType} == FILE_TYPES
 
 
 def write_gguf(path: Path) -> Path:
     writer = gguf.GGUFWriter(str(path), "llama")
     writer.add_name("tiny")
+    writer.add_file_type(gguf.LlamaFileType.MOSTLY_Q4_K_M)
     writer.add_block_count(2)
     writer.add_context_length(128)
     writer.add_embedding_length(256)
@@ -113,7 +115,9 @@ def test_count_and_json(gguf_file: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert data["file"]["metadata"]["tokenizer.ggml.tokens"] == {"type": "STRING",
                                                                  "length": 300}
     assert main(["count", str(gguf_file)]) == 0
-    assert "llama.block_count: 2" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "llama.block_count: 2" in out
+    assert "general.file_type: 15 (MOSTLY_Q4_K_M)" in out
 
 
 def header(tensors: int = 0, kvs: int = 0, version: int = 3) -> bytes:

@@ -46,9 +46,18 @@ def file_blocks(tensor_file: TensorFile) -> list[Block]:
         table.append([dtype, f"{count:,}", f"{elements:,}", f"{nbytes:,}"])
     blocks = [Block(f"File ({tensor_file.format} header)", lines, table)]
     if tensor_file.metadata:
-        blocks.append(Block("Metadata", [f"{key}: {_value(value)}"
+        blocks.append(Block("Metadata", [f"{key}: {_value(value)}{_named(key, value)}"
                                          for key, value in tensor_file.metadata.items()]))
     return blocks
+
+
+def _named(key: str, value: Any) -> str:
+    """GGUF's general.file_type by llama.cpp's name for it (15: MOSTLY_Q4_K_M)."""
+    from paramlab.adapters.files.gguf import FILE_TYPES
+
+    if key == "general.file_type" and value in FILE_TYPES:
+        return f" ({FILE_TYPES[value]})"
+    return ""
 
 
 def _value(value: Any) -> str:
