@@ -181,3 +181,20 @@ def test_fuzzed_files_read_or_fail_with_config_error(gguf_file: Path, tmp_path: 
         read_gguf(path)
     except ConfigError as exc:
         assert "\n" not in str(exc) and str(path) in str(exc)
+
+
+def test_kept_strings_are_capped(monkeypatch: pytest.MonkeyPatch, gguf_file: Path) -> None:
+    import paramlab.adapters.files.gguf as reader
+
+    monkeypatch.setattr(reader, "MAX_KEPT_BYTES", 50)
+    with pytest.raises(ConfigError, match="strings exceed the cap of 50 bytes"):
+        read_gguf(gguf_file)
+
+
+def test_depth_tree_adds_up_and_depth_0_is_one_row(gguf_file: Path) -> None:
+    total = paramlab.count(str(gguf_file)).total
+    tree = paramlab.count(str(gguf_file), depth=1)
+    assert [r.name for r in tree.layers] == ["blk", "token_embd"]
+    assert tree.total == total
+    (row,) = paramlab.count(str(gguf_file), depth=0).layers
+    assert row.params == total and row.type == "mixed"

@@ -121,7 +121,7 @@ def prefix_rows(tensors: tuple[StoredTensor, ...], depth: int,
     groups: dict[tuple[str, ...], list[StoredTensor]] = {}
     for t in tensors:
         module = tuple(t.name.split(".")[:-1]) or (t.name,)
-        key = module[: max(depth, 1)]
+        key = module[:depth] or ("(all tensors)",)
         for level in range(1, len(key)):  # ancestors first, so the tree reads top-down
             groups.setdefault(key[:level], [])
         groups.setdefault(key, []).append(t)

@@ -75,6 +75,7 @@ MAX_TENSORS = 1 << 20
 MAX_KV = 1 << 20
 MAX_STRING_BYTES = 1 << 24  # a chat template is kilobytes; a key at most 65,535 (gguf.md)
 MAX_ARRAY_LENGTH = 1 << 24  # the largest vocabularies hold about 260,000 tokens
+MAX_KEPT_BYTES = 1 << 28  # all strings kept (keys, values, tensor names) together
 MAX_DIMS = 4  # GGML_MAX_DIMS
 KEEP_ARRAY = 64  # arrays up to this length keep their values (rope sections, layer lists)
 DEFAULT_ALIGNMENT = 32
@@ -86,6 +87,7 @@ class _Reader:
 
     def __init__(self, handle: BinaryIO, path: str, size: int):
         self.handle, self.path, self.size, self.pos = handle, path, size, 0
+        self.kept = 0  # bytes of strings kept so far, capped by MAX_KEPT_BYTES
 
     def fail(self, message: str, at: int | None = None) -> ConfigError:
         return header_error(self.path, self.pos if at is None else at, message)
@@ -118,6 +120,10 @@ class _Reader:
     def string(self, what: str) -> str:
         length = self.string_length(what)
         start = self.pos
+        self.kept += length
+        if self.kept > MAX_KEPT_BYTES:
+            raise self.fail(f"the header's strings exceed the cap of {MAX_KEPT_BYTES:,} bytes "
+                            f"kept at {what}", start - 8)
         try:
             return self.take(length, what).decode("utf-8")
         except UnicodeDecodeError as exc:
