@@ -87,7 +87,12 @@ def reader_value(field: Any) -> Any:
     return field.contents()
 
 
-def test_metadata_matches_gguf_reader(gguf_file: Path) -> None:
+@pytest.mark.parametrize("chunk", [1 << 20, 9, 13])  # strings within and across chunks
+def test_metadata_matches_gguf_reader(gguf_file: Path, chunk: int,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    import paramlab.adapters.files.gguf as module
+
+    monkeypatch.setattr(module, "SKIP_CHUNK", chunk)
     reader = gguf.GGUFReader(str(gguf_file))
     metadata = read_gguf(gguf_file).metadata
     for key, field in reader.fields.items():

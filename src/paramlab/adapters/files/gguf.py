@@ -75,6 +75,7 @@ MAX_TENSORS = 1 << 20
 MAX_KV = 1 << 20
 MAX_STRING_BYTES = 1 << 24  # a chat template is kilobytes; a key at most 65,535 (gguf.md)
 MAX_ARRAY_LENGTH = 1 << 24  # the largest vocabularies hold about 260,000 tokens
+SKIP_CHUNK = 1 << 20  # bytes read at a time while stepping over a string array
 MAX_KEPT_BYTES = 1 << 28  # all strings kept (keys, values, tensor names) together
 MAX_DIMS = 4  # GGML_MAX_DIMS
 KEEP_ARRAY = 64  # arrays up to this length keep their values (rope sections, layer lists)
@@ -109,6 +110,31 @@ class _Reader:
                             f"{self.size - self.pos:,} left")
         self.handle.seek(n, 1)
         self.pos += n
+
+    def skip_strings(self, count: int, key: str) -> None:
+        """Step over ``count`` GGUF strings (a vocabulary) from chunks of at most
+        ``SKIP_CHUNK`` bytes: one length decoded per string, no read call per string."""
+        chunk, at = b"", 0  # chunk holds the file from self.pos - at
+        for _ in range(count):
+            if at + 8 > len(chunk):  # refill from self.pos (a long string may have left it)
+                if at > len(chunk):
+                    self.handle.seek(self.pos)
+                chunk, at = chunk[at:] + self.handle.read(SKIP_CHUNK), 0
+                if len(chunk) < 8:
+                    raise self.fail(f"truncated: an element of {key!r} needs 8 bytes; the file "
+                                    f"has {len(chunk)} left")
+            (length,) = struct.unpack_from("<Q", chunk, at)
+            if length > MAX_STRING_BYTES:
+                raise self.fail(f"an element of {key!r} claims {length:,} bytes, over the cap "
+                                f"of {MAX_STRING_BYTES:,}")
+            at += 8
+            self.pos += 8
+            if self.pos + length > self.size:
+                raise self.fail(f"truncated: an element of {key!r} needs {length:,} bytes; the "
+                                f"file has {self.size - self.pos:,} left")
+            self.pos += length
+            at += length
+        self.handle.seek(self.pos)
 
     def string_length(self, what: str) -> int:
         length: int = self.unpack("<Q", what)
@@ -199,8 +225,7 @@ def _array(reader: _Reader, key: str) -> MetadataArray:
         values = tuple(_scalar(reader, element_type, key) for _ in range(length))
         return MetadataArray(name, length, values)
     if element_type == STRING:
-        for _ in range(length):
-            reader.skip(reader.string_length(f"an element of {key!r}"), f"an element of {key!r}")
+        reader.skip_strings(length, key)
     else:
         reader.skip(length * struct.calcsize(VALUE_TYPES[element_type][1]), f"array {key!r}")
     return MetadataArray(name, length)
