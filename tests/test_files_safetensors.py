@@ -271,3 +271,10 @@ def test_fuzzed_headers_are_read_exactly_or_refused(tmp_path: Path, entries: dic
     for t in tensors:
         info = entries[t.name]
         assert t.nbytes == info["data_offsets"][1] - info["data_offsets"][0]  # type: ignore[index]
+
+
+def test_rows_in_numeric_layer_order(tmp_path: Path) -> None:
+    names = ["layers.10.w", "layers.2.w", "layers.1.w", "head"]
+    save_file({n: torch.zeros(1) for n in names}, str(tmp_path / "m.safetensors"))
+    rows = paramlab.count(str(tmp_path / "m.safetensors")).layers
+    assert [r.name for r in rows] == ["head", "layers.1.w", "layers.2.w", "layers.10.w"]

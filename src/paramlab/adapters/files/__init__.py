@@ -31,6 +31,7 @@ from paramlab.summary import LayerRow, Summary, make_row
 
 SUFFIXES = (".safetensors", ".gguf", ".safetensors.index.json")
 MAX_CONFIG_BYTES = 10_000_000
+DIGITS = re.compile(r"(\d+)")
 
 
 def is_tensor_file(text: str) -> bool:
@@ -93,9 +94,11 @@ def _summary(tensor_file: TensorFile, convention: str, depth: int | None) -> Sum
 
 def _natural(tensor: StoredTensor) -> list[Any]:
     """Rows by name with numbers in numeric order (layers.2 before layers.10); storage order
-    (by offset, or dtype alignment) reads as noise."""
-    return [(0, int(p), "") if p.isdigit() else (1, 0, p)
-            for p in re.split(r"[.](?=\d)|(?<=\d)[.]", tensor.name)]
+    (by offset, or dtype alignment) reads as noise. Splitting on digit runs puts text at even
+    and numbers at odd places, so two keys always compare like with like."""
+    parts: list[Any] = DIGITS.split(tensor.name)
+    parts[1::2] = [int(p) for p in parts[1::2]]
+    return parts
 
 
 def _weight(tensor: StoredTensor) -> Weight:
