@@ -278,3 +278,11 @@ def test_rows_in_numeric_layer_order(tmp_path: Path) -> None:
     save_file({n: torch.zeros(1) for n in names}, str(tmp_path / "m.safetensors"))
     rows = paramlab.count(str(tmp_path / "m.safetensors")).layers
     assert [r.name for r in rows] == ["head", "layers.1.w", "layers.2.w", "layers.10.w"]
+
+
+def test_spec_strings_are_not_taken_for_paths() -> None:
+    from paramlab.adapters.files import is_tensor_file
+
+    assert not is_tensor_file("dense(3) > " * 1000)  # too long for a file name: no OSError
+    assert not is_tensor_file("784-10-10-3")
+    assert is_tensor_file("weights/model.GGUF")
