@@ -153,6 +153,8 @@ def header(entries: dict[str, object]) -> bytes:
     (header({"a": {"dtype": "F32", "shape": [-2], "data_offsets": [0, 8]}}), b"\0" * 8,
      "non-negative"),
     (b'{"\xff": 1}', b"", "not valid UTF-8"),
+    (b'{"\\ud800": {}}', b"", "lone surrogate"),
+    (b'{"__metadata__": {"\\udfff": "x"}}', b"", "valid Unicode"),
     (b"[" * 100_000 + b"]" * 100_000, b"", "nested too deeply"),
     (b'{"a": ', b"", "not valid JSON"),
     (b"[]", b"", "must be a JSON object"),
@@ -238,9 +240,10 @@ def test_folder_with_two_files_and_no_index_is_refused(tmp_path: Path) -> None:
         read_tensor_file(tmp_path)
 
 
-def test_index_shard_outside_the_folder_is_refused(tmp_path: Path) -> None:
+@pytest.mark.parametrize("shard", ["../a.safetensors", "/tmp/a.safetensors", "\ud800"])
+def test_index_shard_outside_the_folder_is_refused(tmp_path: Path, shard: str) -> None:
     save_file({"w": torch.zeros(2)}, str(tmp_path / "a.safetensors"))
-    index = {"weight_map": {"w": "../a.safetensors"}}
+    index = {"weight_map": {"w": shard}}
     (tmp_path / "model.safetensors.index.json").write_text(json.dumps(index))
     with pytest.raises(ConfigError, match="is not a file name in the index's folder"):
         read_tensor_file(tmp_path)

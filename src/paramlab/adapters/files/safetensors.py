@@ -112,8 +112,9 @@ def _tensors(header: Any, raw: bytes, path: str, length: int,
                            f"{type(header).__name__}")
     metadata = header.pop("__metadata__", None) or {}
     if not isinstance(metadata, dict) or not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()):
-        raise header_error(path, 8, "__metadata__ must map strings to strings")
+            isinstance(k, str) and isinstance(v, str) and _is_unicode(k + v)
+            for k, v in metadata.items()):
+        raise header_error(path, 8, "__metadata__ must map strings to strings (valid Unicode)")
     if len(header) > MAX_TENSORS:
         raise header_error(path, 8, f"{len(header):,} tensors exceed the cap of "
                            f"{MAX_TENSORS:,} per file")
@@ -136,6 +137,8 @@ def _tensor(name: str, info: Any, raw: bytes, path: str, length: int,
     def fail(what: str) -> ConfigError:
         return header_error(path, _key_offset(raw, name), f"tensor {name!r}: {what}")
 
+    if not _is_unicode(name):
+        raise fail("the name holds a lone surrogate escape (\\ud800-\\udfff): not valid Unicode")
     if not isinstance(info, dict):
         raise fail("expected an object with dtype, shape and data_offsets")
     dtype, shape, offsets = info.get("dtype"), info.get("shape"), info.get("data_offsets")
@@ -158,6 +161,15 @@ def _tensor(name: str, info: Any, raw: bytes, path: str, length: int,
     buffer = dtype in BUFFER_DTYPES or name.endswith(BUFFER_SUFFIXES)
     return StoredTensor(name, tuple(shape), dtype, bits // 8, 8 + length + offsets[0], shard,
                         buffer)
+
+
+def _is_unicode(text: str) -> bool:
+    """JSON's \\u escapes can spell lone surrogates, which no UTF-8 output can print."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _key_offset(raw: bytes, name: str) -> int:
@@ -189,7 +201,7 @@ def read_index(folder: Path) -> TensorFile:
     seen: dict[str, str] = {}
     notes: dict[str, None] = {}  # each shard's notes once, in order
     for shard in shards:
-        if Path(shard).name != shard or shard in ("", ".", ".."):
+        if Path(shard).name != shard or shard in ("", ".", "..") or not _is_unicode(shard):
             raise header_error(str(index_path), _key_offset(raw, shard), f"shard {shard!r} "
                                "is not a file name in the index's folder")
         part = read_safetensors(folder / shard, shard)
