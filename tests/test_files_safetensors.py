@@ -289,3 +289,19 @@ def test_spec_strings_are_not_taken_for_paths() -> None:
     assert not is_tensor_file("dense(3) > " * 1000)  # too long for a file name: no OSError
     assert not is_tensor_file("784-10-10-3")
     assert is_tensor_file("weights/model.GGUF")
+
+
+def test_index_disagreements_are_said(sharded: tuple[nn.Module, Path], tmp_path: Path) -> None:
+    _, folder = sharded
+    for item in folder.iterdir():
+        (tmp_path / item.name).write_bytes(item.read_bytes())
+    index_path = tmp_path / "model.safetensors.index.json"
+    index = json.loads(index_path.read_text())
+    index["weight_map"].pop(next(iter(index["weight_map"])))
+    index["metadata"]["total_size"] += 1
+    index_path.write_text(json.dumps(index))
+    summary = paramlab.count(str(tmp_path))
+    assert any(n.startswith("1 tensor(s) stored in the shards are not in") for n in summary.notes)
+    assert any("total_size" in n and "the headers are used" in n for n in summary.notes)
+    shards = summary.to_dict()["file"]["shards"]
+    assert {t["file"] for t in summary.to_dict()["file"]["tensors"]} == set(shards)
