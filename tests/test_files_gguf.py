@@ -19,9 +19,9 @@ from gguf import GGMLQuantizationType as T  # noqa: E402
 
 import paramlab  # noqa: E402
 from paramlab.adapters.files.gguf import FILE_TYPES, GGML_TYPES, read_gguf  # noqa: E402
-from paramlab.adapters.files.tensors import MetadataArray  # noqa: E402
 from paramlab.cli import main  # noqa: E402
 from paramlab.errors import ConfigError  # noqa: E402
+from paramlab.tensorfile import MetadataArray  # noqa: E402
 
 
 def test_type_table_is_ggmls() -> None:

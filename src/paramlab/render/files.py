@@ -7,17 +7,16 @@ from typing import TYPE_CHECKING, Any
 
 from paramlab.render import readable_memory_size as size
 from paramlab.render.reports import Block
+from paramlab.tensorfile import MetadataArray, TensorFile
 
 if TYPE_CHECKING:
-    from paramlab.adapters.files.tensors import MetadataArray, TensorFile
     from paramlab.summary import Summary
 
 SHOWN_STRING = 80  # longer metadata strings (chat templates) show their length instead
 
 
-def stored_totals(summary: Summary) -> list[str]:
+def stored_totals(summary: Summary, tensor_file: TensorFile) -> list[str]:
     """The Keras footer's three lines with the file's own bytes in place of a dtype guess."""
-    tensor_file: TensorFile = summary.tensor_file
     params = sum(t.nbytes for t in tensor_file.tensors if not t.buffer)
     buffers = tensor_file.total_bytes - params
     frozen = buffers if summary.non_trainable else 0
@@ -46,23 +45,14 @@ def file_blocks(tensor_file: TensorFile) -> list[Block]:
         table.append([dtype, f"{count:,}", f"{elements:,}", f"{nbytes:,}"])
     blocks = [Block(f"File ({tensor_file.format} header)", lines, table)]
     if tensor_file.metadata:
-        blocks.append(Block("Metadata", [f"{key}: {_value(value)}{_named(key, value)}"
-                                         for key, value in tensor_file.metadata.items()]))
+        named = {"general.file_type": tensor_file.file_type} if tensor_file.file_type else {}
+        blocks.append(Block("Metadata", [
+            f"{key}: {_value(value)}" + (f" ({named[key]})" if key in named else "")
+            for key, value in tensor_file.metadata.items()]))
     return blocks
 
 
-def _named(key: str, value: Any) -> str:
-    """GGUF's general.file_type by llama.cpp's name for it (15: MOSTLY_Q4_K_M)."""
-    from paramlab.adapters.files.gguf import FILE_TYPES
-
-    if key == "general.file_type" and value in FILE_TYPES:
-        return f" ({FILE_TYPES[value]})"
-    return ""
-
-
 def _value(value: Any) -> str:
-    from paramlab.adapters.files.tensors import MetadataArray
-
     if isinstance(value, MetadataArray):
         return _array(value)
     if isinstance(value, str) and len(value) > SHOWN_STRING:
@@ -79,7 +69,6 @@ def _array(value: MetadataArray) -> str:
 def file_to_dict(tensor_file: TensorFile) -> dict[str, Any]:
     """``--json``'s ``file``: every tensor with its dtype and exact bytes, and the metadata
     (big arrays as their type and length)."""
-    from paramlab.adapters.files.tensors import MetadataArray
 
     def plain(value: Any) -> Any:
         if isinstance(value, MetadataArray):

@@ -42,8 +42,8 @@ def footer_lines(summary: Summary) -> list[str]:
     if summary.tensor_file is not None:  # a safetensors/GGUF header: bytes as stored
         from paramlab.render.files import stored_totals
 
-        return [*stored_totals(summary), convention_line(summary), *data_ratio_lines(summary),
-                *(note.text for note in summary.notes)]
+        return [*stored_totals(summary, summary.tensor_file), convention_line(summary),
+                *data_ratio_lines(summary), *(note.text for note in summary.notes)]
     lines = totals_lines(summary)
     if summary.dtype != "float32":
         lines.append(f"Sizes are for {summary.dtype} parameters at "

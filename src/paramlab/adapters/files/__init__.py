@@ -23,15 +23,21 @@ import re
 from pathlib import Path
 from typing import Any
 
-from paramlab.adapters.files.tensors import StoredTensor, TensorFile
 from paramlab.errors import ConfigError
 from paramlab.layers.base import Weight, fmt
+from paramlab.notes import Note
 from paramlab.options import CountOptions
 from paramlab.summary import LayerRow, Summary, make_row
+from paramlab.tensorfile import StoredTensor, TensorFile
 
 SUFFIXES = (".safetensors", ".gguf", ".safetensors.index.json")
 MAX_CONFIG_BYTES = 10_000_000
 DIGITS = re.compile(r"(\d+)")
+
+
+def header_error(path: str, offset: int, message: str) -> ConfigError:
+    """The one shape of a header error: file, byte offset, what was wrong and expected."""
+    return ConfigError(f"{path}: byte {offset:,}: {message}")
 
 
 def is_tensor_file(text: str) -> bool:
@@ -142,7 +148,7 @@ def prefix_rows(tensors: tuple[StoredTensor, ...], depth: int,
     return rows
 
 
-def tie_notes(tensor_file: TensorFile) -> list[str]:
+def tie_notes(tensor_file: TensorFile) -> list[Note]:
     """What ``config.json`` beside a safetensors checkpoint says about tied embeddings, and
     what it means for the count of what is stored (transformers 5.25 ties ``lm_head`` to the
     input embedding when ``tie_word_embeddings`` is true and stores it once)."""
@@ -160,18 +166,20 @@ def tie_notes(tensor_file: TensorFile) -> list[str]:
     if embedding is None:
         return []
     if tie is None:
-        return [f"config.json ({config.get('model_type', 'no model_type')}) does not set "
-                "tie_word_embeddings: whether transformers ties the output head to "
-                f"{embedding.name} depends on that model class's default."]
+        return [Note(f"config.json ({config.get('model_type', 'no model_type')}) does not set "
+                     "tie_word_embeddings: whether transformers ties the output head to "
+                     f"{embedding.name} depends on that model class's default.", "tied",
+                     (embedding.name,))]
     if tie is True and head is None:
-        return [f"Tied: config.json has tie_word_embeddings=true and no output head is stored: "
-                f"transformers points the output head at {embedding.name} "
-                f"({fmt(embedding.size)} parameters) when loading; stored once, counted once "
-                "(as model.num_parameters() does)."]
+        return [Note(f"Tied: config.json has tie_word_embeddings=true and no output head is "
+                     f"stored: transformers points the output head at {embedding.name} "
+                     f"({fmt(embedding.size)} parameters) when loading; stored once, counted "
+                     "once (as model.num_parameters() does).", "tied", (embedding.name,))]
     if tie is True and head is not None:
-        return [f"config.json has tie_word_embeddings=true but {head.name} is stored beside "
-                f"{embedding.name}: transformers ties them on loading and counts "
-                f"{fmt(head.size)} fewer parameters than are stored here."]
+        return [Note(f"config.json has tie_word_embeddings=true but {head.name} is stored "
+                     f"beside {embedding.name}: transformers ties them on loading and counts "
+                     f"{fmt(head.size)} fewer parameters than are stored here.", "tied",
+                     (head.name, embedding.name))]
     return []
 
 

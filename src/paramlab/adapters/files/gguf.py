@@ -19,13 +19,9 @@ import struct
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from paramlab.adapters.files.tensors import (
-    MetadataArray,
-    StoredTensor,
-    TensorFile,
-    header_error,
-)
+from paramlab.adapters.files import header_error
 from paramlab.errors import ConfigError
+from paramlab.tensorfile import MetadataArray, StoredTensor, TensorFile
 
 # ggml type id → (name, elements per block, bytes per block): ggml.c's type_traits, as
 # gguf-py 0.19.0 GGML_QUANT_SIZES lists them (tests compare the two). Ids 4, 5 (Q4_2, Q4_3)
@@ -172,7 +168,9 @@ def read_gguf(path: Path) -> TensorFile:
         alignment = _alignment(reader, metadata)
         data_start = -(-reader.pos // alignment) * alignment
     tensors = _place(reader, infos, data_start, alignment)
-    return TensorFile(str(path), "gguf", tuple(tensors), metadata, reader.pos)
+    file_type = FILE_TYPES.get(metadata.get("general.file_type", -1), "")
+    return TensorFile(str(path), "gguf", tuple(tensors), metadata, reader.pos,
+                      file_type=file_type)
 
 
 def _preamble(reader: _Reader) -> tuple[int, int]:

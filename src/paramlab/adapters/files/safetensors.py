@@ -20,8 +20,10 @@ import struct
 from pathlib import Path
 from typing import Any
 
-from paramlab.adapters.files.tensors import StoredTensor, TensorFile, header_error
+from paramlab.adapters.files import header_error
 from paramlab.errors import ConfigError
+from paramlab.notes import Note
+from paramlab.tensorfile import StoredTensor, TensorFile
 
 # Element widths in bits (safetensors 0.8 ``Dtype::bitsize``): F4 and F6 pack below a byte.
 DTYPE_BITS: dict[str, int] = {
@@ -71,15 +73,16 @@ def read_safetensors(path: Path, shard: str = "") -> TensorFile:
                       notes=_packed_notes(tensors))
 
 
-def _packed_notes(tensors: list[StoredTensor]) -> tuple[str, ...]:
+def _packed_notes(tensors: list[StoredTensor]) -> tuple[Note, ...]:
     """bitsandbytes 4-bit checkpoints pack two weights per U8 element (its Params4bit; the
     quantization state is stored beside each weight): counting elements would be a silent
     undercount, so say so."""
     if not any(".quant_state.bitsandbytes__" in t.name for t in tensors):
         return ()
-    return ("bitsandbytes 4-bit checkpoint (quant_state tensors found): each U8 weight tensor "
-            "packs two 4-bit weights per stored element, and its absmax/quant_map tensors are "
-            "quantization state; the counts above are stored elements, not weights.",)
+    return (Note("bitsandbytes 4-bit checkpoint (quant_state tensors found): each U8 weight "
+                 "tensor packs two 4-bit weights per stored element, and its absmax/quant_map "
+                 "tensors are quantization state; the counts above are stored elements, not "
+                 "weights.", "counted"),)
 
 
 def _open(path: Path) -> Any:
@@ -199,7 +202,7 @@ def read_index(folder: Path) -> TensorFile:
     tensors: list[StoredTensor] = []
     header_bytes = 0
     seen: dict[str, str] = {}
-    notes: dict[str, None] = {}  # each shard's notes once, in order
+    notes: dict[Note, None] = {}  # each shard's notes once, in order
     for shard in shards:
         if Path(shard).name != shard or shard in ("", ".", "..") or not _is_unicode(shard):
             raise header_error(str(index_path), _key_offset(raw, shard), f"shard {shard!r} "
@@ -228,15 +231,17 @@ def _check_map(weight_map: dict[str, str], seen: dict[str, str], index_path: Pat
 
 
 def _index_notes(metadata: dict[str, Any], tensors: list[StoredTensor],
-                 weight_map: dict[str, str]) -> tuple[str, ...]:
+                 weight_map: dict[str, str]) -> tuple[Note, ...]:
     notes = []
     unmapped = len(tensors) - len(weight_map)
     if unmapped:
-        notes.append(f"{unmapped} tensor(s) stored in the shards are not in the index's "
-                     "weight_map (transformers would not load them); they are counted.")
+        notes.append(Note(f"{unmapped} tensor(s) stored in the shards are not in the index's "
+                          "weight_map (transformers would not load them); they are counted.",
+                          "counted"))
     claimed = metadata.get("total_size")
     stored = sum(t.nbytes for t in tensors)
     if isinstance(claimed, int) and claimed != stored:
-        notes.append(f"The index's metadata.total_size is {claimed:,} bytes; the shards' "
-                     f"headers give {stored:,} bytes of tensor data (the headers are used).")
+        notes.append(Note(f"The index's metadata.total_size is {claimed:,} bytes; the shards' "
+                          f"headers give {stored:,} bytes of tensor data (the headers are "
+                          "used).", "counted", ("metadata.total_size",)))
     return tuple(notes)

@@ -1,5 +1,6 @@
-"""What a tensor file's header says, as frozen data: the readers fill it, the rows and the
-renderers read it. Nothing here reads a file or formats a number."""
+"""What a tensor file's header says, as frozen data: the readers in
+:mod:`paramlab.adapters.files` fill it, the summary carries it, the renderers draw it.
+Nothing here reads a file or formats a number (a layer below summary, so both may name it)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from paramlab.errors import ConfigError
+from paramlab.notes import Note
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,8 @@ class TensorFile:
     metadata: dict[str, Any] = field(default_factory=dict)
     header_bytes: int = 0  # bytes of header read (all shards)
     files: tuple[str, ...] = ()  # shard file names, for index folders
-    notes: tuple[str, ...] = ()  # what the reader found worth saying (ties, missing fields)
+    notes: tuple[Note, ...] = ()  # what the reader found worth saying (packing, index gaps)
+    file_type: str = ""  # GGUF general.file_type by llama.cpp's name ("MOSTLY_Q4_K_M")
 
     @property
     def total_bytes(self) -> int:
@@ -61,8 +63,3 @@ class TensorFile:
             count, nbytes = out.get(t.dtype, (0, 0))
             out[t.dtype] = (count + 1, nbytes + t.nbytes)
         return out
-
-
-def header_error(path: str, offset: int, message: str) -> ConfigError:
-    """The one shape of a header error: file, byte offset, what was wrong and expected."""
-    return ConfigError(f"{path}: byte {offset:,}: {message}")
