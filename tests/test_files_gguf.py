@@ -144,6 +144,7 @@ def gguf_string(text: bytes) -> bytes:
     (header(kvs=1) + gguf_string(b"k") + struct.pack("<I", 99), "unknown value type"),
     (header(kvs=1) + gguf_string(b"\xff\xfe") + struct.pack("<I", 4), "not valid UTF-8"),
     (header(kvs=1) + gguf_string(b"k") + struct.pack("<IIQ", 9, 4, 1000), "truncated"),
+    (header(kvs=2) + (gguf_string(b"k") + struct.pack("<IB", 0, 1)) * 2, "appears twice"),
     (header(tensors=1) + gguf_string(b"t") + struct.pack("<I", 9), "at most 4"),
     (header(tensors=1) + gguf_string(b"t") + struct.pack("<IQIQ", 1, 32, 4, 0), "removed"),
     (header(tensors=1) + gguf_string(b"t") + struct.pack("<IQIQ", 1, 33, 8, 0), "multiple"),

@@ -163,7 +163,7 @@ def read_gguf(path: Path) -> TensorFile:
         handle.seek(0)
         reader = _Reader(handle, str(path), size)
         tensor_count, kv_count = _preamble(reader)
-        metadata = dict(_key_value(reader) for _ in range(kv_count))
+        metadata = _metadata(reader, kv_count)
         infos = [_tensor_info(reader) for _ in range(tensor_count)]
         alignment = _alignment(reader, metadata)
         data_start = -(-reader.pos // alignment) * alignment
@@ -189,6 +189,19 @@ def _preamble(reader: _Reader) -> tuple[int, int]:
     if kv_count > MAX_KV:
         raise reader.fail(f"metadata count {kv_count:,} exceeds the cap of {MAX_KV:,}", 16)
     return tensor_count, kv_count
+
+
+def _metadata(reader: _Reader, count: int) -> dict[str, Any]:
+    """The key-value pairs; a key given twice is refused (llama.cpp's gguf reader does too)
+    rather than letting one value silently win."""
+    metadata: dict[str, Any] = {}
+    for _ in range(count):
+        start = reader.pos
+        key, value = _key_value(reader)
+        if key in metadata:
+            raise reader.fail(f"metadata key {key!r} appears twice", start)
+        metadata[key] = value
+    return metadata
 
 
 def _key_value(reader: _Reader) -> tuple[str, Any]:
