@@ -21,24 +21,19 @@ from typing import Any, BinaryIO
 
 from paramlab.adapters.files import header_error
 from paramlab.errors import ConfigError
+from paramlab.quant.ggml import GGML_TYPES
 from paramlab.tensorfile import MetadataArray, StoredTensor, TensorFile
 
-# ggml type id → (name, elements per block, bytes per block): ggml.c's type_traits, as
-# gguf-py 0.19.0 GGML_QUANT_SIZES lists them (tests compare the two). Ids 4, 5 (Q4_2, Q4_3)
-# and 31-33, 36-38 (repacked types) were removed from ggml and are refused.
-# Shared with quant: integrator merges (branch `quant` writes the same table in
-# paramlab.quantize; keep one of the two).
-GGML_TYPES: dict[int, tuple[str, int, int]] = {
-    0: ("F32", 1, 4), 1: ("F16", 1, 2), 2: ("Q4_0", 32, 18), 3: ("Q4_1", 32, 20),
-    6: ("Q5_0", 32, 22), 7: ("Q5_1", 32, 24), 8: ("Q8_0", 32, 34), 9: ("Q8_1", 32, 40),
-    10: ("Q2_K", 256, 84), 11: ("Q3_K", 256, 110), 12: ("Q4_K", 256, 144),
-    13: ("Q5_K", 256, 176), 14: ("Q6_K", 256, 210), 15: ("Q8_K", 256, 292),
-    16: ("IQ2_XXS", 256, 66), 17: ("IQ2_XS", 256, 74), 18: ("IQ3_XXS", 256, 98),
-    19: ("IQ1_S", 256, 50), 20: ("IQ4_NL", 32, 18), 21: ("IQ3_S", 256, 110),
-    22: ("IQ2_S", 256, 82), 23: ("IQ4_XS", 256, 136), 24: ("I8", 1, 1), 25: ("I16", 1, 2),
-    26: ("I32", 1, 4), 27: ("I64", 1, 8), 28: ("F64", 1, 8), 29: ("IQ1_M", 256, 56),
-    30: ("BF16", 1, 2), 34: ("TQ1_0", 256, 54), 35: ("TQ2_0", 256, 66),
-    39: ("MXFP4", 32, 17), 40: ("NVFP4", 64, 36), 41: ("Q1_0", 128, 18),
+# ggml type id → name, as a GGUF tensor info stores it (ggml.h's enum ggml_type, the values
+# gguf-py 0.19.0's GGMLQuantizationType lists; tested). Block sizes and bytes come from
+# paramlab.quant.ggml, the one table of them. Ids 4, 5 (Q4_2, Q4_3) and 31-33, 36-38
+# (repacked types) were removed from ggml and are refused.
+GGML_TYPE_IDS: dict[int, str] = {
+    0: "F32", 1: "F16", 2: "Q4_0", 3: "Q4_1", 6: "Q5_0", 7: "Q5_1", 8: "Q8_0", 9: "Q8_1",
+    10: "Q2_K", 11: "Q3_K", 12: "Q4_K", 13: "Q5_K", 14: "Q6_K", 15: "Q8_K", 16: "IQ2_XXS",
+    17: "IQ2_XS", 18: "IQ3_XXS", 19: "IQ1_S", 20: "IQ4_NL", 21: "IQ3_S", 22: "IQ2_S",
+    23: "IQ4_XS", 24: "I8", 25: "I16", 26: "I32", 27: "I64", 28: "F64", 29: "IQ1_M",
+    30: "BF16", 34: "TQ1_0", 35: "TQ2_0", 39: "MXFP4", 40: "NVFP4", 41: "Q1_0",
 }
 # general.file_type: llama.cpp's llama_ftype (llama.h), the name a quantization is known by
 # ("Q4_K_M" is 15); gguf-py 0.19.0's LlamaFileType lists the same (tested).
@@ -293,10 +288,11 @@ def _place(reader: _Reader, infos: list[tuple[str, tuple[int, ...], int, int, in
 
 def _stored(reader: _Reader, name: str, dims: tuple[int, ...], ggml_type: int, offset: int,
             start: int) -> StoredTensor:
-    if ggml_type not in GGML_TYPES:
+    if ggml_type not in GGML_TYPE_IDS:
         raise reader.fail(f"tensor {name!r}: ggml type {ggml_type} is unknown or was removed "
                           "from ggml", start)
-    type_name, block, type_size = GGML_TYPES[ggml_type]
+    type_name = GGML_TYPE_IDS[ggml_type]
+    block, type_size = GGML_TYPES[type_name].block, GGML_TYPES[type_name].size
     elements = 1
     for d in dims:
         elements *= d
