@@ -5,8 +5,9 @@ rewrites the files (tests/golden/); review the diff before committing it.
 The cases: the seed tutorials' four models (99, 262, 7,993 and 24,533 parameters, counted by
 hand in shared/seeds/003 and 004), a second CNN, an LSTM, and a Hugging Face config with
 ``--memory`` (a small Mistral: grouped-query attention and a sliding window; a small
-DeepSeek-V2: latent attention, its expanded cache, a defaulted and an unread field). A config
-is passed by a relative name from tests/golden/, so the origin printed holds no machine path.
+DeepSeek-V2: latent attention, its expanded cache, a defaulted and an unread field), and a
+tiny safetensors and GGUF file (headers, stored bytes, metadata). A config or file is passed
+by a relative name from tests/golden/, so the origin printed holds no machine path.
 """
 
 from __future__ import annotations
@@ -35,6 +36,10 @@ CASES: dict[str, list[str]] = {
     "hf-mistral": ["tiny-mistral.config.json", "--memory", "--context", "64",
                    "--batch-size", "2", "--flops"],
     "hf-deepseek-v2": ["tiny-deepseek-v2.config.json", "--memory", "--context", "32"],
+    # Checkpoint headers (written by write_tensor_files.py with safetensors and gguf).
+    "safetensors": ["tiny.safetensors"],
+    "safetensors-depth": ["tiny.safetensors", "--depth", "1", "--convention", "keras"],
+    "gguf": ["tiny.gguf"],
 }
 
 

@@ -38,7 +38,8 @@ def add_count_parser(subparsers: argparse._SubParsersAction) -> None:  # type: i
         description="Count parameters by arithmetic, allocating no weights. SPEC is an MLP "
         "shorthand (784-10-10-3), a one-line DSL "
         "('input(28,28,1) > conv2d(10, 3, padding=\"same\") > flatten > dense(3)'), a zoo "
-        "name (alexnet), or a file (.json, .yaml, .keras).",
+        "name (alexnet), or a file (.json, .yaml, .keras, .onnx; .safetensors, a folder with "
+        "model.safetensors.index.json, or .gguf: counted from their headers alone).",
     )
     p.add_argument("spec", metavar="SPEC_OR_FILE")
     p.add_argument("--explain", action="store_true", help="walk through the arithmetic in words")

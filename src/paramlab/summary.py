@@ -15,6 +15,7 @@ from paramlab.graph import Graph, Node
 from paramlab.layers.base import Shape, Weight
 from paramlab.memory import FlopsReport, LanguageModel, MemoryReport, MemorySection
 from paramlab.notes import Note
+from paramlab.tensorfile import TensorFile
 
 if TYPE_CHECKING:
     from paramlab.quant.report import QuantReport
@@ -84,6 +85,9 @@ class Summary:
     # built from them (paramlab.quant; imported for types only, the adapter attaches it).
     quant_source: QuantSource | None = None
     quant: QuantReport | None = None
+    # safetensors/GGUF inputs: the header's tensors with their exact stored bytes, drawn by
+    # paramlab.render.files.
+    tensor_file: TensorFile | None = None
 
     @property
     def other(self) -> Summary | None:

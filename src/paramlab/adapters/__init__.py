@@ -1,5 +1,6 @@
 """Adapters: models that are not specs (PyTorch modules, live Keras models, Hugging Face
-configs, ONNX files) counted straight into a :class:`~paramlab.summary.Summary`.
+configs, ONNX files, safetensors and GGUF headers) counted straight into a
+:class:`~paramlab.summary.Summary`.
 
 Detection here must stay cheap: it never imports torch, keras or onnx. An adapter is
 ``adapter(target, convention, options) -> Summary``; ``convention`` may be None (the
@@ -11,6 +12,7 @@ splits trainable / non-trainable / buffers the same way.
 from __future__ import annotations
 
 from collections.abc import Callable
+from os import PathLike, fspath
 from typing import Any
 
 from paramlab.options import CountOptions
@@ -27,6 +29,8 @@ def find_adapter(target: Any) -> Adapter | None:
     """The adapter that handles ``target``, or None when it is a spec for the core."""
     if isinstance(target, str):
         return _find_for_string(target)
+    if isinstance(target, PathLike):  # a pathlib.Path to a tensor file
+        return _find_for_string(fspath(target)) if _is_tensor_file(fspath(target)) else None
     prefixes = _module_prefixes(target)
     if "keras" in prefixes:  # before torch: on the torch backend a Keras model is a Module too
         from paramlab.adapters.keras import count_keras_model
@@ -48,6 +52,10 @@ def _find_for_string(text: str) -> Adapter | None:
     from pathlib import Path
 
     stripped = text.strip()
+    if _is_tensor_file(stripped):
+        from paramlab.adapters.files import count_tensor_file
+
+        return count_tensor_file
     if stripped.lower().endswith(".onnx"):
         from paramlab.adapters.onnx import count_onnx
 
@@ -63,6 +71,12 @@ def _find_for_string(text: str) -> Adapter | None:
 
         return count_import_path
     return None
+
+
+def _is_tensor_file(text: str) -> bool:
+    from paramlab.adapters.files import is_tensor_file
+
+    return is_tensor_file(text)
 
 
 def _is_hf_config(path: Any) -> bool:

@@ -47,6 +47,9 @@ _TABLE = {
     "IQ2_S": (256, 82), "IQ3_XXS": (256, 98), "IQ3_S": (256, 110), "IQ4_NL": (32, 18),
     "IQ4_XS": (256, 136), "TQ1_0": (256, 54), "TQ2_0": (256, 66),
     "MXFP4": (32, 17),  # OCP microscaling: 32 FP4 (E2M1) values + one E8M0 scale byte
+    "NVFP4": (64, 36), "Q1_0": (128, 18),
+    # Plain element types GGUF files also store (index tensors, f64): one per "block".
+    "F64": (1, 8), "I8": (1, 1), "I16": (1, 2), "I32": (1, 4), "I64": (1, 8),
 }
 GGML_TYPES: dict[str, GGMLType] = {name: GGMLType(name, *spec) for name, spec in _TABLE.items()}
 

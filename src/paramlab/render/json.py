@@ -67,6 +67,10 @@ def summary_to_dict(summary: Summary) -> dict[str, Any]:
     if summary.count_notes:  # a field taken from a default changes the number: say so here too
         data["count_notes"] = [{"kind": note.kind, "text": note.text, "fields": list(note.fields)}
                                for note in summary.count_notes]
+    if summary.tensor_file is not None:
+        from paramlab.render.files import file_to_dict
+
+        data["file"] = file_to_dict(summary.tensor_file)
     if summary.memory is not None:
         data["memory"] = summary.memory.to_dict()
     if summary.flops_report is not None:

@@ -39,6 +39,11 @@ def totals_lines(summary: Summary) -> list[str]:
 def footer_lines(summary: Summary) -> list[str]:
     """Everything under the table, in order, for every renderer: totals, the dtype the sizes
     assume, MACs and FLOPs, the convention, the data ratio and the notes on the count."""
+    if summary.tensor_file is not None:  # a safetensors/GGUF header: bytes as stored
+        from paramlab.render.files import stored_totals
+
+        return [*stored_totals(summary, summary.tensor_file), convention_line(summary),
+                *data_ratio_lines(summary), *(note.text for note in summary.notes)]
     lines = totals_lines(summary)
     if summary.dtype != "float32":
         lines.append(f"Sizes are for {summary.dtype} parameters at "

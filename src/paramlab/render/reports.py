@@ -32,6 +32,10 @@ class Block:
 
 def report_blocks(summary: Summary) -> list[Block]:
     blocks = [notes_block(summary.count_notes)] if summary.count_notes else []
+    if summary.tensor_file is not None:
+        from paramlab.render.files import file_blocks
+
+        blocks += file_blocks(summary.tensor_file)
     if summary.memory is not None:
         blocks.append(memory_block(summary.memory))
         if summary.memory.language_model is not None:
