@@ -5,9 +5,10 @@ bits, a norm is never quantized), so a parameter total is not enough: this modul
 family's tensors (listed by :mod:`paramlab.adapters.hf.quant_tensors` from the blocks the count
 uses) and names every tensor as ``convert_hf_to_gguf.py`` would (gguf-py's
 ``tensor_mapping.py``: ``model.layers.3.self_attn.v_proj`` → ``blk.3.attn_v``). A 2-D weight
-whose role is not in :data:`ROLES` is refused rather than guessed, so only the families in :data:`GGUF_FAMILIES`
-get GGUF mixtures; the Hugging Face formats (bitsandbytes, GPTQ, AWQ, FP8) need only to know
-which tensors are linear layers inside the blocks, and work for every decoder family.
+whose role is not in :data:`ROLES` is refused rather than guessed, so only the families in
+:data:`GGUF_FAMILIES` get GGUF mixtures; the Hugging Face formats (bitsandbytes, GPTQ, AWQ,
+FP8) need only to know which tensors are linear layers inside the blocks, and work for every
+decoder family.
 """
 
 from __future__ import annotations
