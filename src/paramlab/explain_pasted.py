@@ -1,0 +1,373 @@
+"""``paramlab explain``: every row of a pasted summary matched to the formula that gives its
+Param #, by paramlab's own layer rules.
+
+No formula is restated here. For each row the layer is *built* through the rule registry
+(:func:`~paramlab.layers.base.apply_layer`) with a configuration inferred from the row: units,
+filters and widths from its output shape; the fan-in from the previous row's output shape (or
+the rows named in ``Connected to``, or torchinfo's ``Input Shape``). Where no row tells the
+fan-in (the first layer of a Keras Sequential summary), it is solved from the count: every
+rule's count is linear in its fan-in (and an Embedding's in its vocabulary), so two probe
+builds give the line and the count gives the point on it; the solution is then built once
+more and must reproduce the count exactly. A row whose count no configuration reproduces is
+flagged with what the layer would have.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from paramlab.errors import ParamlabError
+from paramlab.layers.base import Context, LayerSpec, Shape, apply_layer, fmt, show_shape
+from paramlab.pasted import PastedRow, PastedSummary
+from paramlab.summary import row_counts
+
+Status = Literal["explained", "flagged", "no parameters", "unchecked", "container"]
+
+# torchinfo prints PyTorch class names; these are the Keras layers with the same weights.
+TORCH_TYPES = {
+    "Linear": "Dense", "Conv1d": "Conv1D", "Conv2d": "Conv2D", "Conv3d": "Conv3D",
+    "BatchNorm1d": "BatchNormalization", "BatchNorm2d": "BatchNormalization",
+    "BatchNorm3d": "BatchNormalization", "LayerNorm": "LayerNormalization",
+    "Embedding": "Embedding", "LSTM": "LSTM", "GRU": "GRU", "RNN": "SimpleRNN",
+    "ReLU": "ReLU", "Flatten": "Flatten", "Dropout": "Dropout",
+}
+# Kernel sizes tried, most common first, where neither kernel nor input channels are known.
+_KERNELS = (3, 1, 5, 7, 2, 4, 6, 9, 11, 8, 10, 12, 13, 14, 15)
+
+
+@dataclass(frozen=True)
+class RowExplanation:
+    """One pasted row: how its Param # comes about, or why it cannot."""
+
+    row: PastedRow
+    status: Status
+    layer: str = ""  # the paramlab layer type the row was built as
+    formula: str = ""  # the rule's arithmetic: the count's own when explained, else expected
+    reading: str = ""  # where each number came from (output shape, previous row, the count)
+    message: str = ""  # flagged/unchecked: what was expected instead
+    trainable: int = 0
+    non_trainable: int = 0
+    note: str = ""  # the rule's convention remark (BatchNorm's moving statistics)
+
+
+@dataclass(frozen=True)
+class TotalCheck:
+    """A printed total against the rows re-added (and the rules' trainable split)."""
+
+    label: str
+    printed: int
+    computed: int
+    exact: bool  # False where some rows were not checked, so ``computed`` is a lower bound
+    how: str
+
+    @property
+    def ok(self) -> bool:
+        return self.printed == self.computed if self.exact else self.printed >= self.computed
+
+
+@dataclass(frozen=True)
+class PastedExplanation:
+    summary: PastedSummary
+    convention: str
+    rows: tuple[RowExplanation, ...]
+    totals: tuple[TotalCheck, ...] = field(default=())
+
+    @property
+    def flagged(self) -> int:
+        return sum(r.status == "flagged" for r in self.rows) + sum(
+            not t.ok for t in self.totals)
+
+
+# ----------------------------------------------------------------------------- building
+@dataclass(frozen=True)
+class _Try:
+    """One configuration to build: keyword arguments, input shapes, and how it was read."""
+
+    kwargs: dict[str, Any]
+    inputs: list[Shape]
+    reading: str
+
+
+@dataclass(frozen=True)
+class _Solve:
+    """A configuration with one unknown whole number (``what``), solved from the count."""
+
+    make: Callable[[int], _Try]
+    what: str
+
+
+@dataclass(frozen=True)
+class _Built:
+    attempt: _Try
+    total: int
+    trainable: int
+    non_trainable: int
+    formula: str
+    note: str
+
+
+def _build(layer: str, attempt: _Try, convention: str) -> _Built | None:
+    spec = LayerSpec(layer, kwargs=dict(attempt.kwargs))
+    try:
+        _, _, result = apply_layer(spec, attempt.inputs, Context(convention))  # type: ignore[arg-type]
+    except ParamlabError:
+        return None
+    trainable, non_trainable, _ = row_counts(result.weights, convention)
+    return _Built(attempt, trainable + non_trainable, trainable, non_trainable,
+                  result.formula, result.note)
+
+
+def _solve(layer: str, probe: _Solve, target: int, convention: str) -> tuple[_Built | None, str]:
+    """(the build whose count is ``target``, or None with the two nearest as the reason)."""
+    one, two = _build(layer, probe.make(1), convention), _build(layer, probe.make(2), convention)
+    if one is None or two is None or two.total <= one.total:
+        return None, ""
+    slope = two.total - one.total
+    steps, rest = divmod(target - one.total, slope)
+    if rest == 0 and steps >= 0:
+        built = _build(layer, probe.make(steps + 1), convention)
+        if built is not None and built.total == target:
+            return built, ""
+    below = max(steps + 1, 1)
+    near = [b for n in (below, below + 1) if (b := _build(layer, probe.make(n), convention))]
+    return None, (f"no whole number of {probe.what} gives {fmt(target)}: "
+                  + "; ".join(f"{b.attempt.reading}: {b.formula}" for b in near))
+
+
+# ----------------------------------------------------------------------------- families
+def _channels_axis(convention: str) -> int:
+    return 0 if convention == "torch" else -1
+
+
+def _dense(out: Shape, given: Shape | None, where: str, conv: str) -> Iterator[_Try | _Solve]:
+    m = out[-1]
+    for bias in (True, False):
+        kwargs = {"units": m, "use_bias": bias}
+        if given:
+            yield _Try(kwargs, [given], f"{fmt(given[-1] or 0)} inputs from {where}, {fmt(m)} "
+                       f"units from the output shape{'' if bias else ', no bias'}")
+        else:
+            yield _Solve(lambda n, kw=kwargs, b=bias: _Try(  # type: ignore[misc]
+                kw, [(n,)], f"{fmt(n)} inputs (from the count), {fmt(m)} units"
+                f"{'' if b else ', no bias'}"), "inputs")
+
+
+def _conv(rank: int) -> Callable[..., Iterator[_Try | _Solve]]:
+    def family(out: Shape, given: Shape | None, where: str, conv: str) -> Iterator[_Try | _Solve]:
+        axis = _channels_axis(conv)
+        layout = "channels_first" if conv == "torch" else "channels_last"
+        filters = out[axis]
+        channels = given[axis] if given and len(given) == rank + 1 else None
+
+        def shape(c: int) -> Shape:
+            return (c, *(None,) * rank) if conv == "torch" else (*(None,) * rank, c)
+
+        for bias in (True, False):
+            for k in _KERNELS:
+                kwargs = {"filters": filters, "kernel_size": k, "use_bias": bias,
+                          "data_format": layout}
+                window = " × ".join([str(k)] * rank)
+                tail = "" if bias else ", no bias"
+                if channels:
+                    yield _Try(kwargs, [shape(channels)], f"{window} kernel over {channels} "
+                               f"input channels from {where}, {filters} filters{tail}")
+                else:
+                    yield _Solve(lambda c, kw=kwargs, w=window, t=tail: _Try(  # type: ignore[misc]
+                        kw, [shape(c)], f"{w} kernel (assumed) over {c} input channels "
+                        f"(from the count), {filters} filters{t}"), "input channels")
+    return family
+
+
+def _normalization(layer: str) -> Callable[..., Iterator[_Try | _Solve]]:
+    def family(out: Shape, given: Shape | None, where: str, conv: str) -> Iterator[_Try | _Solve]:
+        axes: list[Any] = [1 if conv == "torch" and layer == "BatchNormalization" else -1]
+        if layer == "LayerNormalization":  # PyTorch's normalized_shape may span trailing axes
+            axes += [list(range(-k, 0)) for k in range(2, len(out) + 1)]
+        for axis in axes:
+            for center, scale in ((True, True), (True, False), (False, True), (False, False)):
+                extra = "" if center and scale else f", center={center}, scale={scale}"
+                yield _Try({"axis": axis, "center": center, "scale": scale}, [out],
+                           f"features along axis {axis} of the output shape{extra}")
+    return family
+
+
+def _embedding(out: Shape, given: Shape | None, where: str, conv: str) -> Iterator[_Try | _Solve]:
+    d = out[-1]
+    yield _Solve(lambda n: _Try({"input_dim": n, "output_dim": d}, [out[:-1]],
+                                f"a vocabulary of {fmt(n)} (from the count), {fmt(d)} dimensions "
+                                "from the output shape"), "vocabulary entries")
+
+
+def _recurrent(layer: str) -> Callable[..., Iterator[_Try | _Solve]]:
+    def family(out: Shape, given: Shape | None, where: str, conv: str) -> Iterator[_Try | _Solve]:
+        units = out[-1]
+        variants: list[dict[str, Any]] = [{"use_bias": True}, {"use_bias": False}]
+        if layer == "GRU" and conv == "keras":
+            variants += [{"use_bias": True, "reset_after": False}]
+        for extra in variants:
+            kwargs = {"units": units, "return_sequences": len(out) > 1, **extra}
+            tail = "".join(f", {k}={v}" for k, v in extra.items() if v is not True)
+            if given and len(given) >= 2 and given[-1]:
+                yield _Try(kwargs, [given], f"{fmt(given[-1])} input features from {where}, "
+                           f"{fmt(units)} units{tail}")
+            else:
+                yield _Solve(lambda n, kw=kwargs, t=tail: _Try(  # type: ignore[misc]
+                    kw, [(None, n)], f"{fmt(n)} input features (from the count), "
+                    f"{fmt(units)} units{t}"), "input features")
+    return family
+
+
+def _input_layer(out: Shape, given: Shape | None, where: str,
+                 conv: str) -> Iterator[_Try | _Solve]:
+    yield _Try({"shape": list(out)}, [], "the model's input")
+
+
+_FAMILIES: dict[str, Callable[..., Iterator[_Try | _Solve]]] = {
+    "Dense": _dense, "InputLayer": _input_layer, "Embedding": _embedding,
+    **{f"Conv{r}D": _conv(r) for r in (1, 2, 3)},
+    **{n: _normalization(n) for n in ("BatchNormalization", "LayerNormalization")},
+    **{n: _recurrent(n) for n in ("LSTM", "GRU", "SimpleRNN")},
+}
+
+
+def _without_arguments(out: Shape, given: Shape | None, where: str,
+                       conv: str) -> Iterator[_Try | _Solve]:
+    """Layers whose count needs no argument (Flatten, Dropout's rate does not matter)."""
+    yield _Try({}, [given or out], "no arguments needed")
+
+
+# ----------------------------------------------------------------------------- rows
+def _layer_type(row: PastedRow, source: str) -> str | None:
+    from paramlab.layers.base import get_layer_type
+
+    name = TORCH_TYPES.get(row.type, row.type) if source == "torchinfo" else row.type
+    try:
+        return get_layer_type(name).name
+    except ParamlabError:
+        return None
+
+
+def explain_row(row: PastedRow, given: Shape | None, where: str, authoritative: bool,
+                source: str, convention: str) -> RowExplanation:
+    """Match one row's Param # to a configuration of its layer type."""
+    if row.params is None:
+        return RowExplanation(row, "container", message="no count printed for this row")
+    layer = _layer_type(row, source)
+    out = row.output_shape
+    if layer is None:
+        return RowExplanation(row, "unchecked", message=f"paramlab has no rule for a layer of "
+                              f"type {row.type!r}, so its {fmt(row.params)} is not checked")
+    if out is None or not out or out[-1] is None:
+        return RowExplanation(row, "unchecked", layer, message="its output shape is not "
+                              "printed in full, so the layer cannot be rebuilt")
+    family = _FAMILIES.get(layer, _without_arguments)
+    hint = given if authoritative else None
+    result = _match(layer, family(out, given, where, convention), row.params, convention)
+    if result is None and given is not None and not authoritative:
+        result = _match(layer, family(out, hint, where, convention), row.params, convention)
+    if isinstance(result, _Built):
+        status: Status = "explained" if result.total else "no parameters"
+        return RowExplanation(row, status, layer, result.formula, result.attempt.reading,
+                              trainable=result.trainable, non_trainable=result.non_trainable,
+                              note=result.note)
+    return _flag(row, layer, family(out, given, where, convention), convention, result)
+
+
+def _match(layer: str, attempts: Iterator[_Try | _Solve], target: int,
+           convention: str) -> _Built | str | None:
+    """The first configuration whose count is ``target``; else the first reason found."""
+    reason: str | None = None
+    for attempt in attempts:
+        if isinstance(attempt, _Solve):
+            built, why = _solve(layer, attempt, target, convention)
+            reason = reason or why or None
+        else:
+            built = _build(layer, attempt, convention)
+        if built is not None and built.total == target:
+            return built
+    return reason
+
+
+def _flag(row: PastedRow, layer: str, attempts: Iterator[_Try | _Solve], convention: str,
+          reason: str | None) -> RowExplanation:
+    first = next(attempts, None)
+    if isinstance(first, _Try):
+        built = _build(layer, first, convention)
+        if built is not None:
+            message = (f"no {layer} with {first.reading} gives {fmt(row.params or 0)}: "
+                       f"{built.formula}")
+            return RowExplanation(row, "flagged", layer, built.formula, first.reading, message)
+    return RowExplanation(row, "flagged", layer, message=reason or (
+        f"no {layer} whose output shape is {show_shape(row.output_shape or ())} gives "
+        f"{fmt(row.params or 0)}"))
+
+
+# ----------------------------------------------------------------------------- the table
+def explain(summary: PastedSummary, convention: str | None = None) -> PastedExplanation:
+    """Every row explained or flagged, and the printed totals re-added."""
+    chosen = convention or ("torch" if summary.source == "torchinfo" else "keras")
+    outputs: dict[str, Shape] = {}
+    rows = []
+    previous: Shape | None = None
+    for index, row in enumerate(summary.rows):
+        given, where, authoritative = _input_of(summary, index, outputs, previous)
+        if row.params is None and not _has_children(summary, index):
+            rows.append(RowExplanation(row, "no parameters", reading="torchinfo prints -- for "
+                                       "a module without parameters of its own"))
+        else:
+            rows.append(explain_row(row, given, where, authoritative, summary.source, chosen))
+        if row.output_shape is not None:
+            outputs.setdefault(row.name, row.output_shape)
+            if not _has_children(summary, index):
+                previous = row.output_shape
+    done = tuple(rows)
+    return PastedExplanation(summary, chosen, done, _check_totals(summary, done))
+
+
+def _has_children(summary: PastedSummary, index: int) -> bool:
+    rows = summary.rows
+    return index + 1 < len(rows) and rows[index + 1].depth > rows[index].depth
+
+
+def _input_of(summary: PastedSummary, index: int, outputs: dict[str, Shape],
+              previous: Shape | None) -> tuple[Shape | None, str, bool]:
+    """(input shape, where it came from, whether a mismatch is the count's fault)."""
+    row = summary.rows[index]
+    if row.input_shapes:
+        return row.input_shapes[0], f"the printed input shape {show_shape(row.input_shapes[0])}", True
+    if row.connected_to:
+        first = row.connected_to[0]
+        if first in outputs:
+            return outputs[first], f"{first}'s output {show_shape(outputs[first])}", True
+        return None, "", False
+    if previous is None:
+        return None, "", False
+    where = f"the previous row's output {show_shape(previous)}"
+    # torchinfo lists modules, not the tensors between them: forward() may reshape in between.
+    return previous, where, summary.source != "torchinfo"
+
+
+def _check_totals(summary: PastedSummary, rows: tuple[RowExplanation, ...]) -> tuple[TotalCheck, ...]:
+    printed = summary.totals
+    exact = all(r.status in ("explained", "no parameters", "container") for r in rows)
+    added = sum(r.row.params or 0 for r in rows)
+    optimizer = printed.optimizer or 0
+    non_trainable = sum(r.non_trainable for r in rows)
+    checks = []
+    if printed.total is not None:
+        extra = f" + {fmt(optimizer)} optimizer variables" if optimizer else ""
+        checks.append(TotalCheck("Total params", printed.total, added + optimizer, True,
+                                 f"the rows' Param # re-added{extra}"))
+    if printed.non_trainable is not None:
+        how = "statistics and frozen weights by the rules " + (
+            "(BatchNormalization's moving mean and variance)" if non_trainable else "(none)")
+        # torchinfo's table cannot show frozen (requires_grad=False) modules: a lower bound.
+        checks.append(TotalCheck("Non-trainable params", printed.non_trainable, non_trainable,
+                                 exact and summary.source != "torchinfo", how))
+    if printed.trainable is not None:
+        checks.append(TotalCheck("Trainable params", printed.trainable,
+                                 added - non_trainable if exact else 0, exact,
+                                 "the rows re-added, less the non-trainable"))
+    return tuple(checks)
