@@ -79,6 +79,48 @@ def run_count(ns: argparse.Namespace) -> int:
     return 0
 
 
+def add_explain_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = subparsers.add_parser(
+        "explain",
+        help="explain every row of a pasted Keras model.summary() or torchinfo summary()",
+        description="Read a Keras (2 or 3) model.summary() or a torchinfo summary() as pasted "
+        "(FILE, or - for standard input) and give each row's Param # its formula; rows and "
+        "totals no formula gives are flagged (exit status 1).",
+    )
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--format", choices=["text", "markdown", "json"], default="text")
+    p.add_argument("--convention", choices=["keras", "torch"], default=None,
+                   help="how statistics count (default: torch for torchinfo, else keras)")
+    p.set_defaults(handler=run_explain)
+
+
+def run_explain(ns: argparse.Namespace) -> int:
+    from paramlab.explain_pasted import explain
+    from paramlab.pasted import MAX_CHARS, parse_summary
+    from paramlab.render import pasted
+
+    text = _read_bounded(ns.file, MAX_CHARS + 1)
+    result = explain(parse_summary(text, "<stdin>" if ns.file == "-" else ns.file),
+                     ns.convention)
+    render = {"json": pasted.render_json, "markdown": pasted.render_markdown}.get(
+        ns.format, pasted.render_text)
+    print(render(result), end="")
+    return 1 if result.flagged else 0
+
+
+def _read_bounded(path: str, limit: int) -> str:
+    """At most ``limit`` characters of a file or standard input (the parser refuses more)."""
+    from paramlab.errors import ConfigError
+
+    if path == "-":
+        return sys.stdin.read(limit)
+    try:
+        with open(path, encoding="utf-8", errors="strict") as handle:
+            return handle.read(limit)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read it as UTF-8 text: {exc}") from None
+
+
 def build_parser(with_lab: bool = True) -> argparse.ArgumentParser:
     from paramlab import __version__
 
@@ -91,6 +133,7 @@ def build_parser(with_lab: bool = True) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"paramlab {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     add_count_parser(subparsers)
+    add_explain_parser(subparsers)
     if with_lab:
         _add_lab_parsers(subparsers)
     return parser
@@ -131,7 +174,7 @@ def _run_experiment(ns: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else list(argv)
     # `paramlab count` never needs the lab's parsers: not importing them keeps it fast.
-    parser = build_parser(with_lab=args[:1] != ["count"])
+    parser = build_parser(with_lab=args[:1] not in (["count"], ["explain"]))
     if args[:1] == ["run"]:  # the lab parses the rest itself (see paramlab.lab.cli)
         ns = argparse.Namespace(command="run", handler=_run_experiment, run_argv=args[1:])
     else:
