@@ -224,8 +224,19 @@ def _input_layer(out: Shape, given: Shape | None, where: str,
     yield _Try({"shape": list(out)}, [], "the model's input")
 
 
+def _fixed(**kwargs: Any) -> Callable[..., Iterator[_Try | _Solve]]:
+    """Weightless layers with a required argument that cannot change their count (0)."""
+    def family(out: Shape, given: Shape | None, where: str, conv: str) -> Iterator[_Try | _Solve]:
+        arguments = {k: (list(out) if v is _OUT else v) for k, v in kwargs.items()}
+        yield _Try(arguments, [given or out], "its arguments do not change the count")
+    return family
+
+
+_OUT = object()  # stands for the row's output shape in _fixed's arguments
+
 _FAMILIES: dict[str, Callable[..., Iterator[_Try | _Solve]]] = {
-    "Dense": _dense, "InputLayer": _input_layer, "Embedding": _embedding,
+    "Dense": _dense, "InputLayer": _input_layer, "Dropout": _fixed(rate=0.5),
+    "Activation": _fixed(activation="linear"), "Reshape": _fixed(target_shape=_OUT), "Embedding": _embedding,
     **{f"Conv{r}D": _conv(r) for r in (1, 2, 3)},
     **{n: _normalization(n) for n in ("BatchNormalization", "LayerNormalization")},
     **{n: _recurrent(n) for n in ("LSTM", "GRU", "SimpleRNN")},
@@ -240,13 +251,15 @@ def _without_arguments(out: Shape, given: Shape | None, where: str,
 
 # ----------------------------------------------------------------------------- rows
 def _layer_type(row: PastedRow, source: str) -> str | None:
-    from paramlab.layers.base import get_layer_type
+    """The registered type; a type tf.keras cut short ("BatchNo") where one name fits."""
+    from paramlab.layers.base import get_layer_type, layer_names
 
     name = TORCH_TYPES.get(row.type, row.type) if source == "torchinfo" else row.type
     try:
         return get_layer_type(name).name
     except ParamlabError:
-        return None
+        fits = [n for n in layer_names() if n.startswith(name)] if len(name) >= 3 else []
+        return fits[0] if len(fits) == 1 else None
 
 
 def explain_row(row: PastedRow, given: Shape | None, where: str, authoritative: bool,
@@ -267,6 +280,9 @@ def explain_row(row: PastedRow, given: Shape | None, where: str, authoritative: 
     result = _match(layer, family(out, given, where, convention), row.params, convention)
     if result is None and given is not None and not authoritative:
         result = _match(layer, family(out, hint, where, convention), row.params, convention)
+    if result is None and row.params == 0 and family is _without_arguments:
+        return RowExplanation(row, "unchecked", layer, message=f"{layer} could not be rebuilt "
+                              "from the row alone; its 0 is not checked")
     if isinstance(result, _Built):
         status: Status = "explained" if result.total else "no parameters"
         return RowExplanation(row, status, layer, result.formula, result.attempt.reading,

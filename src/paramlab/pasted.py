@@ -165,7 +165,8 @@ def _tokens(text: str) -> list[tuple[int, str]]:
 
 
 # ----------------------------------------------------------------------------- Keras rows
-_NAME_TYPE = re.compile(r"^\s*(?P<name>\S+?)\s*\((?P<type>[A-Za-z_][\w.]*)\)\s*")
+# tf.keras cuts the first column at its width, type included: "batch_normalization (BatchNo".
+_NAME_TYPE = re.compile(r"^\s*(?P<name>\S+?)\s*\((?P<type>[A-Za-z_][\w.]*)\)?\s*")
 
 
 def _keras_row(number: int, text: str, columns: int) -> PastedRow:
@@ -183,21 +184,21 @@ def _keras_row(number: int, text: str, columns: int) -> PastedRow:
                                  f"Param # after {match.group(0).strip()!r}")
     shape_col, shape = tokens[0]
     count_col, count = tokens[1]
-    inputs = tuple(_input_names(t) for _, t in tokens[2:] if t not in ("-", ","))
-    if columns < 4 and inputs:
+    inputs = tuple(_INPUT.findall(" ".join(t for _, t in tokens[2:])))
+    if columns < 4 and len(tokens) > 2:
         raise PastedSummaryError(f"{where}, column {match.end() + tokens[2][0] + 1}: "
                                  f"unexpected text {tokens[2][1][:40]!r} after the Param #")
     return PastedRow(
         line=number, name=match.group("name"), type=match.group("type"),
         output_shapes=_shapes(shape, f"{where}, column {match.end() + shape_col + 1}"),
         params=_count(count, f"{where}, column {match.end() + count_col + 1}"),
-        connected_to=tuple(n for n in inputs if n),
+        connected_to=inputs,
     )
 
 
-def _input_names(token: str) -> str:
-    """``dense_a[0][0],`` → ``dense_a`` (Keras 2 and 3 write node and tensor indices)."""
-    return token.rstrip(",").split("[", 1)[0]
+# ``dense_a[0][0]`` (Keras 3, tf.keras ≤ 2.8) or ``['dense_a[0][0]', …]`` (tf.keras ≥ 2.9):
+# a layer name with its node and tensor indices.
+_INPUT = re.compile(r"([^\s\[\]',]+)\[\d+\]\[\d+\]")
 
 
 def _box_cells(line: str) -> list[str]:

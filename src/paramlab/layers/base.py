@@ -375,6 +375,13 @@ def get_layer_type(name: str) -> LayerType:
     raise SpecError(f"unknown layer {name!r}{hint}")
 
 
+def layer_names() -> list[str]:
+    """Every registered layer type's Keras class name (the rules register on import)."""
+    from paramlab import layers  # noqa: F401
+
+    return sorted(_REGISTRY)
+
+
 # ----------------------------------------------------------------------------- arithmetic
 
 
