@@ -1,0 +1,270 @@
+"""``paramlab explain``: pasted summaries, each row's Param # matched to its formula.
+
+Live tables come from the frameworks themselves (Keras 3 ``model.summary(print_fn=…)``,
+KERAS_BACKEND=torch; torchinfo 1.8.0 ``summary()``); tests/data/pasted holds the seeds' models
+as Keras 3.15.1 printed them and two tf.keras 2 tables written out literally (the layout of
+tf.keras 2.8's ``print_summary``, and 2.9+'s with ``Connected to`` lists).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from paramlab.errors import ParamlabError
+from paramlab.explain_pasted import explain
+from paramlab.pasted import MAX_CHARS, PastedSummaryError, parse_summary
+
+DATA = Path(__file__).parent / "data" / "pasted"
+os.environ.setdefault("KERAS_BACKEND", "torch")
+
+
+def _last_number(formula: str) -> int:
+    """The value a rule's formula evaluates to: the number after its first ``=``."""
+    return int(formula.split("=", 1)[1].split()[0].replace(",", ""))
+
+
+def _all_explained(text: str) -> None:
+    result = explain(parse_summary(text))
+    assert result.rows
+    for row in result.rows:
+        assert row.status in ("explained", "no parameters", "container"), row
+        if row.status == "explained":
+            assert _last_number(row.formula) == row.row.params
+            assert row.trainable + row.non_trainable == row.row.params
+    assert result.totals and all(t.ok for t in result.totals), result.totals
+    assert result.flagged == 0
+
+
+def _keras_summary(model) -> str:
+    lines: list[str] = []
+    model.summary(print_fn=lambda s, line_break=True: lines.append(s))
+    return "\n".join(lines)
+
+
+@pytest.fixture(scope="module")
+def keras_tables() -> dict[str, str]:
+    keras = pytest.importorskip("keras")
+    layers = keras.layers
+    a, b = keras.Input((40,), name="features"), keras.Input((8,), name="extra")
+    merged = layers.Concatenate()([layers.Dense(64, name="dense_a")(a), layers.Dense(16)(b)])
+    models = {
+        "mlp": keras.Sequential([keras.Input((40,)), layers.Dense(256), layers.Dropout(0.2),
+                                 layers.Dense(1)]),
+        "cnn": keras.Sequential([keras.Input((28, 28, 3)), layers.Conv2D(16, 5),
+                                 layers.BatchNormalization(), layers.MaxPooling2D(),
+                                 layers.Conv2D(8, 3, use_bias=False), layers.Flatten(),
+                                 layers.Dense(10)]),
+        "rnn": keras.Sequential([keras.Input((None,), dtype="int32"), layers.Embedding(5000, 32),
+                                 layers.LSTM(24, return_sequences=True), layers.GRU(12),
+                                 layers.Dense(1)]),
+        "functional": keras.Model([a, b], layers.Dense(1)(merged)),
+    }
+    return {name: _keras_summary(model) for name, model in models.items()}
+
+
+@pytest.mark.parametrize("name", ["mlp", "cnn", "rnn", "functional"])
+def test_keras3_summaries_explained(keras_tables, name):
+    _all_explained(keras_tables[name])
+
+
+def test_keras3_first_dense_fan_in_solved_from_count(keras_tables):
+    row = explain(parse_summary(keras_tables["mlp"])).rows[0]
+    assert row.formula == "(40 + 1) × 256 = 10,496"
+    assert "40 inputs (from the count)" in row.reading
+
+
+def test_keras3_batchnorm_split(keras_tables):
+    result = explain(parse_summary(keras_tables["cnn"]))
+    bn = next(r for r in result.rows if r.row.type == "BatchNormalization")
+    assert (bn.trainable, bn.non_trainable) == (32, 32)  # Keras prints 64, 32 non-trainable
+    assert parse_summary(keras_tables["cnn"]).totals.non_trainable == 32
+
+
+@pytest.fixture(scope="module")
+def torchinfo_tables() -> dict[str, str]:
+    torch = pytest.importorskip("torch")
+    torchinfo = pytest.importorskip("torchinfo")
+    nn = torch.nn
+
+    class Recurrent(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.emb, self.lstm = nn.Embedding(1000, 64), nn.LSTM(64, 32, batch_first=True)
+            self.gru, self.head = nn.GRU(32, 16, batch_first=True), nn.Linear(16, 1)
+
+        def forward(self, x):
+            x, _ = self.lstm(self.emb(x))
+            x, _ = self.gru(x)
+            return self.head(x[:, -1])
+
+    cnn = nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8), nn.ReLU(),
+                        nn.Sequential(nn.Conv2d(8, 4, 1), nn.LayerNorm([4, 30, 30])),
+                        nn.Flatten(), nn.Linear(3600, 10))
+    mlp = nn.Sequential(nn.Linear(784, 10), nn.ReLU(), nn.Linear(10, 10), nn.Linear(10, 3))
+    return {
+        "mlp": str(torchinfo.summary(mlp, input_size=(1, 784), verbose=0)),
+        "cnn": str(torchinfo.summary(cnn, input_size=(2, 3, 32, 32), verbose=0,
+                                     col_names=("input_size", "output_size", "num_params"))),
+        "rnn": str(torchinfo.summary(Recurrent(), input_data=torch.zeros(1, 20,
+                                     dtype=torch.long), verbose=0)),
+    }
+
+
+@pytest.mark.parametrize("name", ["mlp", "cnn", "rnn"])
+def test_torchinfo_summaries_explained(torchinfo_tables, name):
+    _all_explained(torchinfo_tables[name])
+
+
+def test_torchinfo_lstm_has_two_biases(torchinfo_tables):
+    rows = explain(parse_summary(torchinfo_tables["rnn"])).rows
+    assert next(r for r in rows if r.row.type == "LSTM").formula == \
+        "4 × ((64 + 32 + 2) × 32) = 12,544"
+
+
+@pytest.mark.parametrize("path", sorted(DATA.glob("*.txt")), ids=lambda p: p.stem)
+def test_fixtures_explained(path):
+    _all_explained(path.read_text(encoding="utf-8"))
+
+
+def test_seed_004_numbers():
+    """The tutorial's arithmetic: 7,850 + 110 + 33 = 7,993 and 100 + 910 + 23,523 = 24,533."""
+    dense = explain(parse_summary((DATA / "seed_004_dense.txt").read_text()))
+    assert [r.formula for r in dense.rows] == [
+        "(784 + 1) × 10 = 7,850", "(10 + 1) × 10 = 110", "(10 + 1) × 3 = 33"]
+    cnn = explain(parse_summary((DATA / "seed_004_cnn.txt").read_text()))
+    assert [r.formula for r in cnn.rows] == [
+        "(3 × 3 × 1 + 1) × 10 = 100", "(3 × 3 × 10 + 1) × 10 = 910", "",
+        "(7,840 + 1) × 3 = 23,523"]
+    assert cnn.totals[0].printed == 24_533
+
+
+def test_seed_003_total():
+    """(n + 1) × m per layer: 48 + 36 + 15 = 99, and the exercise's 262."""
+    mlp = explain(parse_summary((DATA / "seed_003_mlp.txt").read_text()))
+    assert [_last_number(r.formula) for r in mlp.rows] == [48, 36, 15]
+    exercise = parse_summary((DATA / "seed_003_exercise.txt").read_text())
+    assert exercise.totals.total == 262
+
+
+def test_keras2_truncated_type_and_connected_to():
+    sequential = explain(parse_summary((DATA / "keras2_sequential.txt").read_text()))
+    assert sequential.rows[3].layer == "BatchNormalization"  # printed "(BatchNo"
+    functional = parse_summary((DATA / "keras2_functional.txt").read_text())
+    assert functional.rows[4].connected_to == ("dense", "dense_1")
+
+
+def _tamper(text: str, old: str, new: str) -> str:
+    assert old in text
+    return text.replace(old, new, 1)
+
+
+@pytest.mark.parametrize("delta", [1, -1, 10])
+def test_tampered_count_flagged(delta):
+    text = (DATA / "keras2_sequential.txt").read_text()
+    tampered = _tamper(text, "32896 ", f"{32896 + delta} ")
+    result = explain(parse_summary(tampered))
+    row = result.rows[2]
+    assert row.status == "flagged"
+    assert "(256 + 1) × 128 = 32,896" in row.message
+    assert not result.totals[0].ok  # the printed total no longer re-adds
+
+
+@pytest.mark.parametrize("count", ["7,851", "7,849"])
+def test_tampered_first_row_flagged(count):
+    """No fan-in gives a count that is not (n + 1)·10 or n·10: flagged with the two nearest."""
+    text = _tamper((DATA / "seed_004_dense.txt").read_text(), "7,850", count)
+    row = explain(parse_summary(text)).rows[0]
+    assert row.status == "flagged"
+    assert "no whole number of inputs" in row.message and "7,850" in row.message
+
+
+def test_tampered_total_flagged():
+    text = _tamper((DATA / "seed_004_cnn.txt").read_text(), "Total params: 24,533",
+                   "Total params: 24,563")
+    assert [t.ok for t in explain(parse_summary(text)).totals][0] is False
+
+
+def test_mangled_paste_reads_the_same():
+    """Quote markers, a fence, tabs, and a box line a narrow terminal cut in two."""
+    text = (DATA / "seed_004_cnn.txt").read_text()
+    lines = text.splitlines()
+    cut = lines[6]  # "│ conv2d_1 (Conv2D) … │ 910 │"
+    lines[6:7] = [cut[:30], cut[30:]]
+    mangled = "```\n" + "\n".join("> " + line.replace("    ", "\t") for line in lines) + "\n```"
+    original, damaged = parse_summary(text), parse_summary(mangled)
+    assert [(r.name, r.params, r.output_shapes) for r in damaged.rows] == \
+        [(r.name, r.params, r.output_shapes) for r in original.rows]
+    _all_explained(mangled)
+
+
+def test_wrapped_cells_joined():
+    text = (DATA / "keras2_functional.txt").read_text()
+    assert parse_summary(text).rows[4].connected_to == ("dense", "dense_1")
+
+
+@pytest.mark.parametrize(("text", "pattern"), [
+    ("hello\nworld", r"no summary table found"),
+    ("Layer (type)  Output Shape  Param #\n=====\ndense (Dense)  (None, 10)  7,8x0\n",
+     r"line 3, column \d+: expected a parameter count"),
+    ("Layer (type)  Output Shape  Param #\n=====\ndense Dense  (None, 10)  10\n",
+     r"line 3, column 1: expected a layer as 'name \(Type\)'"),
+    ("Layer (type)  Output Shape  Param #\n=====\nd (Dense)  (None, x)  10\n",
+     r"line 3, column \d+: expected a dimension"),
+])
+def test_bad_input_one_line_error(text, pattern):
+    with pytest.raises(PastedSummaryError, match=pattern) as info:
+        parse_summary(text, "paste.txt")
+    assert "\n" not in str(info.value) and str(info.value).startswith("paste.txt")
+
+
+def test_size_cap():
+    with pytest.raises(PastedSummaryError, match="more than the 1,000,000"):
+        parse_summary("x" * (MAX_CHARS + 1))
+
+
+_SEED = (DATA / "keras2_sequential.txt").read_text()
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_fuzz_parser(data):
+    """Random edits of a real table, and random text: a result or a ParamlabError, nothing
+    else."""
+    text = data.draw(st.one_of(
+        st.text(max_size=400),
+        st.builds(lambda i, j, s: _SEED[:i] + s + _SEED[j:],
+                  st.integers(0, len(_SEED)), st.integers(0, len(_SEED)),
+                  st.text(alphabet="│┃├└─━()[],0123456789 None\n\t>`=_-abc", max_size=30)),
+    ))
+    try:
+        explain(parse_summary(text))
+    except ParamlabError as exc:
+        assert "\n" not in str(exc)
+
+
+def _cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1] / "src")}
+    return subprocess.run([sys.executable, "-m", "paramlab.cli", "explain", *args], input=stdin,
+                          capture_output=True, text=True, env=env, timeout=120)
+
+
+def test_cli_stdin_json_and_exit_codes():
+    done = _cli("-", "--format", "json", stdin=(DATA / "seed_004_dense.txt").read_text())
+    assert done.returncode == 0, done.stderr
+    payload = json.loads(done.stdout)
+    assert [r["params"] for r in payload["rows"]] == [7850, 110, 33]
+    tampered = _tamper((DATA / "seed_004_dense.txt").read_text(), "│           110 │",
+                       "│           111 │")
+    assert _cli("-", stdin=tampered).returncode == 1
+    bad = _cli("-", stdin="not a summary")
+    assert bad.returncode == 2 and re.match(r"paramlab: error: <stdin>: no summary", bad.stderr)
+    assert "Traceback" not in bad.stderr
