@@ -142,7 +142,7 @@ def _channels_axis(convention: str) -> int:
 
 
 def _dense(out: Shape, given: Shape | None, where: str, conv: str) -> Iterator[_Try | _Solve]:
-    m = out[-1]
+    m = out[-1] or 0  # explain_row builds only rows whose last axis is printed
     for bias in (True, False):
         kwargs = {"units": m, "use_bias": bias}
         if given:
@@ -194,7 +194,7 @@ def _normalization(layer: str) -> Callable[..., Iterator[_Try | _Solve]]:
 
 
 def _embedding(out: Shape, given: Shape | None, where: str, conv: str) -> Iterator[_Try | _Solve]:
-    d = out[-1]
+    d = out[-1] or 0
     yield _Solve(lambda n: _Try({"input_dim": n, "output_dim": d}, [out[:-1]],
                                 f"a vocabulary of {fmt(n)} (from the count), {fmt(d)} dimensions "
                                 "from the output shape"), "vocabulary entries")
@@ -202,15 +202,16 @@ def _embedding(out: Shape, given: Shape | None, where: str, conv: str) -> Iterat
 
 def _recurrent(layer: str) -> Callable[..., Iterator[_Try | _Solve]]:
     def family(out: Shape, given: Shape | None, where: str, conv: str) -> Iterator[_Try | _Solve]:
-        units = out[-1]
+        units = out[-1] or 0
+        features = given[-1] if given and len(given) >= 2 else None
         variants: list[dict[str, Any]] = [{"use_bias": True}, {"use_bias": False}]
         if layer == "GRU" and conv == "keras":
             variants += [{"use_bias": True, "reset_after": False}]
         for extra in variants:
             kwargs = {"units": units, "return_sequences": len(out) > 1, **extra}
             tail = "".join(f", {k}={v}" for k, v in extra.items() if v is not True)
-            if given and len(given) >= 2 and given[-1]:
-                yield _Try(kwargs, [given], f"{fmt(given[-1])} input features from {where}, "
+            if given and features:
+                yield _Try(kwargs, [given], f"{fmt(features)} input features from {where}, "
                            f"{fmt(units)} units{tail}")
             else:
                 yield _Solve(lambda n, kw=kwargs, t=tail: _Try(  # type: ignore[misc]
@@ -236,7 +237,8 @@ _OUT = object()  # stands for the row's output shape in _fixed's arguments
 
 _FAMILIES: dict[str, Callable[..., Iterator[_Try | _Solve]]] = {
     "Dense": _dense, "InputLayer": _input_layer, "Dropout": _fixed(rate=0.5),
-    "Activation": _fixed(activation="linear"), "Reshape": _fixed(target_shape=_OUT), "Embedding": _embedding,
+    "Activation": _fixed(activation="linear"),
+    "Reshape": _fixed(target_shape=_OUT), "Embedding": _embedding,
     **{f"Conv{r}D": _conv(r) for r in (1, 2, 3)},
     **{n: _normalization(n) for n in ("BatchNormalization", "LayerNormalization")},
     **{n: _recurrent(n) for n in ("LSTM", "GRU", "SimpleRNN")},
@@ -352,7 +354,8 @@ def _input_of(summary: PastedSummary, index: int, outputs: dict[str, Shape],
     """(input shape, where it came from, whether a mismatch is the count's fault)."""
     row = summary.rows[index]
     if row.input_shapes:
-        return row.input_shapes[0], f"the printed input shape {show_shape(row.input_shapes[0])}", True
+        shown = row.input_shapes[0]
+        return shown, f"the printed input shape {show_shape(shown)}", True
     if row.connected_to:
         first = row.connected_to[0]
         if first in outputs:
@@ -365,7 +368,8 @@ def _input_of(summary: PastedSummary, index: int, outputs: dict[str, Shape],
     return previous, where, summary.source != "torchinfo"
 
 
-def _check_totals(summary: PastedSummary, rows: tuple[RowExplanation, ...]) -> tuple[TotalCheck, ...]:
+def _check_totals(summary: PastedSummary,
+                  rows: tuple[RowExplanation, ...]) -> tuple[TotalCheck, ...]:
     printed = summary.totals
     exact = all(r.status in ("explained", "no parameters", "container") for r in rows)
     added = sum(r.row.params or 0 for r in rows)

@@ -262,7 +262,7 @@ def _torch_columns(header: str) -> list[str]:
 
 def _torch_rows(lines: list[str], header: int) -> list[PastedRow]:
     columns = _torch_columns(lines[header])
-    rows = []
+    rows: list[PastedRow] = []
     for number in range(header + 1, len(lines)):
         line = lines[number]
         stripped = line.strip()
@@ -372,5 +372,5 @@ def _parse_table(lines: list[str], header: int, model_name: str) -> PastedSummar
         columns = 4 if "Connected to" in head else 3
     if len(texts) > MAX_ROWS:
         raise _too_many(texts[MAX_ROWS][0])
-    rows = tuple(_keras_row(n, t, columns) for n, t in texts)
-    return PastedSummary(source, model_name, rows, totals)
+    return PastedSummary(source, model_name,
+                         tuple(_keras_row(n, t, columns) for n, t in texts), totals)
