@@ -13,6 +13,7 @@ import os
 import re
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -206,6 +207,15 @@ def test_mangled_paste_reads_the_same():
     _all_explained(mangled)
 
 
+def test_keras2_row_cut_by_narrow_terminal():
+    text = (DATA / "keras2_sequential.txt").read_text()
+    cut = _tamper(text, "dense_1 (Dense)              (None, 128)               32896",
+                  "dense_1 (Dense)              (None, 128)\n               32896")
+    assert [replace(r, line=0) for r in parse_summary(cut).rows] == \
+        [replace(r, line=0) for r in parse_summary(text).rows]
+    _all_explained(cut)
+
+
 def test_wrapped_cells_joined():
     text = (DATA / "keras2_functional.txt").read_text()
     assert parse_summary(text).rows[4].connected_to == ("dense", "dense_1")
@@ -268,3 +278,44 @@ def test_cli_stdin_json_and_exit_codes():
     bad = _cli("-", stdin="not a summary")
     assert bad.returncode == 2 and re.match(r"paramlab: error: <stdin>: no summary", bad.stderr)
     assert "Traceback" not in bad.stderr
+
+
+def test_keras3_optimizer_frozen_nested_and_long_names():
+    """After fit() Keras adds "Optimizer params" to the total; a frozen nested model's weights
+    are non-trainable though no rule books them so; a long name wraps in its cell."""
+    keras = pytest.importorskip("keras")
+    import numpy as np
+
+    layers = keras.layers
+    inner = keras.Sequential([keras.Input((12,)), layers.Dense(4)], name="inner")
+    inner.trainable = False
+    model = keras.Sequential([keras.Input((12,)), inner,
+                              layers.Dense(7, name="a_really_long_layer_name_that_wraps_over"),
+                              layers.Dense(2)])
+    model.compile("adam", "mse")
+    model.fit(np.zeros((4, 12)), np.zeros((4, 2)), verbose=0, epochs=1)
+    summary = parse_summary(_keras_summary(model))
+    assert summary.totals.optimizer
+    result = explain(summary)
+    assert [r.status for r in result.rows] == ["unchecked", "explained", "explained"]
+    assert result.rows[1].formula == "(4 + 1) × 7 = 35"
+    assert all(t.ok for t in result.totals) and result.flagged == 0
+    assert "frozen layers" in result.totals[1].how
+
+
+def test_torchinfo_recursive_row(torchinfo_tables):
+    torch = pytest.importorskip("torch")
+    from torchinfo import summary as torchinfo_summary
+
+    class Twice(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.hidden, self.out = torch.nn.Linear(8, 8), torch.nn.Linear(8, 2)
+
+        def forward(self, x):
+            return self.out(self.hidden(self.hidden(x)))
+
+    text = str(torchinfo_summary(Twice(), input_size=(1, 8), verbose=0))
+    result = explain(parse_summary(text))
+    assert [r.row.shared for r in result.rows] == [False, False, True, False]
+    assert result.flagged == 0 and result.totals[0].computed == 90

@@ -33,6 +33,7 @@ TORCH_TYPES = {
     "Embedding": "Embedding", "LSTM": "LSTM", "GRU": "GRU", "RNN": "SimpleRNN",
     "ReLU": "ReLU", "Flatten": "Flatten", "Dropout": "Dropout",
 }
+_NESTED = frozenset({"Sequential", "Functional", "Model"})  # Keras models inside a model
 # Kernel sizes tried, most common first, where neither kernel nor input channels are known.
 _KERNELS = (3, 1, 5, 7, 2, 4, 6, 9, 11, 8, 10, 12, 13, 14, 15)
 
@@ -137,6 +138,11 @@ def _solve(layer: str, probe: _Solve, target: int, convention: str) -> tuple[_Bu
 
 
 # ----------------------------------------------------------------------------- families
+def _n(count: int, word: str) -> str:
+    """``1 unit``, ``10 units``."""
+    return f"{fmt(count)} {word}{'' if count == 1 else 's'}"
+
+
 def _channels_axis(convention: str) -> int:
     return 0 if convention == "torch" else -1
 
@@ -146,11 +152,11 @@ def _dense(out: Shape, given: Shape | None, where: str, conv: str) -> Iterator[_
     for bias in (True, False):
         kwargs = {"units": m, "use_bias": bias}
         if given:
-            yield _Try(kwargs, [given], f"{fmt(given[-1] or 0)} inputs from {where}, {fmt(m)} "
-                       f"units from the output shape{'' if bias else ', no bias'}")
+            yield _Try(kwargs, [given], f"{_n(given[-1] or 0, 'input')} from {where}, "
+                       f"{_n(m, 'unit')} from the output shape{'' if bias else ', no bias'}")
         else:
             yield _Solve(lambda n, kw=kwargs, b=bias: _Try(  # type: ignore[misc]
-                kw, [(n,)], f"{fmt(n)} inputs (from the count), {fmt(m)} units"
+                kw, [(n,)], f"{_n(n, 'input')} (from the count), {_n(m, 'unit')}"
                 f"{'' if b else ', no bias'}"), "inputs")
 
 
@@ -171,12 +177,13 @@ def _conv(rank: int) -> Callable[..., Iterator[_Try | _Solve]]:
                 window = " × ".join([str(k)] * rank)
                 tail = "" if bias else ", no bias"
                 if channels:
-                    yield _Try(kwargs, [shape(channels)], f"{window} kernel over {channels} "
-                               f"input channels from {where}, {filters} filters{tail}")
+                    yield _Try(kwargs, [shape(channels)], f"{window} kernel over "
+                               f"{_n(channels, 'input channel')} from {where}, "
+                               f"{_n(filters or 0, 'filter')}{tail}")
                 else:
                     yield _Solve(lambda c, kw=kwargs, w=window, t=tail: _Try(  # type: ignore[misc]
-                        kw, [shape(c)], f"{w} kernel (assumed) over {c} input channels "
-                        f"(from the count), {filters} filters{t}"), "input channels")
+                        kw, [shape(c)], f"{w} kernel (assumed) over {_n(c, 'input channel')} "
+                        f"(from the count), {_n(filters or 0, 'filter')}{t}"), "input channels")
     return family
 
 
@@ -211,12 +218,12 @@ def _recurrent(layer: str) -> Callable[..., Iterator[_Try | _Solve]]:
             kwargs = {"units": units, "return_sequences": len(out) > 1, **extra}
             tail = "".join(f", {k}={v}" for k, v in extra.items() if v is not True)
             if given and features:
-                yield _Try(kwargs, [given], f"{fmt(features)} input features from {where}, "
-                           f"{fmt(units)} units{tail}")
+                yield _Try(kwargs, [given], f"{_n(features, 'input feature')} from {where}, "
+                           f"{_n(units, 'unit')}{tail}")
             else:
                 yield _Solve(lambda n, kw=kwargs, t=tail: _Try(  # type: ignore[misc]
-                    kw, [(None, n)], f"{fmt(n)} input features (from the count), "
-                    f"{fmt(units)} units{t}"), "input features")
+                    kw, [(None, n)], f"{_n(n, 'input feature')} (from the count), "
+                    f"{_n(units, 'unit')}{t}"), "input features")
     return family
 
 
@@ -271,6 +278,9 @@ def explain_row(row: PastedRow, given: Shape | None, where: str, authoritative: 
         return RowExplanation(row, "container", message="no count printed for this row")
     layer = _layer_type(row, source)
     out = row.output_shape
+    if row.type in _NESTED:
+        return RowExplanation(row, "unchecked", message="a nested model: its Param # is the "
+                              "total of its own layers; paste its own summary to explain them")
     if layer is None:
         return RowExplanation(row, "unchecked", message=f"paramlab has no rule for a layer of "
                               f"type {row.type!r}, so its {fmt(row.params)} is not checked")
@@ -331,7 +341,10 @@ def explain(summary: PastedSummary, convention: str | None = None) -> PastedExpl
     previous: Shape | None = None
     for index, row in enumerate(summary.rows):
         given, where, authoritative = _input_of(summary, index, outputs, previous)
-        if row.params is None and not _has_children(summary, index):
+        if row.shared:
+            rows.append(RowExplanation(row, "no parameters", reading="a module called again; "
+                                       "its weights are counted on its first row"))
+        elif row.params is None and not _has_children(summary, index):
             rows.append(RowExplanation(row, "no parameters", reading="torchinfo prints -- for "
                                        "a module without parameters of its own"))
         else:
@@ -371,7 +384,6 @@ def _input_of(summary: PastedSummary, index: int, outputs: dict[str, Shape],
 def _check_totals(summary: PastedSummary,
                   rows: tuple[RowExplanation, ...]) -> tuple[TotalCheck, ...]:
     printed = summary.totals
-    exact = all(r.status in ("explained", "no parameters", "container") for r in rows)
     added = sum(r.row.params or 0 for r in rows)
     optimizer = printed.optimizer or 0
     non_trainable = sum(r.non_trainable for r in rows)
@@ -381,13 +393,15 @@ def _check_totals(summary: PastedSummary,
         checks.append(TotalCheck("Total params", printed.total, added + optimizer, True,
                                  f"the rows' Param # re-added{extra}"))
     if printed.non_trainable is not None:
-        how = "statistics and frozen weights by the rules " + (
-            "(BatchNormalization's moving mean and variance)" if non_trainable else "(none)")
-        # torchinfo's table cannot show frozen (requires_grad=False) modules: a lower bound.
+        how = "at least the statistics the rules book as non-trainable" + (
+            " (BatchNormalization's moving mean and variance)" if non_trainable else "")
+        if printed.non_trainable > non_trainable:  # the table does not mark frozen layers
+            how += "; the rest are weights of frozen layers (trainable=False)"
         checks.append(TotalCheck("Non-trainable params", printed.non_trainable, non_trainable,
-                                 exact and summary.source != "torchinfo", how))
-    if printed.trainable is not None:
-        checks.append(TotalCheck("Trainable params", printed.trainable,
-                                 added - non_trainable if exact else 0, exact,
-                                 "the rows re-added, less the non-trainable"))
+                                 False, how))
+    if None not in (printed.trainable, printed.total, printed.non_trainable):
+        rest = (printed.total or 0) - (printed.non_trainable or 0) - optimizer
+        checks.append(TotalCheck("Trainable params", printed.trainable or 0, rest, True,
+                                 "the printed total less non-trainable" + (
+                                     " and optimizer" if optimizer else "")))
     return tuple(checks)

@@ -47,6 +47,7 @@ class PastedRow:
     connected_to: tuple[str, ...] = ()  # functional Keras models: the layers feeding this one
     input_shapes: tuple[Shape, ...] = ()  # torchinfo's "Input Shape" column, when shown
     depth: int = 0  # torchinfo's nesting depth (0: the model itself)
+    shared: bool = False  # torchinfo's "(recursive)": a module called again, counted once
 
     @property
     def output_shape(self) -> Shape | None:
@@ -245,11 +246,18 @@ def _keras2_rows(lines: list[str], header: int) -> list[tuple[int, str]]:
             continue
         if stripped.startswith(("Total params", "Trainable params")):
             break
-        if _NAME_TYPE.match(stripped) is None and rows and "[" in stripped:
+        if _NAME_TYPE.match(stripped) is None and rows and (
+                "[" in stripped or _incomplete(rows[-1][1])):
             rows[-1] = (rows[-1][0], f"{rows[-1][1]}  {stripped}")
         else:
             rows.append((number + 1, stripped))
     return rows
+
+
+def _incomplete(text: str) -> bool:
+    """A row a narrow terminal cut before its Param #: the next line carries the rest."""
+    match = _NAME_TYPE.match(text)
+    return match is not None and len(_tokens(text[match.end():])) < 2
 
 
 # ----------------------------------------------------------------------------- torchinfo
@@ -296,6 +304,7 @@ def _torch_row(number: int, line: str, columns: list[str]) -> PastedRow:
         params=_count(cells.get("Param #", "--"), where),
         input_shapes=_shapes(cells.get("Input Shape", "--"), where),
         depth=int(match.group("depth") or 0),
+        shared=cells.get("Param #") == "(recursive)",
     )
 
 
