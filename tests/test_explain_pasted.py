@@ -319,3 +319,20 @@ def test_torchinfo_recursive_row(torchinfo_tables):
     result = explain(parse_summary(text))
     assert [r.row.shared for r in result.rows] == [False, False, True, False]
     assert result.flagged == 0 and result.totals[0].computed == 90
+
+
+def test_docs_example_is_what_explain_prints():
+    """docs/explain.md shows the explanation of keras2_sequential.txt (not runnable there:
+    the docs harness runs in an empty folder); it must stay what paramlab prints."""
+    from paramlab.render.pasted import render_markdown, render_text
+
+    page = (Path(__file__).parents[1] / "docs" / "explain.md").read_text(encoding="utf-8")
+    shown = page.split("$ paramlab explain summary.txt\n", 1)[1].split("```", 1)[0]
+    result = explain(parse_summary((DATA / "keras2_sequential.txt").read_text()))
+    assert render_text(result) == shown
+    flagged = _tamper((DATA / "keras2_sequential.txt").read_text(), "32896 ", "32897 ")
+    line = next(s for s in render_text(explain(parse_summary(flagged))).splitlines()
+                if s.startswith("line    9"))
+    assert line in page
+    table = render_markdown(explain(parse_summary(flagged)))
+    assert "| 9 | dense_1 (Dense) | 32,897 | flagged |" in table
