@@ -2,7 +2,8 @@
 
 Live tables come from the frameworks themselves (Keras 3 ``model.summary(print_fn=…)``,
 KERAS_BACKEND=torch; torchinfo 1.8.0 ``summary()``); tests/data/pasted holds the seeds' models
-as Keras 3.15.1 printed them and two tf.keras 2 tables written out literally (the layout of
+as Keras 3.15.1 printed them, two torchinfo 1.8.0 tables (grouped, non-square and nested
+convolutions) and two tf.keras 2 tables written out literally (the layout of
 tf.keras 2.8's ``print_summary``, and 2.9+'s with ``Connected to`` lists).
 """
 
@@ -29,8 +30,14 @@ os.environ.setdefault("KERAS_BACKEND", "torch")
 
 
 def _last_number(formula: str) -> int:
-    """The value a rule's formula evaluates to: the number after its first ``=``."""
-    return int(formula.split("=", 1)[1].split()[0].replace(",", ""))
+    """The value a rule's formula states: the number after its first ``=``; where the left
+    side is plain arithmetic, it must evaluate to that number too."""
+    left, right = formula.split("=", 1)
+    value = int(right.split()[0].replace(",", ""))
+    arithmetic = left.replace(",", "").replace("×", "*")
+    if re.fullmatch(r"[\d\s()+*/]+", arithmetic):
+        assert eval(arithmetic) == value, formula  # digits and operators only
+    return value
 
 
 def _all_explained(text: str) -> None:
@@ -241,7 +248,7 @@ def test_size_cap():
         parse_summary("x" * (MAX_CHARS + 1))
 
 
-_SEED = (DATA / "keras2_sequential.txt").read_text()
+_SEEDS = [p.read_text(encoding="utf-8") for p in sorted(DATA.glob("*.txt"))]
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -249,11 +256,12 @@ _SEED = (DATA / "keras2_sequential.txt").read_text()
 def test_fuzz_parser(data):
     """Random edits of a real table, and random text: a result or a ParamlabError, nothing
     else."""
+    seed = data.draw(st.sampled_from(_SEEDS))
     text = data.draw(st.one_of(
         st.text(max_size=400),
-        st.builds(lambda i, j, s: _SEED[:i] + s + _SEED[j:],
-                  st.integers(0, len(_SEED)), st.integers(0, len(_SEED)),
-                  st.text(alphabet="│┃├└─━()[],0123456789 None\n\t>`=_-abc", max_size=30)),
+        st.builds(lambda i, j, s: seed[:i] + s + seed[j:],
+                  st.integers(0, len(seed)), st.integers(0, len(seed)),
+                  st.text(alphabet="│┃├└─━()[],0123456789 None\n\t>`=_-:abc", max_size=30)),
     ))
     try:
         explain(parse_summary(text))

@@ -163,28 +163,64 @@ def _dense(out: Shape, given: Shape | None, where: str, conv: str) -> Iterator[_
 def _conv(rank: int) -> Callable[..., Iterator[_Try | _Solve]]:
     def family(out: Shape, given: Shape | None, where: str, conv: str) -> Iterator[_Try | _Solve]:
         axis = _channels_axis(conv)
-        layout = "channels_first" if conv == "torch" else "channels_last"
-        filters = out[axis]
+        filters = out[axis] or 0
         channels = given[axis] if given and len(given) == rank + 1 else None
+        if channels:
+            yield from _conv_known(rank, filters, channels, where, conv)
+        else:
+            yield from _conv_unknown(rank, filters, conv)
+    return family
 
-        def shape(c: int) -> Shape:
-            return (c, *(None,) * rank) if conv == "torch" else (*(None,) * rank, c)
 
+def _conv_input(rank: int, channels: int, conv: str) -> Shape:
+    """A convolution input with ``channels``; the spatial axes do not change the count."""
+    return (channels, *(None,) * rank) if conv == "torch" else (*(None,) * rank, channels)
+
+
+def _conv_args(rank: int, filters: int, kernel: Any, bias: bool, conv: str,
+               groups: int = 1) -> dict[str, Any]:
+    layout = "channels_first" if conv == "torch" else "channels_last"
+    return {"filters": filters, "kernel_size": kernel, "use_bias": bias, "data_format": layout,
+            "groups": groups}
+
+
+def _conv_known(rank: int, filters: int, channels: int, where: str,
+                conv: str) -> Iterator[_Try | _Solve]:
+    """Input channels known: a square kernel, else any kernel area, else depthwise groups."""
+    inputs = [_conv_input(rank, channels, conv)]
+    source = f"{_n(channels, 'input channel')} from {where}, {_n(filters, 'filter')}"
+    for bias in (True, False):
+        tail = "" if bias else ", no bias"
+        for k in _KERNELS:
+            window = " × ".join([str(k)] * rank)
+            yield _Try(_conv_args(rank, filters, k, bias, conv), inputs,
+                       f"{window} kernel over {source}{tail}")
+    for bias in (True, False):
+        tail = "" if bias else ", no bias"
+        yield _Solve(lambda a, b=bias, t=tail: _Try(  # type: ignore[misc]
+            _conv_args(rank, filters, (a,) + (1,) * (rank - 1), b, conv), inputs,
+            f"a kernel of {_n(a, 'position')} (not a square: k₁ × k₂ = {a}) over {source}{t}"),
+            "kernel positions")
+    if channels > 1 and filters % channels == 0:  # depthwise: one group per input channel
         for bias in (True, False):
             for k in _KERNELS:
-                kwargs = {"filters": filters, "kernel_size": k, "use_bias": bias,
-                          "data_format": layout}
                 window = " × ".join([str(k)] * rank)
-                tail = "" if bias else ", no bias"
-                if channels:
-                    yield _Try(kwargs, [shape(channels)], f"{window} kernel over "
-                               f"{_n(channels, 'input channel')} from {where}, "
-                               f"{_n(filters or 0, 'filter')}{tail}")
-                else:
-                    yield _Solve(lambda c, kw=kwargs, w=window, t=tail: _Try(  # type: ignore[misc]
-                        kw, [shape(c)], f"{w} kernel (assumed) over {_n(c, 'input channel')} "
-                        f"(from the count), {_n(filters or 0, 'filter')}{t}"), "input channels")
-    return family
+                yield _Try(_conv_args(rank, filters, k, bias, conv, channels), inputs,
+                           f"{window} depthwise kernel (groups={channels}) over {source}"
+                           f"{'' if bias else ', no bias'}")
+
+
+def _conv_unknown(rank: int, filters: int, conv: str) -> Iterator[_Try | _Solve]:
+    """Input channels unknown: kernel × channels is one number; the commonest kernel first."""
+    for bias in (True, False):
+        tail = "" if bias else ", no bias"
+        for k in _KERNELS:
+            window = " × ".join([str(k)] * rank)
+            kwargs = _conv_args(rank, filters, k, bias, conv)
+            yield _Solve(lambda c, kw=kwargs, w=window, t=tail: _Try(  # type: ignore[misc]
+                kw, [_conv_input(rank, c, conv)], f"{w} kernel (assumed) over "
+                f"{_n(c, 'input channel')} (from the count), {_n(filters, 'filter')}{t}"),
+                "input channels")
 
 
 def _normalization(layer: str) -> Callable[..., Iterator[_Try | _Solve]]:
