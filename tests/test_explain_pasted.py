@@ -269,10 +269,13 @@ def test_fuzz_parser(data):
         assert "\n" not in str(exc)
 
 
-def _cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+def _cli(*args: str, stdin: str | bytes = "") -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1] / "src")}
-    return subprocess.run([sys.executable, "-m", "paramlab.cli", "explain", *args], input=stdin,
-                          capture_output=True, text=True, env=env, timeout=120)
+    data = stdin.encode() if isinstance(stdin, str) else stdin
+    done = subprocess.run([sys.executable, "-m", "paramlab.cli", "explain", *args], input=data,
+                          capture_output=True, env=env, timeout=120)
+    return subprocess.CompletedProcess(done.args, done.returncode, done.stdout.decode(),
+                                       done.stderr.decode())
 
 
 def test_cli_stdin_json_and_exit_codes():
@@ -286,6 +289,11 @@ def test_cli_stdin_json_and_exit_codes():
     bad = _cli("-", stdin="not a summary")
     assert bad.returncode == 2 and re.match(r"paramlab: error: <stdin>: no summary", bad.stderr)
     assert "Traceback" not in bad.stderr
+    binary = _cli("-", stdin=b"Layer (type)\xff\n")
+    assert binary.returncode == 2
+    assert binary.stderr == ("paramlab: error: <stdin>: byte offset 12: not UTF-8 text "
+                             "(invalid start byte); expected a summary as Keras or torchinfo "
+                             "print it\n")
 
 
 def test_keras3_optimizer_frozen_nested_and_long_names():

@@ -109,16 +109,28 @@ def run_explain(ns: argparse.Namespace) -> int:
 
 
 def _read_bounded(path: str, limit: int) -> str:
-    """At most ``limit`` characters of a file or standard input (the parser refuses more)."""
+    """The text of a file or of standard input, read as bytes up to a fixed cap (a UTF-8
+    character is at most 4 bytes) so an endless pipe cannot exhaust memory."""
     from paramlab.errors import ConfigError
 
-    if path == "-":
-        return sys.stdin.read(limit)
+    cap = 4 * limit
+    where = "<stdin>" if path == "-" else path
     try:
-        with open(path, encoding="utf-8", errors="strict") as handle:
-            return handle.read(limit)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read it as UTF-8 text: {exc}") from None
+        if path == "-":
+            data = sys.stdin.buffer.read(cap + 1)
+        else:
+            with open(path, "rb") as handle:
+                data = handle.read(cap + 1)
+    except OSError as exc:
+        raise ConfigError(f"{where}: cannot read it: {exc.strerror or exc}") from None
+    if len(data) > cap:
+        raise ConfigError(f"{where}: more than {cap:,} bytes; paste the table and its totals "
+                          "only")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{where}: byte offset {exc.start}: not UTF-8 text ({exc.reason}); "
+                          "expected a summary as Keras or torchinfo print it") from None
 
 
 def build_parser(with_lab: bool = True) -> argparse.ArgumentParser:
