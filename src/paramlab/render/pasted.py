@@ -20,9 +20,14 @@ def _count(row: RowExplanation) -> str:
     return "--" if row.row.params is None else fmt(row.row.params)
 
 
+def _head(row: RowExplanation) -> str:
+    """``dense_1 (Dense)``; torchinfo rows have a type only."""
+    return f"{row.row.name} ({row.row.type})" if row.row.name != row.row.type else row.row.type
+
+
 def row_sentence(row: RowExplanation) -> str:
     """``dense_1 (Dense): 40 inputs … : (40 + 1) × 256 = 10,496``, or the flag."""
-    head = f"{row.row.name} ({row.row.type})" if row.row.name != row.row.type else row.row.type
+    head = _head(row)
     if row.status == "explained":
         note = f" [{row.note}]" if row.note else ""
         return f"{head}: {row.reading}: {row.formula}{note}"
@@ -64,7 +69,7 @@ def render_markdown(result: PastedExplanation) -> str:
              "| Line | Layer | Param # | Status | How |", "| ---: | --- | ---: | --- | --- |"]
     for row in result.rows:
         how = row_sentence(row).split(": ", 1)[-1].replace("|", "\\|")
-        lines.append(f"| {row.row.line} | {row.row.name} ({row.row.type}) | {_count(row)} | "
+        lines.append(f"| {row.row.line} | {_head(row)} | {_count(row)} | "
                      f"{row.status} | {how} |")
     lines += ["", *(f"- {_total_sentence(t)}" for t in result.totals), "", _verdict(result)]
     return "\n".join(lines) + "\n"
