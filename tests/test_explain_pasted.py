@@ -236,6 +236,8 @@ def test_wrapped_cells_joined():
      r"line 3, column 1: expected a layer as 'name \(Type\)'"),
     ("Layer (type)  Output Shape  Param #\n=====\nd (Dense)  (None, x)  10\n",
      r"line 3, column \d+: expected a dimension"),
+    ("┃ Layer (type) ┃ Param # ┃\n│ d (Dense) │ 10 │\n└\n",  # found by the fuzz test
+     r"line 1: expected the columns Layer \(type\), Output Shape and Param #"),
 ])
 def test_bad_input_one_line_error(text, pattern):
     with pytest.raises(PastedSummaryError, match=pattern) as info:

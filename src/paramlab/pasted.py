@@ -209,6 +209,9 @@ def _box_cells(line: str) -> list[str]:
 def _keras3_rows(lines: list[str], header: int) -> list[tuple[int, str]]:
     """Rows of a box table: cells of continuation lines joined to the row's cells."""
     columns = len(_box_cells(lines[header]))
+    if columns < 3:
+        raise PastedSummaryError(f"line {header + 1}: expected the columns Layer (type), "
+                                 f"Output Shape and Param # between ┃ marks; found {columns}")
     rows: list[tuple[int, list[str]]] = []
     starts = True  # a row starts after the header's rule and after each ├ rule
     for number in range(header + 1, len(lines)):
