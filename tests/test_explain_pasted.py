@@ -245,6 +245,12 @@ def test_bad_input_one_line_error(text, pattern):
     assert "\n" not in str(info.value) and str(info.value).startswith("paste.txt")
 
 
+def test_total_without_digits_is_not_a_total():  # found by fuzzing: "Total params: ,"
+    text = _tamper((DATA / "seed_004_dense.txt").read_text(), "Total params: 7,993",
+                   "Total params: ,")
+    assert parse_summary(text).totals.total is None
+
+
 def test_size_cap():
     with pytest.raises(PastedSummaryError, match="more than the 1,000,000"):
         parse_summary("x" * (MAX_CHARS + 1))

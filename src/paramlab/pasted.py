@@ -312,7 +312,7 @@ def _torch_row(number: int, line: str, columns: list[str]) -> PastedRow:
 
 
 # ----------------------------------------------------------------------------- totals
-_TOTAL = re.compile(r"^\s*(Total|Trainable|Non-trainable|Optimizer) params:\s*([\d,]+)")
+_TOTAL = re.compile(r"^\s*(Total|Trainable|Non-trainable|Optimizer) params:\s*(\d[\d,]*)")
 _MODEL = re.compile(r'^\s*Model: "?([^"]*)"?\s*$')
 
 
