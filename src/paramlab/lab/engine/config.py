@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from paramlab.errors import ParamlabError
+from paramlab.fields import option, require
 
 EpochCallback = Callable[[int, dict[str, dict[str, float]]], None]  # (epoch, {id: metrics})
 
@@ -40,22 +41,40 @@ class MLPArch:
         return count(self.spec(), other_convention=False).total
 
 
+@dataclass(frozen=True)
+class Planned:
+    """One model a run intends to train: its id (the resume key), architecture and seed."""
+
+    model_id: str
+    arch: MLPArch
+    seed: int
+
+
 @dataclass
 class TrainConfig:
-    """How every model of a run is trained."""
+    """How every model of a run is trained. The fields with a flag are ``paramlab run``'s
+    training options (:mod:`paramlab.fields`); a study's config sets its own defaults."""
 
-    epochs: int = 20
-    batch_size: int = 32
-    lr: float = 1e-3
-    optimizer: str = "adam"  # "adam" | "sgd"
-    momentum: float = 0.0  # SGD only
-    weight_decay: float = 0.0  # L2 added to the gradient, as torch.optim's weight_decay
-    dropout: float = 0.0  # after every hidden activation, training only
+    epochs: int = option(20, flag="--epochs", group="training", type=int)
+    batch_size: int = option(32, flag="--batch-size", group="training", type=int)
+    lr: float = option(1e-3, flag="--lr", group="training", type=float)
+    optimizer: str = option("adam", flag="--optimizer", group="training",
+                            choices=["adam", "sgd"])
+    momentum: float = option(0.0, flag="--momentum", help="SGD momentum", group="training",
+                             type=float)
+    # L2 added to the gradient, as torch.optim's weight_decay
+    weight_decay: float = option(0.0, flag="--weight-decay", group="training", type=float)
+    # after every hidden activation, training only
+    dropout: float = option(0.0, flag="--dropout", group="training", type=float)
     loss: str | None = None  # "mse" | "cross_entropy"; None: from the data set's task
-    patience: int | None = None  # early stopping on validation loss; best weights restored
-    device: str = "cpu"  # "cpu" | "cuda" | "auto"
+    patience: int | None = option(None, flag="--patience", group="training", type=int,
+                                  help="early stopping on validation loss (best weights "
+                                  "restored)")
+    device: str = option("cpu", flag="--device", group="training",
+                         choices=["cpu", "cuda", "auto"])
     activation: str = "relu"  # "relu" | "tanh"
-    data_seed: int = 0  # the batch order, shared by every model of a run
+    # the batch order, shared by every model of a run (the CLI's --seed)
+    data_seed: int = option(0, same_as="seed")
     # classification: evaluate the whole training set after every epoch and record its
     # accuracy in the history ("train_accuracy"), e.g. to find the epoch a model fits
     track_train_accuracy: bool = False
@@ -80,8 +99,8 @@ class TrainConfig:
              self.activation),
         ]
         for ok, message, value in checks:
-            if not ok:
-                raise ParamlabError(f"{message}; received {value!r}")
+            name, _, problem = message.partition(" ")
+            require(ok, name, f"{problem}; received {value!r}")
 
     def loss_for(self, task: str) -> str:
         """The loss to train with: the configured one, else the data set's natural one."""

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from paramlab.errors import ParamlabError
+from paramlab.lab.store import Column
 
 if TYPE_CHECKING:
     from paramlab.lab.data import Dataset
@@ -31,22 +32,6 @@ if TYPE_CHECKING:
     from paramlab.lab.store import RunStore
 
 DemoLevel = Literal["quick", "default", "full"]
-
-
-@dataclass(frozen=True)
-class Column:
-    """One column of an experiment's results: a ``results.csv`` header and an SQLite column.
-
-    ``kind`` is ``int``, ``float`` or ``str``; a value may also be missing (``None``).
-    """
-
-    name: str
-    kind: type
-    help: str = ""
-
-    @property
-    def sql_type(self) -> str:
-        return {int: "INTEGER", float: "REAL", str: "TEXT"}[self.kind]
 
 
 @dataclass

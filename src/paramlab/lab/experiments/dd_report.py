@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from paramlab.lab import plots, reporting
+from paramlab.lab.report import plots
+from paramlab.lab.report import tables as reporting
 from paramlab.lab.experiments import dd_theory
 from paramlab.lab.experiments.base import Section
 from paramlab.lab.store import RunStore

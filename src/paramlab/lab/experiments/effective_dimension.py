@@ -28,7 +28,9 @@ from typing import Any
 import numpy as np
 
 from paramlab.errors import ParamlabError
-from paramlab.lab import hessian, plots, reporting
+from paramlab.lab import hessian
+from paramlab.lab.report import plots
+from paramlab.lab.report import tables as reporting
 from paramlab.lab.data import Dataset
 from paramlab.lab.engine import MLPArch, ModelResult, TrainConfig, train_models
 from paramlab.lab.experiments import options

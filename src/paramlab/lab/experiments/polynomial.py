@@ -25,7 +25,8 @@ from typing import Any
 import numpy as np
 
 from paramlab.errors import ParamlabError
-from paramlab.lab import plots, reporting
+from paramlab.lab.report import plots
+from paramlab.lab.report import tables as reporting
 from paramlab.lab.experiments import study_options
 from paramlab.lab.experiments.base import (
     Column,

@@ -21,7 +21,9 @@ from typing import Any
 import numpy as np
 
 from paramlab.errors import ParamlabError, SpecError
-from paramlab.lab import hessian, landscape, plots, reporting
+from paramlab.lab import hessian, landscape
+from paramlab.lab.report import plots
+from paramlab.lab.report import tables as reporting
 from paramlab.lab.data import Dataset
 from paramlab.lab.engine import MLPArch, TrainConfig
 from paramlab.lab.experiments import options

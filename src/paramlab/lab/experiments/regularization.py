@@ -30,7 +30,8 @@ from typing import Any
 import numpy as np
 
 from paramlab.errors import ParamlabError
-from paramlab.lab import plots, reporting
+from paramlab.lab.report import plots
+from paramlab.lab.report import tables as reporting
 from paramlab.lab.data import Dataset
 from paramlab.lab.engine import MLPArch, ModelResult, TrainConfig
 from paramlab.lab.experiments import options, study_options
