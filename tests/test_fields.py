@@ -58,7 +58,7 @@ def test_validation_names_the_keyword_in_python_and_the_flag_on_the_command_line
 
 
 def test_from_keywords_names_the_closest_option() -> None:
-    with pytest.raises(ParamlabError, match="unknown option 'topk'. Did you mean 'top_k'"):
+    with pytest.raises(ParamlabError, match=r"unknown option 'topk'\. Did you mean 'top_k'"):
         fields.from_keywords(Outer, {"topk": 2}, "study()")
 
 
@@ -116,9 +116,9 @@ def test_every_flag_of_an_experiment_reaches_its_config_field(experiment: Any) -
     dests = {a.dest: a for a in parser._actions if a.dest != "help"}
     paths = _flagged(defaults)
     assert {p.replace(".", "__") for p, _ in paths} == set(dests)
-    for path, value in paths:
-        ns = parser.parse_args([] if dests[path.replace(".", "__")].option_strings else
-                               ["4-8-1"])
+    positional = ["4-8-1" for a in dests.values() if not a.option_strings]
+    for path, _ in paths:
+        ns = parser.parse_args(positional)
         marker = object()
         setattr(ns, path.replace(".", "__"), marker)
         built = fields.from_namespace(experiment.config, ns)
