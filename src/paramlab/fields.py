@@ -136,7 +136,7 @@ def _build(base: Any, ns: argparse.Namespace, prefix: str) -> Any:
             continue
         path = f"{prefix}{option_field.name}"
         value = getattr(base, option_field.name)
-        same_as = (option_field.metadata or {}).get("same_as")
+        same_as = option_field.metadata.get("same_as")
         if dataclasses.is_dataclass(value) and not isinstance(value, type):
             value = _build(value, ns, f"{path}.")
         elif _flag(option_field) and hasattr(ns, _dest(path)):

@@ -61,6 +61,13 @@ def seed_option(default: int = 0) -> Any:
                          help="seed of data generation, initializations and draws")
 
 
+def ridge_option(default: Sequence[float]) -> Any:
+    """A study's ``ridge`` field: ``--ridge λ,…`` (regularization and the polynomial)."""
+    return fields.option(tuple(default), flag="--ridge", type=fields.float_list,
+                         metavar="λ,…", help="ridge penalties λ ≥ 0, comma-separated "
+                         f"(default {','.join(f'{v:g}' for v in default)})")
+
+
 def row_of(result: ModelResult) -> Row:
     """A trained model's row in :data:`MODEL_COLUMNS`."""
     return {

@@ -14,6 +14,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
+__all__ = ["figure", "plt", "save"]  # plt: for figures with several axes
+
 
 def figure(width: float = 7.5, height: float = 4.6) -> tuple[Any, Any]:
     """A new figure and its axes, in the report's size."""
