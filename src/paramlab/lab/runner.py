@@ -82,6 +82,25 @@ def row_of(result: ModelResult) -> Row:
     }
 
 
+class Analysis:
+    """Base of an experiment's typed analysis: a frozen dataclass written to
+    ``analysis.json`` by the runner and read back by the report (``from_json``), so a report
+    reads attributes and mypy catches a renamed field. ``tables`` are extra CSV files beside
+    ``results.csv`` (refit's ``paths.csv``): name → (columns, rows)."""
+
+    TABLES: ClassVar[tuple[str, ...]] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)  # type: ignore[call-overload, no-any-return]
+
+    @classmethod
+    def from_json(cls: type[A], values: dict[str, Any]) -> A:
+        return fields.from_dict(cls, values)
+
+    def tables(self) -> dict[str, tuple[Sequence[str], Sequence[Row]]]:
+        return {}
+
+
 @dataclass(frozen=True)
 class TrainModels:
     """A stage: models the engine trains on one data set (through the executor)."""
@@ -113,30 +132,14 @@ Stage = TrainModels | ComputePoints
 
 @dataclass(frozen=True)
 class Plan:
-    """What a run will compute: its stages in order, and its one data set (shown in the
-    console's title), if it has one."""
+    """What a run will compute: its stages in order, its one data set (shown in the
+    console's title), if it has one, and — for a study whose analysis is a closed form the
+    plan computes anyway — that analysis (``prepared``: written as it is, with no
+    ``analyze``)."""
 
     stages: tuple[Stage, ...]
     data: Dataset | None = None
-
-
-class Analysis:
-    """Base of an experiment's typed analysis: a frozen dataclass written to
-    ``analysis.json`` by the runner and read back by the report (``from_json``), so a report
-    reads attributes and mypy catches a renamed field. ``tables`` are extra CSV files beside
-    ``results.csv`` (refit's ``paths.csv``): name → (columns, rows)."""
-
-    TABLES: ClassVar[tuple[str, ...]] = ()
-
-    def to_json(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)  # type: ignore[call-overload, no-any-return]
-
-    @classmethod
-    def from_json(cls: type[A], values: dict[str, Any]) -> A:
-        return fields.from_dict(cls, values)
-
-    def tables(self) -> dict[str, tuple[Sequence[str], Sequence[Row]]]:
-        return {}
+    prepared: Analysis | None = None
 
 
 A = TypeVar("A", bound=Analysis)
@@ -232,9 +235,10 @@ def run(experiment: Experiment[C], config: C, out: Path, *,
         else:
             computed += _compute(stage, store, progress)
     store.write_csv()
-    analysis = None
+    analysis = plan.prepared
     if experiment.analyze is not None:
         analysis = experiment.analyze(config, plan, store)
+    if analysis is not None:
         store.write_json("analysis.json", analysis.to_json())
         for name, (columns, rows) in analysis.tables().items():
             store.write_table(name, columns, rows)
