@@ -23,7 +23,7 @@ def noisy_labels(y: np.ndarray, classes: int, fraction: float, seed: int) -> np.
     rng = np.random.default_rng([seed, 7])
     order = rng.permutation(len(y))
     random = rng.integers(0, classes, len(y))
-    out = y.copy()
+    out: np.ndarray = y.copy()
     chosen = order[: round(fraction * len(y))]
     out[chosen] = random[chosen]
     return out
