@@ -4,6 +4,8 @@
 # 2.13.0 CPU build first: an unpinned torch would pull a multi-GB GPU build.
 #   make test-latest   the same checks on the newest release of every dependency (torch aside)
 #   make test-oldest   the same checks at the lowest versions paramlab supports that matter
+#   make docs          the documentation site (docs/, mkdocs.yml) served at http://127.0.0.1:8000
+#   make docs-build    ...built into site/ with warnings as errors (tests/test_docs.py does too)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -15,7 +17,7 @@ OLDEST := transformers==5.23.0
 OLDEST_FREE := huggingface_hub
 export KERAS_BACKEND := torch
 
-.PHONY: run count test test-latest test-oldest constraints lint bench clean
+.PHONY: run count test test-latest test-oldest constraints lint bench docs docs-build clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +33,10 @@ $(VENV)/.installed-test: pyproject.toml $(CONSTRAINTS) | $(BIN)/activate
 	$(BIN)/pip install --quiet -c $(CONSTRAINTS) -e '.[test]'
 	touch $@
 
+$(VENV)/.installed-docs: pyproject.toml $(CONSTRAINTS) | $(BIN)/activate
+	$(BIN)/pip install --quiet -c $(CONSTRAINTS) -e '.[docs]'
+	touch $@
+
 run: $(VENV)/.installed-lab
 	$(BIN)/paramlab demo --out runs/demo
 
@@ -39,8 +45,10 @@ count: $(VENV)/.installed-lab
 	$(BIN)/paramlab count seed-mnist-cnn
 	$(BIN)/paramlab count 40-2048-1024-1024-1 --data 13000,40
 
-# The checks every target below runs, with the interpreter of $(1).
-checks = $(1)/ruff check src tests benchmarks && $(1)/python -m mypy src && $(1)/python -m pytest -q
+# The checks every target below runs, with the interpreter of $(1); lint-imports checks the
+# layering contracts in .importlinter (the package is installed editable, so importable).
+checks = $(1)/ruff check src tests benchmarks && $(1)/python -m mypy src && \
+	$(1)/lint-imports && $(1)/python -m pytest -q
 
 test: $(VENV)/.installed-test
 	$(call checks,$(BIN))
@@ -77,10 +85,16 @@ constraints: .venv-latest/versions.txt
 	  echo '$(TORCH)  # the CPU build; an unpinned torch pulls a multi-GB GPU build'; } > $(CONSTRAINTS).new
 	mv $(CONSTRAINTS).new $(CONSTRAINTS)
 
+docs: $(VENV)/.installed-docs
+	$(BIN)/mkdocs serve
+
+docs-build: $(VENV)/.installed-docs
+	$(BIN)/mkdocs build --strict --site-dir site
+
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/bench_count.py
 	$(BIN)/python benchmarks/bench_cli.py
 	$(BIN)/python benchmarks/bench_engine.py --quick
 
 clean:
-	rm -rf $(VENV) .venv-latest .venv-oldest .pytest_cache .hypothesis
+	rm -rf $(VENV) .venv-latest .venv-oldest .pytest_cache .hypothesis site .import_linter_cache .grimp_cache

@@ -41,7 +41,8 @@ def test_undeclared_type_is_built_by_transformers():
     assert summary.name == "GPTBigCodeForCausalLM"
     assert (summary.total, summary.trainable) == torch_counts("GPTBigCodeForCausalLM", BIGCODE)
     assert "built by transformers" in summary.origin
-    assert "Counted by transformers" in summary.extra_sections[-1]
+    assert summary.count_notes[-1].kind == "counted"
+    assert "Counted by transformers" in summary.count_notes[-1].text
     base = count_hf_config(data, None, {"base": True})
     assert (base.total, base.trainable) == torch_counts(None, BIGCODE)
     assert base.name == "GPTBigCodeModel"

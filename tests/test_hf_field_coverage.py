@@ -151,7 +151,7 @@ def verdict(model_type: str, label: str, fields: dict[str, Any]) -> str | None:
         return None
     got = (summary.total, summary.trainable)
     field = label.split("=")[0].split(".")[-1]
-    if got == expected or f"'{field}'" in "\n".join(summary.extra_sections):
+    if got == expected or f"'{field}'" in "\n".join(note.text for note in summary.count_notes):
         return None
     return f"{label}: paramlab {got}, transformers {expected}"
 

@@ -58,7 +58,8 @@ def ours(data: dict) -> tuple[int, int]:
 
 
 def notes_of(data: dict) -> str:
-    return "\n".join(count_hf_config(json.loads(json.dumps(data))).extra_sections)
+    return "\n".join(note.text for note in
+                     count_hf_config(json.loads(json.dumps(data))).count_notes)
 
 
 def test_published_files_are_there():

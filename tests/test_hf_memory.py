@@ -56,7 +56,8 @@ def cache_from_projections(config) -> int:
 
 
 def ours(data: dict, context: int | None = CONTEXT) -> dict:
-    return count_hf_config(data).language_model.report(context, BATCH)
+    """The cache report as ``--json`` writes it."""
+    return count_hf_config(data).language_model.report(context, BATCH).to_dict()
 
 
 FORWARD = [
@@ -164,10 +165,11 @@ def test_per_token_and_published_figure():
 def test_memory_report_carries_the_cache_and_activations():
     summary = count_hf_config({"model_type": "llama", **LLM})
     report = memory_report(summary, batch_size=BATCH, context=CONTEXT)
-    lm = report["language_model"]
-    assert lm["context"] == CONTEXT and lm["layers"] == 4
+    lm = report.language_model
+    assert lm is not None and lm.context == CONTEXT and lm.layers == 4
     # activations per example: the layer outputs of CONTEXT tokens
-    assert report["activation_elements_per_example"] == lm["activation_elements_per_token"] * 9
+    assert lm.activation_elements_per_token is not None
+    assert report.activation_elements_per_example == lm.activation_elements_per_token * 9
     assert count_hf_config({"model_type": "bert"}).language_model is None  # an encoder
 
 

@@ -5,7 +5,9 @@ from pathlib import Path
 
 import pytest
 
+import paramlab
 from paramlab.cli import main
+from paramlab.lab.data import load_dataset
 
 
 def test_sweep_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -13,9 +15,15 @@ def test_sweep_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
                  "--width", "8..64", "--out", str(tmp_path / "s"), "--json"])
     data = json.loads(capsys.readouterr().out)
     assert code == 0 and data["trained"] == 3
+    # Independently of the engine: the counter's total for each spec, and the training rows
+    # of the data set the sweep used (synthetic, 400 samples, data seed 0, the default split).
+    dataset = load_dataset("synthetic", seed=0, n_samples=400)
     for row in data["models"]:
-        assert row["params_per_observation"] == pytest.approx(
-            row["params"] / row["observations"])
+        widths = [int(w) for w in row["spec"].split("-")]
+        assert (widths[0], widths[-1]) == (dataset.n_features, dataset.n_outputs)
+        params = paramlab.count(row["spec"]).total
+        assert (row["params"], row["observations"]) == (params, dataset.observations)
+        assert row["params_per_observation"] == pytest.approx(params / dataset.observations)
     for name in ("config.json", "environment.json", "results.csv", "store.sqlite"):
         assert (tmp_path / "s" / name).exists()
 

@@ -40,6 +40,9 @@ def test_shipped_data(name: str, task: str, features: int, classes: int | None) 
 
 
 def test_mnist1d_leaves_numpy_global_state_alone() -> None:
+    from paramlab.lab.data.generators import mnist1d_raw
+
+    mnist1d_raw.cache_clear()  # make_dataset must really run here, not come from the cache
     np.random.seed(123)
     expected = np.random.random()
     np.random.seed(123)

@@ -107,7 +107,8 @@ def test_lazy_module_before_first_forward() -> None:
     model = nn.Sequential(nn.LazyLinear(8), nn.ReLU(), nn.Linear(8, 2))
     summary = paramlab.count(model)
     assert summary.total == 18 and summary.layers[0].params == 0
-    assert any("lazy" in note and "input_size" in note for note in summary.notes)
+    assert any("lazy" in note.text and "input_size" in note.text and note.kind == "shapes"
+               for note in summary.notes)
     assert "uninitialized" in str(summary)
     measured = paramlab.count(model, input_size=(1, 5))
     reference = copy.deepcopy(model)
@@ -134,7 +135,7 @@ def test_script_module_counted_without_shapes() -> None:
     assert (summary.total, summary.trainable) == torch_numbers(scripted)
     assert summary.buffers == sum(b.numel() for b in scripted.buffers())
     assert [row.type for row in summary.layers] == ["Linear", "BatchNorm1d"]
-    (note,) = summary.notes
+    (note,) = (n.text for n in summary.notes)
     assert "ScriptModule" in note and "\n" not in note
     assert all(row.output_shape == () for row in summary.layers)
 
@@ -166,7 +167,7 @@ def test_forward_that_cannot_run_on_meta_is_noted(model_class: type[nn.Module]) 
     summary = paramlab.count(model, input_size=(1, 4))
     assert_same(before, snapshot(model))
     assert summary.total == torch_numbers(model)[0] == 10
-    (note,) = summary.notes
+    (note,) = (n.text for n in summary.notes)
     assert "meta device" in note and "\n" not in note
     assert note in str(summary) and note in summary.to_markdown()
 

@@ -13,6 +13,8 @@ from typing import Any
 
 from paramlab.graph import Graph, Node
 from paramlab.layers.base import Shape, Weight
+from paramlab.memory import FlopsReport, LanguageModel, MemoryReport, MemorySection
+from paramlab.notes import Note
 
 DTYPE_BYTES: dict[str, float] = {
     "float64": 8,
@@ -62,18 +64,18 @@ class Summary:
     other_factory: Callable[[], Summary] | None = field(default=None, repr=False)
     _other: Summary | None = field(default=None, repr=False)
     activation_elements: int | None = None  # per example, when an adapter traced a forward pass
-    # Text sections after the table, drawn by every renderer (a Hugging Face config's notes).
-    extra_sections: list[str] = field(default_factory=list)
-    # One-line notes on how the count was made (why shapes are missing, lazy modules).
-    notes: list[str] = field(default_factory=list)
-    # --memory and --flops: data from paramlab.memory, drawn by paramlab.render.reports.
-    memory: dict[str, Any] | None = None
-    flops_report: dict[str, Any] | None = None
+    # The adapter's notes on how it counted (a Hugging Face config's defaults, renamed and
+    # unread fields), drawn as one "Notes:" list after the table by every renderer.
+    count_notes: list[Note] = field(default_factory=list)
+    # One-line notes under the totals (why shapes are missing, lazy modules).
+    notes: list[Note] = field(default_factory=list)
+    # --memory and --flops: reports from paramlab.memory, drawn by paramlab.render.reports.
+    memory: MemoryReport | None = None
+    flops_report: FlopsReport | None = None
     # Memory tables an adapter adds for its model (see paramlab.memory.memory_report).
-    memory_sections: list[dict[str, Any]] = field(default_factory=list)
-    # Hugging Face language models: KV cache and activations per token, for --memory
-    # (a paramlab.adapters.hf.memory.LanguageModel; Any keeps this module free of adapters)
-    language_model: Any = None
+    memory_sections: list[MemorySection] = field(default_factory=list)
+    # Decoders: KV cache widths and activations per token, for --memory.
+    language_model: LanguageModel | None = None
 
     @property
     def other(self) -> Summary | None:

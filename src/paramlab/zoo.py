@@ -7,13 +7,10 @@ the same parser and rules a user's spec goes through.
 
 from __future__ import annotations
 
-import dataclasses
 import difflib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-
-from paramlab.graph import ModelSpec
 
 
 @dataclass(frozen=True)
@@ -234,18 +231,11 @@ def _key(name: str) -> str:
     return "".join(ch for ch in name.strip().lower() if ch.isalnum())
 
 
-def find_model(name: str) -> ModelSpec | None:
-    """The zoo entry called ``name`` (see :func:`_key`), parsed; ``None`` if there is none."""
+def find_entry(name: str) -> ZooEntry | None:
+    """The zoo entry called ``name`` (see :func:`_key`); ``None`` if there is none. Parsing
+    it is :mod:`paramlab.spec`'s job: the zoo is data below the parser."""
     key = _key(name)
-    entry = next((e for e in ZOO.values() if _key(e.name) == key), None)
-    if entry is None:
-        return None
-    from paramlab.spec import parse
-
-    # A renamed copy: parse() memoizes by text, so renaming its result in place would hand
-    # the zoo name to every later parse of the same DSL text.
-    return dataclasses.replace(parse(entry.spec), name=entry.name,
-                               origin=f"zoo: {entry.reference}")
+    return next((e for e in ZOO.values() if _key(e.name) == key), None)
 
 
 def suggest_model(text: str) -> str | None:

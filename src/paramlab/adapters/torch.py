@@ -48,6 +48,7 @@ from typing import Any
 
 from paramlab.errors import ConfigError, ShapeError, require
 from paramlab.layers.base import Shape, Weight, fmt
+from paramlab.notes import Note
 from paramlab.options import CountOptions
 from paramlab.summary import LayerRow, Summary, make_row
 
@@ -144,7 +145,7 @@ def count_module(module: Any, convention: str | None, options: CountOptions | No
     options = options or CountOptions()
     convention = convention or "torch"
     depth = DEFAULT_DEPTH if options.depth is None else options.depth
-    notes: list[str] = []
+    notes: list[Note] = []
     probe, trace = _measure(module, options, torch, notes)
     type_names = _type_names(module, probe)
     places = _places(probe, depth, type_names)
@@ -154,10 +155,11 @@ def count_module(module: Any, convention: str | None, options: CountOptions | No
         _add_root_macs(probe, rows, places, trace)
     lazy = [row.name for row in rows if row.note.startswith(LAZY_NOTE)]
     if lazy:
-        notes.append(f"{len(lazy)} lazy module(s) are uninitialized ({', '.join(lazy[:3])}"
-                     f"{', …' if len(lazy) > 3 else ''}): their parameters have no shape before "
-                     "the first forward and count 0; give input_size (--input-size) to measure "
-                     "them on a meta copy.")
+        notes.append(Note(f"{len(lazy)} lazy module(s) are uninitialized ("
+                          f"{', '.join(lazy[:3])}{', …' if len(lazy) > 3 else ''}): their "
+                          "parameters have no shape before the first forward and count 0; give "
+                          "input_size (--input-size) to measure them on a meta copy.",
+                          "shapes", tuple(lazy)))
     summary = Summary(type_names[id(probe)], rows, convention, origin="torch.nn.Module")
     summary.activation_elements = trace.activations if trace else None
     summary.notes += notes
@@ -426,7 +428,7 @@ def _input_size(part: Any, whole: Any) -> tuple[int, ...]:
 
 
 def _measure(module: Any, options: CountOptions, torch: Any,
-             notes: list[str]) -> tuple[Any, _Trace | None]:
+             notes: list[Note]) -> tuple[Any, _Trace | None]:
     """(the module to count, what its forward pass saw): a traced meta copy, or the user's
     module itself when no input size is given or the forward cannot run on meta tensors
     (the reason goes to ``notes``)."""
@@ -435,16 +437,17 @@ def _measure(module: Any, options: CountOptions, torch: Any,
     sizes = _input_sizes(options.input_size)
     missing = "Output shapes and MACs are missing:"
     if isinstance(module, torch.jit.ScriptModule):
-        notes.append(f"{missing} a ScriptModule's compiled forward cannot be traced on the "
-                     "meta device; parameters are counted from its tensors.")
+        notes.append(Note(f"{missing} a ScriptModule's compiled forward cannot be traced on "
+                          "the meta device; parameters are counted from its tensors.", "shapes"))
         return module, None
     failures: list[BaseException] = []
     for dtypes in _dtype_choices(module, options.dtypes, len(sizes), torch):
         try:
             probe = _meta_copy(module, torch)
         except Exception as exc:  # a module deepcopy cannot copy (locks, open files)
-            notes.append(f"{missing} the model could not be copied for a meta-device forward "
-                         f"pass ({type(exc).__name__}: {_one_line(exc)}).")
+            notes.append(Note(f"{missing} the model could not be copied for a meta-device "
+                              f"forward pass ({type(exc).__name__}: {_one_line(exc)}).",
+                              "shapes"))
             return module, None
         try:
             return probe, _traced_pass(probe, sizes, dtypes, torch)
@@ -453,8 +456,9 @@ def _measure(module: Any, options: CountOptions, torch: Any,
     first = failures[0]
     if any(_meta_limitation(exc) for exc in failures):
         reason = next(exc for exc in failures if _meta_limitation(exc))
-        notes.append(f"{missing} the forward pass of {type(module).__name__} cannot run on the "
-                     f"meta device ({type(reason).__name__}: {_one_line(reason)[:160]}).")
+        notes.append(Note(f"{missing} the forward pass of {type(module).__name__} cannot run "
+                          f"on the meta device ({type(reason).__name__}: "
+                          f"{_one_line(reason)[:160]}).", "shapes"))
         return module, None
     raise ShapeError(
         f"the forward pass of {type(module).__name__} with input size "

@@ -63,11 +63,14 @@ def summary_to_dict(summary: Summary) -> dict[str, Any]:
             data["target_values"] = summary.observations * summary.targets
             data["params_per_target_value"] = summary.trainable / data["target_values"]
     if summary.notes:
-        data["notes"] = summary.notes
+        data["notes"] = [note.text for note in summary.notes]
+    if summary.count_notes:  # a field taken from a default changes the number: say so here too
+        data["count_notes"] = [{"kind": note.kind, "text": note.text, "fields": list(note.fields)}
+                               for note in summary.count_notes]
     if summary.memory is not None:
-        data["memory"] = summary.memory
+        data["memory"] = summary.memory.to_dict()
     if summary.flops_report is not None:
-        data["flops"] = summary.flops_report
+        data["flops"] = summary.flops_report.to_dict()
     if summary.other is not None:
         other = summary.other
         data["other_convention"] = {

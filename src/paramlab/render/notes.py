@@ -48,7 +48,7 @@ def footer_lines(summary: Summary) -> list[str]:
     )
     lines.append(convention_line(summary))
     lines += data_ratio_lines(summary)
-    lines += summary.notes
+    lines += [note.text for note in summary.notes]
     return lines
 
 

@@ -1,20 +1,22 @@
-"""The sections after the table — notes on how the count was made, an adapter's text
-sections, ``--memory`` and ``--flops`` — as renderer-neutral blocks, so text, Markdown and
-HTML draw the same content (each renderer decides only how a block looks).
+"""The sections after the table — an adapter's notes on how it counted, ``--memory`` and
+``--flops`` — as renderer-neutral blocks, so text, Markdown and HTML draw the same content
+(each renderer decides only how a block looks).
 
-The memory report's ``sections`` (a list of ``{"title", "columns", "rows", "notes"}``
-dicts, see :mod:`paramlab.memory`) are drawn generically: an adapter that knows more about
-its model's memory (a language model's KV cache) adds a section and every renderer shows it.
+The memory report's ``sections`` (:class:`paramlab.memory.MemorySection`) are drawn
+generically: an adapter that knows more about its model's memory adds a section and every
+renderer shows it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from paramlab.render import readable_memory_size as size
 
 if TYPE_CHECKING:
+    from paramlab.memory import FlopsReport, KVCacheReport, MemoryReport, MemorySection
+    from paramlab.notes import Note
     from paramlab.summary import Summary
 
 
@@ -29,20 +31,26 @@ class Block:
 
 
 def report_blocks(summary: Summary) -> list[Block]:
-    blocks = [Block("", lines=section.splitlines()) for section in summary.extra_sections]
+    blocks = [notes_block(summary.count_notes)] if summary.count_notes else []
     if summary.memory is not None:
         blocks.append(memory_block(summary.memory))
-        if "language_model" in summary.memory:
-            blocks.append(language_model_block(summary.memory["language_model"]))
-        blocks += [_section_block(s) for s in summary.memory.get("sections", [])]
+        if summary.memory.language_model is not None:
+            blocks.append(language_model_block(summary.memory.language_model))
+        blocks += [_section_block(s) for s in summary.memory.sections]
     if summary.flops_report is not None:
         blocks.append(flops_block(summary.flops_report))
     return blocks
 
 
-def memory_block(report: dict[str, Any]) -> Block:
-    inference = ", ".join(f"{k} {size(v)}" for k, v in report["inference"].items())
-    acts = report["activation_elements_per_example"]
+def notes_block(notes: list[Note]) -> Block:
+    """An adapter's notes as a "Notes:" list (drawn as lines, not bullets, so every renderer
+    keeps the dash it has always printed)."""
+    return Block("", lines=["Notes:", *(f" - {note.text}" for note in notes)])
+
+
+def memory_block(report: MemoryReport) -> Block:
+    inference = ", ".join(f"{k} {size(v)}" for k, v in report.inference.items())
+    acts = report.activation_elements_per_example
     lines = [
         f"Inference, weights only: {inference}",
         f"Activations per example: {acts:,} values" if acts is not None
@@ -50,69 +58,68 @@ def memory_block(report: dict[str, Any]) -> Block:
     ]
     table = [["Training", "bytes/param", "weights", "gradients", "optimizer", "activations",
               "total"]]
-    for row in report["training"]:
-        act = "?" if row["activations"] is None else size(row["activations"])
-        table.append([f"{row['precision']} {row['optimizer']}",
-                      str(row["bytes_per_trainable_param"]), size(row["weights"]),
-                      size(row["gradients"]), size(row["optimizer_state"]), act,
-                      size(row["total"])])
-    return Block(f"Memory (batch size {report['batch_size']:,})", lines, table,
-                 list(report["assumptions"]))
+    for row in report.training:
+        act = "?" if row.activations is None else size(row.activations)
+        table.append([f"{row.precision} {row.optimizer}", str(row.bytes_per_trainable_param),
+                      size(row.weights), size(row.gradients), size(row.optimizer_state), act,
+                      size(row.total)])
+    return Block(f"Memory (batch size {report.batch_size:,})", lines, table,
+                 list(report.assumptions))
 
 
-def language_model_block(lm: dict[str, Any]) -> Block:
+def language_model_block(lm: KVCacheReport) -> Block:
     """KV cache of a language model (see paramlab.adapters.hf.memory)."""
 
     def per_dtype(values: dict[str, float]) -> str:
         return ", ".join(f"{k} {size(v)}" for k, v in values.items())
 
-    sliding = f", {lm['sliding_layers']} with a sliding window" if lm["sliding_layers"] else ""
-    lines = [f"KV cache per token ({lm['layers']} layers{sliding}; "
-             f"{lm['cache_convention']}): {lm['kv_cache_elements_per_token']:,} values = "
-             + per_dtype(lm["kv_cache_bytes_per_token"])]
-    if "expanded_cache_elements_per_token" in lm:
+    sliding = f", {lm.sliding_layers} with a sliding window" if lm.sliding_layers else ""
+    lines = [f"KV cache per token ({lm.layers} layers{sliding}; "
+             f"{lm.cache_convention}): {lm.kv_cache_elements_per_token:,} values = "
+             + per_dtype(lm.kv_cache_bytes_per_token)]
+    if lm.expanded_cache_elements_per_token is not None:
         lines.append(f"KV cache per token with keys and values expanded to every query head "
-                     f"(as {lm['expanded_cache_stored_by']} stored it): "
-                     f"{lm['expanded_cache_elements_per_token']:,} values")
-    if lm["context"] is None:
+                     f"(as {lm.expanded_cache_stored_by} stored it): "
+                     f"{lm.expanded_cache_elements_per_token:,} values")
+    if lm.context is None or lm.kv_cache_bytes is None:
         lines.append("KV cache at a context length: add --context N (and --batch-size B)")
         return Block("Language model", lines)
-    where = f"context {lm['context']:,} × batch {lm['batch_size']:,}"
-    lines.append(f"KV cache at {where}: {per_dtype(lm['kv_cache_bytes'])}")
-    if "expanded_cache_bytes" in lm:
-        lines.append(f"KV cache at {where}, expanded: {per_dtype(lm['expanded_cache_bytes'])}")
+    where = f"context {lm.context:,} × batch {lm.batch_size:,}"
+    lines.append(f"KV cache at {where}: {per_dtype(lm.kv_cache_bytes)}")
+    if lm.expanded_cache_bytes is not None:
+        lines.append(f"KV cache at {where}, expanded: {per_dtype(lm.expanded_cache_bytes)}")
     return Block("Language model", lines)
 
 
-def flops_block(report: dict[str, Any]) -> Block:
-    if not report["known"]:
+def flops_block(report: FlopsReport) -> Block:
+    if not report.known:
         return Block("FLOPs", ["unknown — no multiply-accumulates were found (PyTorch modules "
                                "need --input-size for a forward pass)."])
-    total = report["macs_per_example"]
+    total = report.macs_per_example
     table = [["Layer", "MACs", "FLOPs (forward)", "FLOPs (fwd + bwd)", "Share"]]
-    for row in report["layers"]:
-        table.append([row["name"], f"{row['macs']:,}", f"{row['flops']:,}",
-                      f"{row['training_flops']:,}", f"{row['macs'] / total:.1%}"])
+    for row in report.layers:
+        table.append([row.name, f"{row.macs:,}", f"{row.flops:,}",
+                      f"{row.training_flops:,}", f"{row.macs / total:.1%}"])
     table.append(["Total per example", f"{total:,}",
-                  f"{report['forward_flops_per_example']:,}",
-                  f"{report['training_flops_per_example']:,}", "100.0%"])
+                  f"{report.forward_flops_per_example:,}",
+                  f"{report.training_flops_per_example:,}", "100.0%"])
     lines = []
-    if report["batch_size"] > 1:
+    if report.batch_size > 1:
         lines.append(
-            f"Batch of {report['batch_size']:,}: forward {report['forward_flops_per_batch']:,}"
-            f" FLOPs, forward + backward {report['training_flops_per_batch']:,} FLOPs"
+            f"Batch of {report.batch_size:,}: forward "
+            f"{report.forward_flops_per_example * report.batch_size:,} FLOPs, forward + "
+            f"backward {report.training_flops_per_example * report.batch_size:,} FLOPs"
         )
-    return Block("FLOPs", lines, table, list(report["assumptions"]))
+    return Block("FLOPs", lines, table, list(report.assumptions))
 
 
-def _section_block(section: dict[str, Any]) -> Block:
-    columns = [str(c) for c in section.get("columns", [])]
-    rows = [[_cell(v) for v in row] for row in section.get("rows", [])]
-    return Block(str(section.get("title", "")), [str(x) for x in section.get("lines", [])],
-                 [columns, *rows] if columns else [], [str(n) for n in section.get("notes", [])])
+def _section_block(section: MemorySection) -> Block:
+    rows = [[_cell(v) for v in row] for row in section.rows]
+    return Block(section.title, [], [list(section.columns), *rows] if section.columns else [],
+                 list(section.notes))
 
 
-def _cell(value: Any) -> str:
+def _cell(value: str | int) -> str:
     return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
 
 

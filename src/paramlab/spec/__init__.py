@@ -34,6 +34,19 @@ def parse(source: str) -> ModelSpec:
     return dataclasses.replace(_parse_text(source))  # the cached object stays the cache's
 
 
+def _zoo_model(name: str) -> ModelSpec | None:
+    """The zoo entry called ``name``, parsed; ``None`` if there is none."""
+    from paramlab.zoo import find_entry
+
+    entry = find_entry(name)
+    if entry is None:
+        return None
+    # A renamed copy: parse() memoizes by text, so renaming its result in place would hand
+    # the zoo name to every later parse of the same DSL text.
+    return dataclasses.replace(_parse_text(entry.spec), name=entry.name,
+                               origin=f"zoo: {entry.reference}")
+
+
 @functools.lru_cache(maxsize=256)
 def _parse_text(source: str) -> ModelSpec:
     """Spec text → ModelSpec, memoized: counting never mutates a ModelSpec, and parsing is
@@ -41,9 +54,7 @@ def _parse_text(source: str) -> ModelSpec:
     text = source.strip()
     if looks_like_mlp(text):
         return parse_mlp(text)
-    from paramlab.zoo import find_model
-
-    zoo_model = find_model(text)
+    zoo_model = _zoo_model(text)
     if zoo_model is not None:
         return zoo_model
     try:

@@ -44,6 +44,7 @@ from paramlab.adapters.hf.layouts import CHECKED_WITH
 from paramlab.adapters.hf.memory import language_model_shapes
 from paramlab.adapters.hf.rows import notes, rows
 from paramlab.errors import ConfigError
+from paramlab.notes import Note
 from paramlab.summary import Summary
 
 
@@ -156,8 +157,7 @@ def count_hf_config(target: Any, convention: str | None = None, options: Any = N
     depth = _option(options, "depth")
     summary = Summary(model.name, rows(model.sections, 1 if depth is None else int(depth)),
                       "torch", origin=f"hf config: {source} ({model_type})")
-    model.notes += read_notes(config)
-    summary.extra_sections.append(notes(model, _why(config, base, name)))
+    summary.count_notes += notes(model, _why(config, base, name), read_notes(config))
     summary.language_model = language_model_shapes(model)
     return summary
 
@@ -179,22 +179,25 @@ def _size_like(name: str) -> bool:
     return bool(words & SIZE_WORDS) and not words & NOT_SIZES
 
 
-def read_notes(config: HFConfig) -> list[str]:
+def read_notes(config: HFConfig) -> list[Note]:
     """What the count took from somewhere other than the file's own fields — names read as
     other fields, sizes taken from the config classes' defaults — and the size-like fields of
     the file it did not read (never silently)."""
     lines = []
     if config.log.renamed:
-        lines.append("Read as transformers 5 reads it: " + "; ".join(config.log.renamed) + ".")
-    defaults = list(dict.fromkeys(config.log.defaults))
+        lines.append(Note("Read as transformers 5 reads it: " + "; ".join(config.log.renamed)
+                          + ".", "renamed"))
+    defaults = list(dict.fromkeys(config.log.defaults))  # "name=value", in reading order
     if defaults:
-        lines.append("Not in the file, so taken from the config classes' defaults (as "
-                     "transformers does): " + ", ".join(defaults) + ".")
-    unread = [name for name in config.unread() if _size_like(name)]
+        lines.append(Note("Not in the file, so taken from the config classes' defaults (as "
+                          "transformers does): " + ", ".join(defaults) + ".", "default",
+                          tuple(entry.split("=", 1)[0] for entry in defaults)))
+    unread = tuple(name for name in config.unread() if _size_like(name))
     if unread:
-        lines.append(f"In the file but not read: {', '.join(unread)}. transformers "
-                     f"{CHECKED_WITH} sizes no tensor of this type from them (each field "
-                     "checked against it in paramlab's tests); a later release might.")
+        lines.append(Note(f"In the file but not read: {', '.join(unread)}. transformers "
+                          f"{CHECKED_WITH} sizes no tensor of this type from them (each field "
+                          "checked against it in paramlab's tests); a later release might.",
+                          "unread", unread))
     return lines
 
 

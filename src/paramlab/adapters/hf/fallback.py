@@ -14,6 +14,7 @@ import importlib
 from typing import Any
 
 from paramlab.errors import ConfigError, MissingExtraError, ParamlabError
+from paramlab.notes import Note
 from paramlab.options import CountOptions
 from paramlab.summary import Summary
 
@@ -53,12 +54,11 @@ def count_with_transformers(data: dict[str, Any], source: str, class_name: str |
     summary = count_module(model, "torch", _module_options(options))
     summary.name = class_name or type(model).__name__
     summary.origin = f"hf config: {source} ({model_type}, built by transformers)"
-    summary.extra_sections.append(
-        "Notes:\n - Counted by transformers "
-        f"{transformers.__version__}: {summary.name} built from the config on the meta device "
-        f"(paramlab has no declaration for {class_name or model_type!r}). Exact, as "
-        "sum(p.numel() for p in model.parameters()); rows follow the module tree, without "
-        "formulas.")
+    summary.count_notes.append(Note(
+        f"Counted by transformers {transformers.__version__}: {summary.name} built from the "
+        f"config on the meta device (paramlab has no declaration for "
+        f"{class_name or model_type!r}). Exact, as sum(p.numel() for p in "
+        "model.parameters()); rows follow the module tree, without formulas.", "counted"))
     return summary
 
 

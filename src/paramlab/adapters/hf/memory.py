@@ -1,6 +1,7 @@
 """Memory a language model needs beyond its weights: the KV cache and training activations.
 
-Attached to the summary as data (``Summary.language_model``) and drawn with ``--memory``:
+Attached to the summary as a :class:`paramlab.memory.LanguageModel` (``Summary.language_model``)
+and drawn with ``--memory``:
 
 * **KV cache.** Each attention layer keeps a key and a value vector per token:
   ``2 × kv_heads × head_dim`` elements, so grouped-query attention shrinks it by
@@ -22,12 +23,8 @@ Attached to the summary as data (``Summary.language_model``) and drawn with ``--
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
 from paramlab.adapters.hf.blocks import Model, Part
-
-CACHE_BYTES = {"float32": 4.0, "float16/bfloat16": 2.0, "float8/int8": 1.0}
+from paramlab.memory import LanguageModel
 
 # The transformers releases whose cache held the keys and values expanded to every query head
 # where the model needs fewer, measured with a forward pass on CPU (tests/test_hf_memory.py
@@ -52,50 +49,6 @@ def expanded_note(layout: str) -> str:
     return (f"transformers {c}.{d + 1} and later cache exactly this; "
             f"{expanded_releases(layout)} stored the keys and values expanded to every "
             f"query head")
-
-
-@dataclass(frozen=True)
-class LanguageModel:
-    """Per-layer cache widths and activation values per token, from the config alone."""
-
-    cache: tuple[int, ...]  # key + value elements per token, one entry per attention layer
-    windows: tuple[int | None, ...]  # tokens a layer keeps (None: the whole context)
-    convention: str  # how the cache was sized, one sentence
-    expanded: tuple[int, ...] | None = None  # keys/values repeated to every query head
-    expanded_by: str = ""  # who stored the expanded form: "transformers 5.0–5.14"
-    activations_per_token: int | None = None
-
-    def cache_elements(self, context: int | None, expanded: bool = False) -> int:
-        """Elements cached for one sequence: per token (``context`` None) or at ``context``."""
-        widths = self.expanded if expanded and self.expanded is not None else self.cache
-        if context is None:
-            return sum(widths)
-        return sum(width * (context if window is None else min(context, window))
-                   for width, window in zip(widths, self.windows, strict=True))
-
-    def report(self, context: int | None, batch: int) -> dict[str, Any]:
-        per_token = self.cache_elements(None)
-        data: dict[str, Any] = {
-            "layers": len(self.cache),
-            "cache_convention": self.convention,
-            "kv_cache_elements_per_token": per_token,
-            "kv_cache_bytes_per_token": {k: per_token * v for k, v in CACHE_BYTES.items()},
-            "sliding_layers": sum(window is not None for window in self.windows),
-            "context": context,
-            "batch_size": batch,
-            "activation_elements_per_token": self.activations_per_token,
-        }
-        if self.expanded is not None:
-            full = self.cache_elements(None, expanded=True)
-            data["expanded_cache_elements_per_token"] = full
-            data["expanded_cache_stored_by"] = self.expanded_by
-        if context is not None:
-            elements = self.cache_elements(context) * batch
-            data["kv_cache_bytes"] = {k: elements * v for k, v in CACHE_BYTES.items()}
-            if self.expanded is not None:
-                full = self.cache_elements(context, expanded=True) * batch
-                data["expanded_cache_bytes"] = {k: full * v for k, v in CACHE_BYTES.items()}
-        return data
 
 
 def language_model_shapes(model: Model) -> LanguageModel | None:

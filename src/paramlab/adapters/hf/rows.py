@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from paramlab.adapters.hf.blocks import Model, Part, Section, Stack, _n
 from paramlab.layers.base import Shape, Weight
+from paramlab.notes import Note
 from paramlab.summary import LayerRow, row_counts
 
 
@@ -69,18 +70,22 @@ def _row(name: str, kind: str, out: Shape, weights: list[Weight], formula: str, 
                     formula=formula, macs=macs, note=note, weights=weights)
 
 
-def notes(model: Model, why: str) -> str:
-    lines = [f"Counted: {why}. Parameters as sum(p.numel() for p in model.parameters()) in "
-             "transformers 5: tied tensors counted once, buffers (position ids, rotary "
-             "frequencies, final_logits_bias) are not parameters."]
+def notes(model: Model, why: str, read: list[Note]) -> list[Note]:
+    """The count's notes in print order: what was counted, ties, the family's layout notes,
+    what was ``read`` from somewhere other than the file's fields, and what MACs cover."""
+    lines = [Note(f"Counted: {why}. Parameters as sum(p.numel() for p in model.parameters()) "
+                  "in transformers 5: tied tensors counted once, buffers (position ids, rotary "
+                  "frequencies, final_logits_bias) are not parameters.", "counted")]
     tied_rows = [p for p in _all_parts(model.sections) if "tied" in p.note]
     if tied_rows:
-        lines.append("Tied: " + "; ".join(f"{p.name} ({p.note})" for p in tied_rows) + ".")
-    lines += model.notes
-    lines.append("MACs are per token, forward, matrix multiplications only (1 MAC per linear "
-                 "weight, FLOPs ≈ 2 × MACs); attention scores, which grow with the sequence "
-                 "length, are not included.")
-    return "Notes:\n" + "\n".join(f" - {line}" for line in lines)
+        lines.append(Note("Tied: " + "; ".join(f"{p.name} ({p.note})" for p in tied_rows)
+                          + ".", "tied", tuple(p.name for p in tied_rows)))
+    lines += [Note(line, "layout") for line in model.notes]
+    lines += read
+    lines.append(Note("MACs are per token, forward, matrix multiplications only (1 MAC per "
+                      "linear weight, FLOPs ≈ 2 × MACs); attention scores, which grow with the "
+                      "sequence length, are not included.", "macs"))
+    return lines
 
 
 def _all_parts(sections: Iterable[Section]) -> Iterable[Part]:

