@@ -237,6 +237,7 @@ EXPERIMENT = Experiment(
     plan=plan,
     columns=COLUMNS,
     order=50,
+    analysis=RegularizationAnalysis,
     display=DISPLAY,
     demo=demo_config,
     example=("--n-samples", "300", "--widths", "8", "--weight-decays", "0.1",
