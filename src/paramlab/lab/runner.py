@@ -239,6 +239,9 @@ def run(experiment: Experiment[C], config: C, out: Path, *,
     if experiment.analyze is not None:
         analysis = experiment.analyze(config, plan, store)
     if analysis is not None:
+        if experiment.analysis is None or not isinstance(analysis, experiment.analysis):
+            raise TypeError(f"{experiment.name} made a {type(analysis).__name__}; declare it as "
+                            "Experiment(analysis=…) so the report can read it back")
         store.write_json("analysis.json", analysis.to_json())
         for name, (columns, rows) in analysis.tables().items():
             store.write_table(name, columns, rows)
