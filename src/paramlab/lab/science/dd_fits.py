@@ -1,5 +1,6 @@
 """Closed-form fits for the double-descent study: minimum-norm (or ridge) least squares on
-nested prefixes of one design matrix, and random-feature maps.
+nested prefixes of one design matrix, the isotropic Gaussian draws of the linear theory, and
+random-feature maps.
 
 Why prefixes. A sweep fits the same kind of model at a hundred sizes. Drawing the largest
 design once and fitting its first k columns (more parameters, the model-wise sweep) or its
@@ -132,6 +133,30 @@ def _solve(gram: np.ndarray, rhs: np.ndarray, shift: float) -> np.ndarray:
     except np.linalg.LinAlgError:
         return np.linalg.lstsq(matrix, rhs, rcond=None)[0]
     return scipy.linalg.cho_solve(factor, rhs, check_finite=False)
+
+
+# ------------------------------------------------------------------ draws
+
+
+@dataclass
+class GaussianDraw:
+    """One draw of the linear model: X with i.i.d. N(0, 1) entries, a direction g ~ N(0, I)
+    for β (β = r·g/‖g‖ is uniform on the sphere of radius r, independent of X), and
+    ``noise_draws`` independent standard normal noise vectors ε (scaled by σ where used):
+    each is a separate training target for the same X, fitted at the cost of one more
+    right-hand side."""
+
+    X: np.ndarray  # (rows, cols)
+    direction: np.ndarray  # (cols,)
+    noise: np.ndarray  # (rows, noise_draws)
+
+
+def gaussian_draw(rows: int, cols: int, seed: int, repeat: int, noise_draws: int = 1
+                  ) -> GaussianDraw:
+    """The draw of one repeat; the same (seed, repeat) always gives the same arrays."""
+    rng = np.random.default_rng([seed, repeat])
+    return GaussianDraw(rng.standard_normal((rows, cols)), rng.standard_normal(cols),
+                        rng.standard_normal((rows, noise_draws)))
 
 
 # ------------------------------------------------------------------ random features
