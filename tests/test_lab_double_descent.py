@@ -298,7 +298,7 @@ def test_python_callers_see_the_field_name_in_validation_errors(tmp_path: Path) 
 OLD_RUNS = Path(__file__).parent / "data" / "old_runs"
 
 
-def _old_run(name: str, tmp_path: Path) -> tuple[Path, dict, dict]:
+def _old_run(name: str, tmp_path: Path) -> tuple[Path, dict]:
     """A run folder as the code before the runner wrote it (``paramlab run double-descent``
     at commit 0671b3e: its config.json, analysis.json and results.csv, kept in
     tests/data/old_runs), its store rebuilt from results.csv with the study's columns."""
@@ -315,7 +315,7 @@ def _old_run(name: str, tmp_path: Path) -> tuple[Path, dict, dict]:
         rows = [{k: None if v == "" else kinds[k](v) for k, v in row.items()}
                 for row in csv.DictReader(handle)]
     RunStore.create_or_resume(folder, config, COLUMNS).record_many([(r, []) for r in rows])
-    return folder, config, json.loads((folder / "analysis.json").read_text())
+    return folder, json.loads((folder / "analysis.json").read_text())
 
 
 @pytest.mark.parametrize(("name", "config"), [
@@ -329,7 +329,7 @@ def test_a_run_folder_of_the_old_code_reports_and_resumes(
         name: str, config: DoubleDescentConfig, tmp_path: Path) -> None:
     from paramlab.lab.report import build_report
 
-    folder, old_config, old_analysis = _old_run(name, tmp_path)
+    folder, old_analysis = _old_run(name, tmp_path)
     analysis = EXPERIMENT.read_analysis(RunStore.open(folder))  # the old analysis.json, typed
     assert analysis is not None and _as_json(analysis.to_json()) == old_analysis
     page = build_report(folder).read_text()

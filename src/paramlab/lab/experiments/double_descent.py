@@ -349,7 +349,8 @@ def linear_rows(config: DoubleDescentConfig, repeat: int) -> list[Row]:
         draw = gaussian_draw(n, sizes[-1], config.seed, repeat, config.noise_draws)
         betas = {k: math.sqrt(r2) * draw.direction[:k] / np.linalg.norm(draw.direction[:k])
                  for k in sizes}
-        ys = {k: (draw.X[:, :k] @ betas[k])[:, None] + sigma * draw.noise for k in sizes}
+        ys: dict[int, np.ndarray] = {
+            k: (draw.X[:, :k] @ betas[k])[:, None] + sigma * draw.noise for k in sizes}
 
         def shape(k: int) -> tuple[int, int]:
             return k, n
@@ -360,7 +361,7 @@ def linear_rows(config: DoubleDescentConfig, repeat: int) -> list[Row]:
         p, sizes = config.features[0], config.n_train
         draw = gaussian_draw(sizes[-1], p, config.seed, repeat, config.noise_draws)
         beta = math.sqrt(r2) * draw.direction / np.linalg.norm(draw.direction)
-        y_all = (draw.X @ beta)[:, None] + sigma * draw.noise
+        y_all: np.ndarray = (draw.X @ beta)[:, None] + sigma * draw.noise
         betas = {k: beta for k in sizes}
 
         def shape(k: int) -> tuple[int, int]:
@@ -410,7 +411,7 @@ def rf_batches(config: DoubleDescentConfig, missing: list[str]) -> Iterator[Batc
             feature_map = random_feature_map(config.features_kind, arrays.X_train.shape[1],
                                              config.features[-1], rng)
             train, test = feature_map(arrays.X_train), feature_map(arrays.X_test)
-            rows = []
+            rows: Batch = []
             for k, fit in prefix_fits(train, config.features, lambda k: arrays.y_train,
                                       lambda k: config.ridge):
                 if rf_id(config, k, repeat) not in todo:

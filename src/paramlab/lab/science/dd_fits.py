@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.linalg  # type: ignore[import-untyped]
+import scipy.linalg
 
 Targets = Callable[[int], np.ndarray]  # size k -> the targets of the first k (or all) rows
 
@@ -48,13 +48,14 @@ class PrefixFit:
         """β̂, one column per target column."""
         if self.gram is None:
             return self.solution
-        return self.design.T @ self.solution
+        beta: np.ndarray = self.design.T @ self.solution
+        return beta
 
     def train_predictions(self) -> np.ndarray:
         """X_kβ̂."""
-        if self.gram is None:
-            return self.design @ self.solution
-        return self.gram @ self.solution
+        predictions: np.ndarray = (self.design if self.gram is None else self.gram
+                                   ) @ self.solution
+        return predictions
 
     def squared_distance(self, beta: np.ndarray) -> float:
         """‖β̂ − β‖², averaged over the target columns."""
@@ -131,8 +132,10 @@ def _solve(gram: np.ndarray, rhs: np.ndarray, shift: float) -> np.ndarray:
     try:
         factor = scipy.linalg.cho_factor(matrix, lower=True, check_finite=False)
     except np.linalg.LinAlgError:
-        return np.linalg.lstsq(matrix, rhs, rcond=None)[0]
-    return scipy.linalg.cho_solve(factor, rhs, check_finite=False)
+        least_squares: np.ndarray = np.linalg.lstsq(matrix, rhs, rcond=None)[0]
+        return least_squares
+    solution: np.ndarray = scipy.linalg.cho_solve(factor, rhs, check_finite=False)
+    return solution
 
 
 # ------------------------------------------------------------------ draws
