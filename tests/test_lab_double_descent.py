@@ -362,3 +362,48 @@ def _close(new: object, old: object) -> bool:
     if isinstance(old, float) and isinstance(new, float):
         return math.isclose(new, old, rel_tol=1e-9, abs_tol=1e-12)
     return new == old
+
+
+def test_linear_sweep_points_are_the_pseudo_inverse_fits_of_one_draw() -> None:
+    """Each point's risk and training loss as NumPy computes them from pinv(X_k) y on the
+    same draw, and the exact theory beside it (finite-n formula, λ* = σ²γ/r²)."""
+    from paramlab.lab.science.dd_fits import gaussian_draw
+    from paramlab.lab.science.dd_sweeps import linear_sweep
+
+    sizes, n, sigma = (10, 25, 60), 30, 0.5
+    points = linear_sweep("features", sizes, n, signal=2.0, noise_std=sigma, ridge=0.0,
+                          seed=4, repeat=1, noise_draws=3)
+    draw = gaussian_draw(n, sizes[-1], 4, 1, 3)
+    for k, pt in zip(sizes, points, strict=True):
+        beta = math.sqrt(2.0) * draw.direction[:k] / np.linalg.norm(draw.direction[:k])
+        y = (draw.X[:, :k] @ beta)[:, None] + sigma * draw.noise
+        beta_hat = np.linalg.pinv(draw.X[:, :k]) @ y
+        assert (pt.p, pt.n) == (k, n)
+        assert pt.risk == pytest.approx(np.mean(np.sum((beta_hat - beta[:, None]) ** 2, 0)))
+        assert pt.train_loss == pytest.approx(np.mean((draw.X[:, :k] @ beta_hat - y) ** 2),
+                                              abs=1e-12)
+        assert pt.theory_risk == dd_theory.finite_risk(k, n, 2.0, sigma**2)
+        assert pt.optimal_ridge == pytest.approx(sigma**2 * (k / n) / 2.0)
+
+
+def test_random_feature_sweep_scores_are_min_norm_fits_of_the_first_features() -> None:
+    from paramlab.lab.data.double_descent import Arrays
+    from paramlab.lab.science.dd_fits import random_feature_map
+    from paramlab.lab.science.dd_sweeps import random_feature_sweep
+
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 3, 40)
+    arrays = Arrays("toy", "classification", rng.standard_normal((40, 5)), np.eye(3)[labels],
+                    labels, rng.standard_normal((20, 5)), np.eye(3)[labels[:20]],
+                    labels[:20], "")
+    sweep = list(random_feature_sweep(arrays, "relu", (10, 80), 0.0,
+                                      np.random.default_rng(1)))
+    phi = random_feature_map("relu", 5, 80, np.random.default_rng(1))
+    train, test = phi(arrays.X_train), phi(arrays.X_test)
+    for k, train_scores, test_scores in sweep:
+        coef = np.linalg.pinv(train[:, :k]) @ arrays.y_train
+        assert train_scores.loss == pytest.approx(
+            np.mean((train[:, :k] @ coef - arrays.y_train) ** 2), abs=1e-10)
+        predicted = (test[:, :k] @ coef).argmax(axis=1)
+        assert test_scores.accuracy == pytest.approx(np.mean(predicted == arrays.labels_test))
+    assert sweep[-1][1].loss < 1e-12 and sweep[-1][1].accuracy == 1.0  # 80 features > 40 rows

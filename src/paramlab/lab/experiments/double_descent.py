@@ -52,12 +52,10 @@ from paramlab.lab.runner import (
     TrainModels,
     seed_option,
 )
-from paramlab.lab.science import dd_theory
-from paramlab.lab.science.dd_fits import (
-    gaussian_draw,
-    prefix_fits,
-    prefix_fits_many,
-    random_feature_map,
+from paramlab.lab.science.dd_sweeps import (
+    Scores,
+    linear_sweep,
+    random_feature_sweep,
 )
 from paramlab.lab.science.label_noise import with_label_noise
 from paramlab.lab.science.peaks import most_prominent_peak
@@ -341,60 +339,24 @@ def _repeat_missing(todo: set[str], repeat: int) -> bool:
 
 
 def linear_rows(config: DoubleDescentConfig, repeat: int) -> list[Row]:
-    """The fitted points of one repeat: the chosen fit (min-norm or --ridge λ) and the
-    optimally tuned ridge fit on the same draw, with the theory for each."""
-    r2, s2, sigma = config.signal, config.noise_std**2, config.noise_std
-    if config.sweep == "features":
-        n, sizes = config.n_train[0], config.features
-        draw = gaussian_draw(n, sizes[-1], config.seed, repeat, config.noise_draws)
-        betas = {k: math.sqrt(r2) * draw.direction[:k] / np.linalg.norm(draw.direction[:k])
-                 for k in sizes}
-        ys: dict[int, np.ndarray] = {
-            k: (draw.X[:, :k] @ betas[k])[:, None] + sigma * draw.noise for k in sizes}
-
-        def shape(k: int) -> tuple[int, int]:
-            return k, n
-
-        def targets(k: int) -> np.ndarray:
-            return ys[k]
-    else:
-        p, sizes = config.features[0], config.n_train
-        draw = gaussian_draw(sizes[-1], p, config.seed, repeat, config.noise_draws)
-        beta = math.sqrt(r2) * draw.direction / np.linalg.norm(draw.direction)
-        y_all: np.ndarray = (draw.X @ beta)[:, None] + sigma * draw.noise
-        betas = {k: beta for k in sizes}
-
-        def shape(k: int) -> tuple[int, int]:
-            return p, k
-
-        def targets(k: int) -> np.ndarray:
-            return y_all[:k]
-
-    def optimal(k: int) -> float:
-        p_k, n_k = shape(k)
-        return dd_theory.optimal_ridge_penalty(p_k / n_k, r2, s2)
-
-    fits = prefix_fits_many(draw.X, sizes, targets, [lambda k: config.ridge, optimal],
-                            config.sweep)
-    rows = []
-    for k, (fit, fit_tuned) in fits:
-        p, n = shape(k)
-        gamma = p / n
-        risk = fit.squared_distance(betas[k])
-        rows.append({
-            "model_id": point_id("linear", "p", p, n, repeat), "model": "linear",
-            "sweep": config.sweep, "features": p, "params": p, "n_train": n,
-            "gamma": gamma, "repeat": repeat, "ridge": config.ridge,
-            "train_loss": float(np.mean((fit.train_predictions() - targets(k)) ** 2)),
-            "test_loss": risk + s2, "test_risk": risk,
-            "theory_risk": dd_theory.finite_risk(p, n, r2, s2) if config.ridge == 0 else None,
-            "theory_risk_asymptotic": dd_theory.asymptotic_ridge_risk(gamma, config.ridge, r2,
-                                                                      s2),
-            "optimal_ridge": optimal(k),
-            "optimal_ridge_risk": fit_tuned.squared_distance(betas[k]),
-            "optimal_ridge_theory": dd_theory.optimal_ridge_risk(gamma, r2, s2),
-        })
-    return rows
+    """The fitted points of one repeat as results rows: the chosen fit (min-norm or
+    --ridge λ) and the optimally tuned ridge fit on the same draw, with the theory for each."""
+    by_features = config.sweep == "features"
+    sizes, fixed = ((config.features, config.n_train[0]) if by_features
+                    else (config.n_train, config.features[0]))
+    points = linear_sweep(config.sweep, sizes, fixed, signal=config.signal,
+                          noise_std=config.noise_std, ridge=config.ridge, seed=config.seed,
+                          repeat=repeat, noise_draws=config.noise_draws)
+    return [{
+        "model_id": point_id("linear", "p", pt.p, pt.n, repeat), "model": "linear",
+        "sweep": config.sweep, "features": pt.p, "params": pt.p, "n_train": pt.n,
+        "gamma": pt.p / pt.n, "repeat": repeat, "ridge": config.ridge,
+        "train_loss": pt.train_loss, "test_loss": pt.risk + config.noise_std**2,
+        "test_risk": pt.risk, "theory_risk": pt.theory_risk,
+        "theory_risk_asymptotic": pt.theory_asymptotic, "optimal_ridge": pt.optimal_ridge,
+        "optimal_ridge_risk": pt.optimal_ridge_risk,
+        "optimal_ridge_theory": pt.optimal_ridge_theory,
+    } for pt in points]
 
 
 def rf_batches(config: DoubleDescentConfig, missing: list[str]) -> Iterator[Batch]:
@@ -403,41 +365,27 @@ def rf_batches(config: DoubleDescentConfig, missing: list[str]) -> Iterator[Batc
     todo = set(missing)
     n = config.n_train[0]
     arrays = fit_arrays(config.data.data, config.seed, n, config.data.noise)
+    outputs = arrays.y_train.shape[1]
     with one_blas_thread():
         for repeat in range(config.repeats):
             if not _repeat_missing(todo, repeat):
                 continue
             rng = np.random.default_rng([config.seed, repeat, 7])
-            feature_map = random_feature_map(config.features_kind, arrays.X_train.shape[1],
-                                             config.features[-1], rng)
-            train, test = feature_map(arrays.X_train), feature_map(arrays.X_test)
-            rows: Batch = []
-            for k, fit in prefix_fits(train, config.features, lambda k: arrays.y_train,
-                                      lambda k: config.ridge):
-                if rf_id(config, k, repeat) not in todo:
-                    continue
-                row: Row = {"model_id": rf_id(config, k, repeat), "model": "random-features",
-                            "sweep": "features", "features": k, "width": k,
-                            "params": k * arrays.y_train.shape[1], "n_train": n,
-                            "gamma": k / n, "repeat": repeat, "ridge": config.ridge,
-                            "label_noise": 0.0}
-                row.update(_scores("train", train[:, :k] @ fit, arrays.y_train,
-                                   arrays.labels_train))
-                row.update(_scores("test", test[:, :k] @ fit, arrays.y_test,
-                                   arrays.labels_test))
-                rows.append((row, []))
-            yield rows
+            sweep = random_feature_sweep(arrays, config.features_kind, config.features,
+                                         config.ridge, rng)
+            yield [({"model_id": rf_id(config, k, repeat), "model": "random-features",
+                     "sweep": "features", "features": k, "width": k, "params": k * outputs,
+                     "n_train": n, "gamma": k / n, "repeat": repeat, "ridge": config.ridge,
+                     "label_noise": 0.0, **_scores("train", train), **_scores("test", test)},
+                    []) for k, train, test in sweep if rf_id(config, k, repeat) in todo]
 
 
-def _scores(split: str, predictions: np.ndarray, targets: np.ndarray,
-            labels: np.ndarray | None) -> dict[str, float | None]:
-    """Squared loss (mean over rows and outputs) and, for classes, error and accuracy."""
-    out: dict[str, float | None] = {
-        f"{split}_loss": float(np.mean((predictions - targets) ** 2))}
-    if labels is not None:
-        accuracy = float(np.mean(predictions.argmax(axis=1) == labels))
-        out[f"{split}_accuracy"], out[f"{split}_error"] = accuracy, 1 - accuracy
-    return out
+def _scores(split: str, scores: Scores) -> Row:
+    """A split's columns: loss, and for classes accuracy and error."""
+    if scores.accuracy is None:
+        return {f"{split}_loss": scores.loss}
+    return {f"{split}_loss": scores.loss, f"{split}_accuracy": scores.accuracy,
+            f"{split}_error": 1 - scores.accuracy}
 
 
 def mlp_data(config: DoubleDescentConfig) -> Dataset:
