@@ -181,6 +181,10 @@ class Experiment(Generic[C]):
     maps the names of experiments the demo ran already to their outcomes. ``example`` is a
     tiny command line (after ``paramlab run NAME``) that the contract test runs.
     ``executors``: offer ``--executor`` (the experiment trains models through the engine).
+    ``resolve(config)``: the config with the defaults that depend on other fields filled in
+    (double descent's defaults by model), applied before validation; what the run folder
+    records and resumes is the resolved config, as the command line's default folder name
+    hashes the config as given.
     """
 
     name: str
@@ -197,6 +201,7 @@ class Experiment(Generic[C]):
         lambda level, earlier: None)
     example: tuple[str, ...] = ()
     executors: bool = True
+    resolve: Callable[[C], C] | None = None
 
     def column_names(self) -> list[str]:
         return [c.name for c in self.columns]
@@ -212,6 +217,8 @@ def run(experiment: Experiment[C], config: C, out: Path, *,
         executor: executors.Executor | None = None,
         progress: Progress | None = None) -> RunOutcome:
     """Run ``config`` into the folder ``out`` (or resume it there)."""
+    if experiment.resolve is not None:
+        config = experiment.resolve(config)
     validate = getattr(config, "validate", None)
     if validate is not None:
         validate()
