@@ -125,6 +125,10 @@ class ComputePoints:
 
     ids: Sequence[str]
     compute: Callable[[list[str], RunStore], Iterable[Sequence[tuple[Row, History]]]]
+    # a column this stage fills in on rows an earlier stage recorded (effective-dimension's
+    # spectrum of each trained model): its ids are those rows', a point is missing while
+    # the column is empty, and its history is the earlier stage's (None: new rows)
+    fills: str | None = None
 
 
 Stage = TrainModels | ComputePoints
@@ -222,11 +226,11 @@ def run(experiment: Experiment[C], config: C, out: Path, *,
     progress = progress or Progress()
     executor = executor or executors.make("local")
     start = time.perf_counter()
-    done = store.finished_ids()
     ids = [i for stage in plan.stages for i in stage.ids]
     epochs = max((s.train.epochs for s in plan.stages if isinstance(s, TrainModels)),
                  default=0)
-    progress.start(len(ids), sum(i in done for i in ids), epochs)
+    progress.start(len(ids), sum(len(set(s.ids) & _done(s, store)) for s in plan.stages),
+                   epochs)
     results: list[ModelResult] = []
     computed = 0
     for stage in plan.stages:
@@ -271,14 +275,24 @@ def _train(stage: TrainModels, store: RunStore, executor: executors.Executor,
     return sorted(trained, key=lambda r: order[r.model_id])
 
 
+def _done(stage: Stage, store: RunStore) -> set[str]:
+    """The ids of ``stage`` the store holds already."""
+    if isinstance(stage, ComputePoints) and stage.fills is not None:
+        return store.ids_with(stage.fills)
+    return store.finished_ids()
+
+
 def _compute(stage: ComputePoints, store: RunStore, progress: Progress) -> int:
     """Compute the points the store does not hold yet, committing each as it comes."""
-    done = store.finished_ids()
+    done = _done(stage, store)
     missing = [i for i in stage.ids if i not in done]
     count = 0
     if missing:
         for batch in stage.compute(missing, store):
-            store.record_many(batch)
+            if stage.fills is None:
+                store.record_many(batch)
+            else:
+                store.complete_many([row for row, _ in batch])
             for row, _ in batch:
                 progress.model_done(row)
             count += len(batch)

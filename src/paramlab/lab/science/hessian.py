@@ -22,7 +22,7 @@ products are a few wide GEMMs shared by the block). Two exact ways to compute th
   tanh): one forward pass, the tangent forward and the second-order backward; six products of
   the size rows·w·w' per vector on each inner layer;
 * ``"relu-split"`` — for ReLU nets with exactly two hidden layers,
-  :mod:`paramlab.lab.hessian_fast`: Gauss–Newton plus a residual that, with piecewise linear
+  :mod:`paramlab.lab.science.hessian_fast`: Gauss–Newton plus a residual that, with piecewise linear
   activations, reduces to couplings summed over the rows once; two such products per vector
   (5–7× faster on the seed's 40-256-256-1 net; the top eigenvalues of a large model take
   hundreds of products), after one pass of rows·(d+1)·w1·w2·outputs multiply-adds.
@@ -58,7 +58,7 @@ import torch.nn.functional as F
 
 from paramlab.errors import ParamlabError
 from paramlab.lab.blas import one_blas_thread
-from paramlab.lab.hessian_fast import (
+from paramlab.lab.science.hessian_fast import (
     MAX_COUPLING,
     ReluTwoHidden,
     curvature_times,
@@ -105,7 +105,7 @@ class HessianOperator:
     ``weights`` are [W1, b1, …] arrays (the engine's layout); vectors are flat in that order.
     Rows are processed in chunks of ``rows_per_chunk`` (the HVP is a sum over rows) and vectors
     in blocks of ``block``, which bounds memory. ``method`` (read back as :attr:`method`) is
-    ``"auto"`` — ``"relu-split"`` where :func:`paramlab.lab.hessian_fast.qualifies` (ReLU, two
+    ``"auto"`` — ``"relu-split"`` where :func:`paramlab.lab.science.hessian_fast.qualifies` (ReLU, two
     hidden layers, (d+1)·w1·w2·outputs ≤ 5·10⁷), else ``"r-operator"`` — or either by name.
     """
 
