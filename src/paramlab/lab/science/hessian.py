@@ -57,6 +57,7 @@ import torch
 import torch.nn.functional as F
 
 from paramlab.errors import ParamlabError
+from paramlab.fields import require
 from paramlab.lab.blas import one_blas_thread
 from paramlab.lab.science.hessian_fast import (
     MAX_COUPLING,
@@ -474,10 +475,10 @@ def n_eff_terms(nodes: np.ndarray, z: float) -> np.ndarray:
 
 
 def check_z(z: float, name: str = "z") -> None:
-    """Refuse a z ≤ 0 (or not a number), naming it as the caller's user knows it."""
-    if not (isinstance(z, int | float) and math.isfinite(z) and z > 0):
-        raise ParamlabError(f"{name} must be a positive number (the prior precision of "
-                            f"N_eff(z)); received {z!r}")
+    """Refuse a z ≤ 0 (or not a number) as an :class:`~paramlab.fields.OptionError` of the
+    config field ``name`` (the CLI names it as its flag)."""
+    require(isinstance(z, int | float) and math.isfinite(z) and z > 0, name,
+            f"must be a positive number (the prior precision of N_eff(z)); received {z!r}")
 
 
 def deflated(matmat: MatMat, pairs: Eigenpairs) -> MatMat:
