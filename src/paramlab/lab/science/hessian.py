@@ -106,8 +106,9 @@ class HessianOperator:
     ``weights`` are [W1, b1, …] arrays (the engine's layout); vectors are flat in that order.
     Rows are processed in chunks of ``rows_per_chunk`` (the HVP is a sum over rows) and vectors
     in blocks of ``block``, which bounds memory. ``method`` (read back as :attr:`method`) is
-    ``"auto"`` — ``"relu-split"`` where :func:`paramlab.lab.science.hessian_fast.qualifies` (ReLU, two
-    hidden layers, (d+1)·w1·w2·outputs ≤ 5·10⁷), else ``"r-operator"`` — or either by name.
+    ``"auto"`` — ``"relu-split"`` where
+    :func:`paramlab.lab.science.hessian_fast.qualifies` (ReLU, two hidden layers,
+    (d+1)·w1·w2·outputs ≤ 5·10⁷), else ``"r-operator"`` — or either by name.
     """
 
     def __init__(self, weights: Sequence[np.ndarray], x: np.ndarray, y: np.ndarray, *,
