@@ -232,12 +232,12 @@ def run(experiment: Experiment[C], config: C, out: Path, *,
     progress.start(len(ids), sum(len(set(s.ids) & _done(s, store)) for s in plan.stages),
                    epochs)
     results: list[ModelResult] = []
-    computed = 0
+    computed: set[str] = set()
     for stage in plan.stages:
         if isinstance(stage, TrainModels):
             results += _train(stage, store, executor, progress)
         else:
-            computed += _compute(stage, store, progress)
+            computed |= _compute(stage, store, progress)
     store.write_csv()
     analysis = plan.prepared
     if experiment.analyze is not None:
@@ -249,8 +249,9 @@ def run(experiment: Experiment[C], config: C, out: Path, *,
         store.write_json("analysis.json", analysis.to_json())
         for name, (columns, rows) in analysis.tables().items():
             store.write_table(name, columns, rows)
-    trained = len(results) + computed
-    return RunOutcome(store, trained, len(ids) - trained, time.perf_counter() - start,
+    # a row a later stage completes (a spectrum of a model trained now) counts once
+    trained = len({r.model_id for r in results} | computed)
+    return RunOutcome(store, trained, len(set(ids)) - trained, time.perf_counter() - start,
                       plan.data, results, analysis)
 
 
@@ -282,11 +283,12 @@ def _done(stage: Stage, store: RunStore) -> set[str]:
     return store.finished_ids()
 
 
-def _compute(stage: ComputePoints, store: RunStore, progress: Progress) -> int:
-    """Compute the points the store does not hold yet, committing each as it comes."""
+def _compute(stage: ComputePoints, store: RunStore, progress: Progress) -> set[str]:
+    """Compute the points the store does not hold yet, committing each as it comes; the
+    ids computed."""
     done = _done(stage, store)
     missing = [i for i in stage.ids if i not in done]
-    count = 0
+    computed: set[str] = set()
     if missing:
         for batch in stage.compute(missing, store):
             if stage.fills is None:
@@ -295,5 +297,5 @@ def _compute(stage: ComputePoints, store: RunStore, progress: Progress) -> int:
                 store.complete_many([row for row, _ in batch])
             for row, _ in batch:
                 progress.model_done(row)
-            count += len(batch)
-    return count
+            computed |= {row[store.columns[0]] for row, _ in batch}
+    return computed
