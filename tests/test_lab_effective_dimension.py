@@ -120,7 +120,7 @@ def test_a_run_killed_after_training_resumes_without_retraining(
 
 def test_python_callers_see_the_field_name(tmp_path: Path) -> None:
     config = ed.EffectiveDimensionConfig("40-3-1", top_k=0)
-    with pytest.raises(fields.OptionError, match="^top_k must be at least 1"):
+    with pytest.raises(fields.OptionError, match=r"^top_k must be at least 1"):
         runner.run(ed.EXPERIMENT, config, tmp_path / "run")
 
 
