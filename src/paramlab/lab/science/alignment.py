@@ -65,7 +65,7 @@ def _agreement(reference: Weights, other: Weights, matching: Matching) -> float:
 
 
 def _assign(similarity: np.ndarray, signs: bool) -> tuple[np.ndarray, np.ndarray]:
-    from scipy.optimize import linear_sum_assignment  # type: ignore[import-untyped]
+    from scipy.optimize import linear_sum_assignment
 
     _, perm = linear_sum_assignment(np.abs(similarity) if signs else similarity,
                                     maximize=True)

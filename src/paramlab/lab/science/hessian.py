@@ -272,7 +272,7 @@ def dense_hessian(operator: HessianOperator, memory: int = 2**27) -> np.ndarray:
         h = operator.matmat(np.eye(operator.size))
     finally:
         operator.block = saved
-    return (h + h.T) / 2
+    return np.asarray((h + h.T) / 2)
 
 
 # ------------------------------------------------------------------ top eigenvalues
@@ -387,13 +387,14 @@ def _next_block(residual: torch.Tensor, q: torch.Tensor, basis: torch.Tensor,
         rng.standard_normal((int(collapsed.sum()), rows.shape[1])), dtype=rows.dtype)
     for _ in range(2):
         rows = rows - (basis @ rows.T).T @ basis
-    return torch.linalg.qr(rows.T)[0].T
+    basis_next: torch.Tensor = torch.linalg.qr(rows.T)[0]
+    return basis_next.T
 
 
 def eigsh_top(operator: Any, k: int, tol: float = 1e-4) -> np.ndarray:
     """The ``k`` largest eigenvalues by ARPACK (``scipy.sparse.linalg.eigsh``), descending —
     one product at a time; the reference :func:`top_eigenpairs` is measured against."""
-    from scipy.sparse.linalg import eigsh  # type: ignore[import-untyped]
+    from scipy.sparse.linalg import eigsh
 
     values = eigsh(operator, k=k, which="LA", tol=tol, return_eigenvectors=False)
     return np.sort(values)[::-1]
@@ -424,7 +425,7 @@ class Quadrature:
         a count above z — are not resolved: the mass at λ = 0 of an over-parameterized
         net's Hessian is smeared onto nodes a resolution away from 0."""
         span = float(self.nodes.max() - self.nodes.min())
-        return span / (2 * self.nodes.shape[1])
+        return span / (2 * int(self.nodes.shape[1]))
 
 
 def slq(matmat: MatMat, size: int, *, probes: int = 8, steps: int = 64,
@@ -472,7 +473,7 @@ def n_eff(eigenvalues: np.ndarray, z: float) -> float:
 def n_eff_terms(nodes: np.ndarray, z: float) -> np.ndarray:
     """λ/(λ + z) element-wise (negative λ → 0): the function SLQ integrates."""
     lam = np.clip(nodes, 0.0, None)
-    return lam / (lam + z)
+    return np.asarray(lam / (lam + z))
 
 
 def check_z(z: float, name: str = "z") -> None:
@@ -490,7 +491,7 @@ def deflated(matmat: MatMat, pairs: Eigenpairs) -> MatMat:
     u, lam = pairs.vectors, pairs.values
 
     def apply(v: np.ndarray) -> np.ndarray:
-        return np.asarray(matmat(v)) - u @ (lam[:, None] * (u.T @ v))
+        return np.asarray(np.asarray(matmat(v)) - u @ (lam[:, None] * (u.T @ v)))
 
     return apply
 

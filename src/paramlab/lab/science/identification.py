@@ -51,7 +51,7 @@ def least_squares_refits(x: np.ndarray, y: np.ndarray,
     """Ordinary least squares with an intercept, solved by LSQR from a random start per seed
     — gradient-like iterations, so a direction the data leave free keeps its random start,
     as a network's would. [W, b] in the engine's layout."""
-    from scipy.sparse.linalg import lsqr  # type: ignore[import-untyped]
+    from scipy.sparse.linalg import lsqr
 
     design = np.hstack([x, np.ones((x.shape[0], 1))]).astype(np.float64)
     targets = np.asarray(y, dtype=np.float64).reshape(x.shape[0], -1)

@@ -68,10 +68,10 @@ def polish(weights: Sequence[np.ndarray], x: np.ndarray, y: np.ndarray, *, loss:
     def closure() -> torch.Tensor:
         optimizer.zero_grad()
         value = summed_loss(params, xt, yt, loss, activation) / xt.shape[0]
-        value.backward()
+        value.backward()  # type: ignore[no-untyped-call]
         return value
 
-    optimizer.step(closure)
+    optimizer.step(closure)  # type: ignore[no-untyped-call]
     return [p.detach().numpy().copy() for p in params]
 
 
