@@ -39,7 +39,7 @@ from paramlab.lab.science.identification import (
     spec_of,
 )
 from paramlab.lab.science.landscape import polish
-from paramlab.lab.store import RunStore
+from paramlab.lab.store import RunFolderError, RunStore
 
 PATHS = "loss barriers and identification"  # the --help group of the paths' options
 PATH_COLUMNS = ("pair", "aligned", "t", "train_loss", "test_loss", "barrier", "test_barrier")
@@ -148,10 +148,13 @@ def analyze(config: RefitConfig, plan: Plan, store: RunStore) -> RefitAnalysis:
     rows = {r["model_id"]: r for r in store.rows()}
     stored = [store.load_weights(i) for i in ids]
     refits = [s.weights for s in stored]
-    predictions = [s.test_predictions for s in stored]
-    assert all(p is not None for p in predictions)  # keep_weights saves them
+    predictions = [s.test_predictions for s in stored if s.test_predictions is not None]
+    if len(predictions) < len(stored):  # keep_weights saves them: a damaged run folder
+        raise RunFolderError(f"{store.path / 'weights'}: a refit's weights are stored "
+                             "without its test predictions; delete the run folder and run "
+                             "again")
     target_std = float(np.std(data.y_test)) if data.task == "regression" else 1.0
-    pairs = compare_refits(refits, predictions, target_std,  # type: ignore[arg-type]
+    pairs = compare_refits(refits, predictions, target_std,
                            signs=config.train.activation == "tanh")
     val = tuple(float(rows[i]["val_loss"]) for i in ids)
     mean = float(np.mean(val))
