@@ -133,7 +133,7 @@ def test_unreachable_address_is_one_line_not_a_hang(tmp_path: Path,
         assert f"cannot reach the Ray cluster at {address}" in err
     assert time.perf_counter() - start < 30
     err = error_of([*TINY, "--out", str(tmp_path / "r"), "--address", "auto"], capsys)
-    assert "--address apply to --executor ray only" in err
+    assert "--address applies to --executor ray only" in err
 
 
 @pytest.mark.parametrize("experiment", registry(), ids=lambda e: e.name)
