@@ -2,8 +2,8 @@
 
 The issue's target: 100 feature counts × 20 repeats in under 2 s. Timed in one run:
 (a) the study's fits — every repeat draws the widest design once, each feature count is a
-    column prefix, and one Gram matrix serves all of them (``dd_fits.prefix_fits``); both the
-    min-norm fit and the optimally tuned ridge fit, 10 noise draws each, as
+    column prefix, and one Gram matrix serves all of them (``science.dd_fits.prefix_fits``);
+    both the min-norm fit and the optimally tuned ridge fit, 10 noise draws each, as
     ``paramlab run double-descent`` does;
 (b) the anchor: the same min-norm fits with ``numpy.linalg.pinv`` on each n × p block
     separately (an SVD per point), on a subset of repeats, scaled linearly.
@@ -19,13 +19,13 @@ import time
 import numpy as np
 
 from paramlab.lab.blas import one_blas_thread
-from paramlab.lab.data.double_descent import gaussian_draw
 from paramlab.lab.experiments.double_descent import (
     DoubleDescentConfig,
     linear_rows,
     parse_counts,
     resolved,
 )
+from paramlab.lab.science.dd_fits import gaussian_draw
 
 
 def study(config: DoubleDescentConfig) -> float:

@@ -30,12 +30,12 @@ from pathlib import Path
 import ray
 import torch
 
-from paramlab.lab import executors
+from paramlab.lab import executors, runner
+from paramlab.lab.data import DataConfig
 from paramlab.lab.engine import TrainConfig, group_archs
 from paramlab.lab.executors.local import LocalExecutor
 from paramlab.lab.executors.ray import RayExecutor
 from paramlab.lab.experiments import sweep
-from paramlab.lab.experiments.common import DataConfig
 
 
 def config(models: int, depth: int, epochs: int) -> sweep.SweepConfig:
@@ -46,8 +46,10 @@ def config(models: int, depth: int, epochs: int) -> sweep.SweepConfig:
 def timed_run(cfg: sweep.SweepConfig, executor: executors.Executor) -> float:
     out = Path(tempfile.mkdtemp(prefix="bench-scale-"))
     start = time.perf_counter()
-    with executors.use(executor):
-        sweep.run(cfg, out)
+    try:
+        runner.run(sweep.EXPERIMENT, cfg, out, executor=executor)
+    finally:
+        executor.close()
     seconds = time.perf_counter() - start
     shutil.rmtree(out)
     return seconds

@@ -19,11 +19,10 @@ import pytest
 import torch
 
 from paramlab.cli import main
-from paramlab.lab.engine import MLPArch, TrainConfig
+from paramlab.lab.engine import MLPArch, Planned, TrainConfig
 from paramlab.lab.engine.workers import plan_groups
 from paramlab.lab.executors.batches import make_batches, peak_memory
-from paramlab.lab.experiments.base import registry
-from paramlab.lab.experiments.common import Planned
+from paramlab.lab.experiments import registry
 from paramlab.lab.store import RunStore
 
 SRC = Path(__file__).parents[1] / "src"
@@ -134,7 +133,7 @@ def test_unreachable_address_is_one_line_not_a_hang(tmp_path: Path,
         assert f"cannot reach the Ray cluster at {address}" in err
     assert time.perf_counter() - start < 30
     err = error_of([*TINY, "--out", str(tmp_path / "r"), "--address", "auto"], capsys)
-    assert "--address apply to --executor ray only" in err
+    assert "--address applies to --executor ray only" in err
 
 
 @pytest.mark.parametrize("experiment", registry(), ids=lambda e: e.name)
@@ -172,9 +171,10 @@ def dead_pid() -> int:
 
 
 def claims_store(tmp_path: Path) -> RunStore:
-    from paramlab.lab.experiments.common import MODEL_COLUMNS, open_store
+    from paramlab.lab.runner import MODEL_COLUMNS
 
-    return open_store(tmp_path / "claims", "sweep", {"x": 1}, MODEL_COLUMNS)
+    return RunStore.create_or_resume(tmp_path / "claims", {"experiment": "sweep", "x": 1},
+                                     MODEL_COLUMNS)
 
 
 def test_claims_of_a_live_owner_are_left_and_of_a_dead_one_taken_over(tmp_path: Path) -> None:

@@ -10,7 +10,9 @@ import pytest
 from sklearn.linear_model import Ridge
 
 from paramlab.cli import main
-from paramlab.lab.experiments import polynomial as poly
+from paramlab.lab.experiments.polynomial import PolynomialAnalysis, PolynomialConfig
+from paramlab.lab.report import polynomial as report
+from paramlab.lab.science import polynomial as poly
 
 POINT_SETS = [
     ((-1.0, -0.4, 0.3, 1.0), (0.5, -0.3, 0.8, -0.2)),
@@ -28,10 +30,10 @@ def _values(c: np.ndarray, x: tuple[float, ...]) -> np.ndarray:
 @pytest.mark.parametrize(("x", "y"), POINT_SETS)
 def test_every_member_interpolates_and_members_differ(x: tuple[float, ...],
                                                       y: tuple[float, ...]) -> None:
-    config = poly.PolynomialConfig(x=x, y=y, family=(-100.0, -3.0, -0.5, 0.5, 3.0, 100.0))
-    fitted, analysis = poly.fits(config)
-    members = [c for _, fields, c in fitted if fields["model"] in ("min-norm", "cubic",
-                                                                   "family")]
+    config = PolynomialConfig(x=x, y=y, family=(-100.0, -3.0, -0.5, 0.5, 3.0, 100.0))
+    solved = config.solve()
+    members = [f.coefficients for f in solved.fits if f.model in ("min-norm", "cubic",
+                                                                  "family")]
     assert len(members) == 8
     for c in members:
         assert np.max(np.abs(_values(c, x) - np.asarray(y))) <= 1e-9 * max(1, np.abs(c).max())
@@ -39,23 +41,21 @@ def test_every_member_interpolates_and_members_differ(x: tuple[float, ...],
     off = {tuple(np.round(np.polynomial.Polynomial(c)(poly.scale(middle, np.asarray(x))), 9))
            for c in members}
     assert len(off) == len(members)
-    cubic = next(c for i, _, c in fitted if i == "cubic")
+    cubic = next(f.coefficients for f in solved.fits if f.fit_id == "cubic")
     assert abs(cubic[4]) < 1e-12  # the cubic interpolant is one member of the line
-    u = np.asarray(analysis["u"])
-    assert sorted(np.polynomial.polynomial.polyroots(analysis["null_direction"]).real) == \
-        pytest.approx(sorted(u), abs=1e-9)
+    assert sorted(np.polynomial.polynomial.polyroots(solved.null_direction).real) == \
+        pytest.approx(sorted(solved.u), abs=1e-9)
 
 
 @pytest.mark.parametrize(("x", "y"), POINT_SETS)
 def test_min_norm_is_numpys_least_squares_and_orthogonal_to_the_null_line(
         x: tuple[float, ...], y: tuple[float, ...]) -> None:
-    _, analysis = poly.fits(poly.PolynomialConfig(x=x, y=y))
-    V = np.vander(np.asarray(analysis["u"]), 5, increasing=True)
+    solved = PolynomialConfig(x=x, y=y).solve()
+    V = np.vander(solved.u, 5, increasing=True)
     lstsq = np.linalg.lstsq(V, np.asarray(y), rcond=None)[0]  # LAPACK's minimum-norm solve
-    best = np.asarray(analysis["min_norm"])
-    assert best == pytest.approx(lstsq, abs=1e-10)
-    assert abs(best @ np.asarray(analysis["null_direction"])) < 1e-10
-    assert analysis["rank"] == 4
+    assert solved.min_norm == pytest.approx(lstsq, abs=1e-10)
+    assert abs(solved.min_norm @ solved.null_direction) < 1e-10
+    assert int(np.sum(solved.singular_values > 1e-12)) == 4
 
 
 @pytest.mark.parametrize(("x", "y"), POINT_SETS)
@@ -95,8 +95,8 @@ def test_run_reports_landing(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     rows = {r["model_id"]: r for r in data["models"]}
     assert rows["gradient-descent"]["distance_to_min_norm"] <= 1e-6
     assert all(r["max_residual"] <= 1e-9 for r in rows.values() if r["model"] != "ridge")
-    sentences = poly.polynomial_sentences(
-        data["models"], json.loads((tmp_path / "p" / "analysis.json").read_text()))
+    sentences = report.polynomial_sentences(data["models"], PolynomialAnalysis.from_json(
+        json.loads((tmp_path / "p" / "analysis.json").read_text())))
     assert any("it landed on it" in s for s in sentences)
     assert any("ridge tends to the minimum-norm interpolant" in s for s in sentences)
 
@@ -115,13 +115,16 @@ def _rows(gd: float, residual: float, ridge_distances: list[float]) -> list[dict
     return rows
 
 
-ANALYSIS = {"rank": 4, "singular_values": [2.6, 2.0, 1.0, 0.3], "lr": 0.14,
-            "converge_steps": 900.0}
+ANALYSIS = PolynomialAnalysis(
+    x=(-1.0, -0.4, 0.3, 1.0), y=(0.5, -0.3, 0.8, -0.2), u=(-1.0, -0.4, 0.3, 1.0),
+    singular_values=(2.6, 2.0, 1.0, 0.3), rank=4, null_direction=(0.0,) * 5,
+    min_norm=(0.0,) * 5, lr=0.14, steps=10, descent_distance=((1, 1.0),),
+    converge_steps=900.0)
 
 
 def test_sentences_follow_the_numbers_both_ways() -> None:
-    good = poly.polynomial_sentences(_rows(1e-12, 1e-15, [2.0, 0.3, 3e-5]), ANALYSIS)
-    bad = poly.polynomial_sentences(_rows(0.4, 1e-3, [2.0, 2.5, 0.8]), ANALYSIS)
+    good = report.polynomial_sentences(_rows(1e-12, 1e-15, [2.0, 0.3, 3e-5]), ANALYSIS)
+    bad = report.polynomial_sentences(_rows(0.4, 1e-3, [2.0, 2.5, 0.8]), ANALYSIS)
     assert any("passes through all four points" in s for s in good)
     assert any("do not all fit" in s for s in bad)
     assert any("it landed on it" in s for s in good)

@@ -8,19 +8,21 @@ import numpy as np
 import pytest
 
 from paramlab.cli import main
-from paramlab.lab.data import load_dataset
+from paramlab.lab import runner
+from paramlab.lab.data import DataConfig, load_dataset
 from paramlab.lab.engine import MLPArch, TrainConfig, train_models
-from paramlab.lab.experiments import random_labels as rl
-from paramlab.lab.experiments.common import DataConfig
+from paramlab.lab.experiments import random_labels as study
+from paramlab.lab.report import random_labels as report
+from paramlab.lab.science import random_labels as rl
 
 
 @pytest.fixture(scope="module")
 def measured(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, object]]:
     """500 digits, 64-512-10, Adam: clean labels and 100 % random labels."""
-    config = rl.RandomLabelsConfig(DataConfig("digits"),
+    config = study.RandomLabelsConfig(DataConfig("digits"),
                                    TrainConfig(epochs=100, batch_size=32, lr=1e-3),
                                    hidden=(512,), label_noise=(0.0, 1.0), n_train=500)
-    outcome = rl.run(config, tmp_path_factory.mktemp("rl") / "run")
+    outcome = runner.run(study.EXPERIMENT, config, tmp_path_factory.mktemp("rl") / "run")
     return sorted(outcome.store.rows(), key=lambda r: r["label_noise"])
 
 
@@ -73,8 +75,8 @@ def _rows(train: list[float], test: list[float], fit: list[int | None]) -> list[
 
 
 def test_sentences_follow_the_numbers_both_ways() -> None:
-    zhang = rl.random_label_sentences(_rows([1.0, 1.0, 1.0], [0.95, 0.55, 0.11], [5, 20, 40]))
-    other = rl.random_label_sentences(_rows([1.0, 0.8, 0.4], [0.95, 0.93, 0.9],
+    zhang = report.random_label_sentences(_rows([1.0, 1.0, 1.0], [0.95, 0.55, 0.11], [5, 20, 40]))
+    other = report.random_label_sentences(_rows([1.0, 0.8, 0.4], [0.95, 0.93, 0.9],
                                             [5, None, None]))
     assert any("It fit every one of them" in s for s in zhang)
     assert any("It did not fit them all" in s and "40.0% at 100% noise" in s for s in other)
@@ -83,7 +85,7 @@ def test_sentences_follow_the_numbers_both_ways() -> None:
     assert any("takes longer, the more of it there is" in s for s in zhang)
     assert any("more noise did not take longer" in s and "50%: never" in s for s in other)
     assert any("85.4 per label memorized" in s for s in zhang)
-    tied = rl.random_label_sentences(_rows([1.0, 1.0, 1.0], [0.95, 0.55, 0.11], [5, 40, 40]))
+    tied = report.random_label_sentences(_rows([1.0, 1.0, 1.0], [0.95, 0.55, 0.11], [5, 40, 40]))
     assert any("took longer overall, though not longer at every step" in s for s in tied)
     assert not any("the more of it there is" in s for s in tied)
     assert any("fitting them took" in s for s in other)

@@ -19,13 +19,13 @@ import pytest
 import ray
 
 from paramlab.cli import main
-from paramlab.lab import executors
+from paramlab.lab import runner
+from paramlab.lab.data import DataConfig
 from paramlab.lab.engine import TrainConfig
 from paramlab.lab.executors.batches import BatchError
 from paramlab.lab.executors.ray import RayExecutor, train_on_worker
-from paramlab.lab.experiments import sweep
-from paramlab.lab.experiments.base import Progress, registry
-from paramlab.lab.experiments.common import DataConfig
+from paramlab.lab.experiments import registry, sweep
+from paramlab.lab.runner import Progress
 from paramlab.lab.store import RunStore
 from test_lab_faults import SWEEP, assert_exactly_once, committed, env
 
@@ -72,6 +72,16 @@ def test_same_models_through_ray_and_in_process(experiment: Any, cluster: str, t
     assert again["trained"] == 0 and again["skipped"] == local["trained"]
 
 
+def run_on(executor: RayExecutor, out: Path,
+           progress: Progress | None = None) -> runner.RunOutcome:
+    """The small sweep through ``executor``, which leaves the cluster afterwards."""
+    try:
+        return runner.run(sweep.EXPERIMENT, small_sweep(), out, executor=executor,
+                          progress=progress)
+    finally:
+        executor.close()
+
+
 def small_sweep() -> sweep.SweepConfig:
     """Eight models of depths 4, 3, 3, 3, 4, 1, 1, 1: three batches (the engine's groups)."""
     return sweep.SweepConfig(DataConfig(n_samples=300), TrainConfig(epochs=2, batch_size=16),
@@ -93,8 +103,7 @@ def test_a_worker_killed_mid_batch_is_retried_nothing_lost_or_doubled(
     marker = tmp_path / "killed-once"
     done: list[str] = []
     progress = Progress(model_done=lambda result: done.append(result.model_id))
-    with executors.use(RayExecutor(task=killing_task(marker))):
-        outcome = sweep.run(small_sweep(), tmp_path / "run", progress)
+    outcome = run_on(RayExecutor(task=killing_task(marker)), tmp_path / "run", progress)
     assert marker.read_text().isdigit()  # a worker process really was killed
     assert outcome.trained == 8 and sorted(done) == [f"sweep-{i:04d}" for i in range(8)]
     assert_exactly_once(tmp_path / "run", 8)
@@ -109,14 +118,13 @@ def test_an_application_error_ends_the_run_and_keeps_what_finished(
 
     out = tmp_path / "run"
     with pytest.raises(BatchError, match=r"failed on a Ray worker: ValueError: bad data in "
-                       r"this batch; the \d+ models this run finished are kept"), \
-            executors.use(RayExecutor(task=bad_data)):
-        sweep.run(small_sweep(), out)
+                       r"this batch; the \d+ models this run finished are kept"):
+        run_on(RayExecutor(task=bad_data), out)
     store = RunStore.open(out)
     kept = {r["model_id"]: len(r["hidden"].split("-")) for r in store.rows()}
     assert 3 not in kept.values()  # the failed batch recorded nothing
-    with executors.use(RayExecutor()):  # fixed: the same run again finishes the rest
-        outcome = sweep.run(small_sweep(), out)
+    # fixed: the same run again finishes the rest
+    outcome = run_on(RayExecutor(), out)
     assert outcome.trained == 8 - len(kept)
     assert_exactly_once(out, 8)
 

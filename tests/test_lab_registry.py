@@ -11,9 +11,13 @@ import pytest
 
 from paramlab.cli import main
 from paramlab.errors import ParamlabError
-from paramlab.lab.experiments import refit, sweep
-from paramlab.lab.experiments.base import Experiment, from_dict, get, registry
-from paramlab.lab.report import build_report
+from paramlab.fields import from_dict
+from paramlab.lab.experiments import get, registry
+from paramlab.lab.experiments.refit import RefitAnalysis
+from paramlab.lab.report import build_report, module_for, section
+from paramlab.lab.report import refit as refit_report
+from paramlab.lab.report import sweep as sweep_report
+from paramlab.lab.runner import Experiment
 from paramlab.lab.store import RunStore
 
 EXPERIMENTS = registry()
@@ -52,8 +56,14 @@ def test_example_run_writes_its_declared_columns_resumes_and_reports(
     again = json.loads(capsys.readouterr().out)
     assert again["trained"] == 0 and again["skipped"] == first["trained"]
     page = build_report(out).read_text()
-    section = experiment.report(RunStore.open(out), out / "plots")
-    assert section.title in page and section.sentences
+    drawn = section(RunStore.open(out), out / "plots")
+    assert drawn.title in page and drawn.sentences
+
+
+@pytest.mark.parametrize("experiment", EXPERIMENTS, ids=lambda e: e.name)
+def test_each_experiment_has_a_report_module(experiment: Experiment) -> None:
+    module = module_for(experiment)
+    assert callable(module.section)
 
 
 def test_unknown_option_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
@@ -73,25 +83,27 @@ def _row(params: int, train: float, val: float) -> dict[str, object]:
 
 def test_sweep_verdict_follows_the_medians() -> None:
     config = {"data": {"data": "synthetic"}}
-    good = sweep.sweep_sentences([_row(100, 0.5, 0.6), _row(5000, 0.25, 0.3)], config)
-    bad = sweep.sweep_sentences([_row(100, 0.5, 0.3), _row(5000, 0.01, 0.9)], config)
+    good = sweep_report.sweep_sentences([_row(100, 0.5, 0.6), _row(5000, 0.25, 0.3)], config)
+    bad = sweep_report.sweep_sentences([_row(100, 0.5, 0.3), _row(5000, 0.01, 0.9)], config)
     assert any("did not by itself ruin generalization" in s for s in good)
     assert not any("did not by itself ruin" in s for s in bad)
     assert any("did generalize worse" in s for s in bad)
     assert any("memorizing" in s for s in bad) and not any("memorizing" in s for s in good)
 
 
-def _analysis(spread: float, aligned: float) -> dict[str, float]:
-    return {"observations": 1000, "params": 50_000, "val_loss_spread": spread,
-            "val_loss_mean": 0.3, "weight_distance": max(aligned, 1.2), "weight_cosine": 0.1,
-            "aligned_distance": aligned, "aligned_cosine": 0.5, "prediction_difference": 0.05}
+def _analysis(spread: float, aligned: float) -> RefitAnalysis:
+    return RefitAnalysis(val_losses=(0.3,), test_losses=(0.3,), val_loss_mean=0.3,
+                         val_loss_spread=spread, weight_distance=max(aligned, 1.2),
+                         weight_cosine=0.1, aligned_distance=aligned, aligned_cosine=0.5,
+                         prediction_difference=0.05, params=50_000, observations=1000,
+                         pairs=())
 
 
 def test_refit_verdict_follows_the_distances() -> None:
     rows = [{"spec": "40-512-1", "observations": 1000, "params": 50_000}] * 3
-    apart = refit.refit_sentences(_analysis(0.02, 0.9), rows)
-    close = refit.refit_sentences(_analysis(0.02, 0.01), rows)
-    unconverged = refit.refit_sentences(_analysis(0.5, 0.9), rows)
+    apart = refit_report.refit_sentences(_analysis(0.02, 0.9), rows)
+    close = refit_report.refit_sentences(_analysis(0.02, 0.01), rows)
+    unconverged = refit_report.refit_sentences(_analysis(0.5, 0.9), rows)
     assert "far apart" in apart[2] and "seed answer, measured" in apart[-1]
     assert "close" in close[2] and "pin the weights down" in close[-1]
     assert "do not even agree on the loss" in unconverged[-1]

@@ -9,9 +9,12 @@ import pytest
 from scipy.optimize import minimize
 
 from paramlab.cli import main
-from paramlab.lab.data import load_dataset
+from paramlab.lab import runner
+from paramlab.lab.data import DataConfig, load_dataset
 from paramlab.lab.engine import MLPArch, TrainConfig, train_models
-from paramlab.lab.experiments import regularization as reg
+from paramlab.lab.experiments import regularization as study
+from paramlab.lab.report import regularization as report
+from paramlab.lab.science import regularization as reg
 
 
 def _problem(n: int, p: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -86,11 +89,11 @@ def test_heavy_weight_decay_raises_training_loss() -> None:
 
 
 def test_run_records_every_setting_and_the_equivalence(tmp_path: Path) -> None:
-    config = reg.RegularizationConfig(
-        reg.DataConfig("synthetic", n_samples=400), TrainConfig(epochs=3, batch_size=64),
+    config = study.RegularizationConfig(
+        DataConfig("synthetic", n_samples=400), TrainConfig(epochs=3, batch_size=64),
         widths=(4, 16), weight_decay=(0.1,), dropout=(0.5,), patience=1,
         ridge=(0.0, 100.0), sgd_epochs=40)
-    outcome = reg.run(config, tmp_path / "r")
+    outcome = runner.run(study.EXPERIMENT, config, tmp_path / "r")
     rows = {r["model_id"]: r for r in outcome.store.rows()}
     assert len(rows) == 4 * 2 + 2 + 1
     assert rows["mlp-weight-decay=0.1-w00016"]["weight_decay"] == 0.1
@@ -98,9 +101,9 @@ def test_run_records_every_setting_and_the_equivalence(tmp_path: Path) -> None:
     assert rows["ridge-0"]["df"] == pytest.approx(40)
     assert rows["ridge-100"]["df"] < 40
     assert rows["linear-dropout-0.5"]["dropout_ridge_gap"] < 1e-6
-    sentences = reg.regularization_sentences(list(rows.values()))
+    sentences = report.regularization_sentences(list(rows.values()))
     assert any("Dropout on the linear model is ridge" in s for s in sentences)
-    assert reg.run(config, tmp_path / "r").trained == 0  # resumes
+    assert runner.run(study.EXPERIMENT, config, tmp_path / "r").trained == 0  # resumes
 
 
 def _mlp(setting: str, val: float, **extra: object) -> dict[str, object]:
@@ -127,7 +130,7 @@ def test_sentences_follow_the_numbers_both_ways() -> None:
             _mlp("dropout", 0.4, dropout=0.5),
             _mlp("early-stopping", 0.45, patience=3, epochs=12, best_epoch=9),
             *_linear(39.5, 1e-3, 0.4)]
-    good, bad = reg.regularization_sentences(helped), reg.regularization_sentences(hurt)
+    good, bad = report.regularization_sentences(helped), report.regularization_sentences(hurt)
     for label in ("weight decay", "dropout", "early stopping"):
         assert any(s.startswith(f"With {label}") and "better than without" in s
                    and "no better" not in s for s in good)

@@ -20,9 +20,8 @@ import torch
 from paramlab.cli import main
 from paramlab.errors import ParamlabError
 from paramlab.lab.data import load_dataset
-from paramlab.lab.engine import MLPArch, TrainConfig, group_archs, train_models
+from paramlab.lab.engine import MLPArch, Planned, TrainConfig, group_archs, train_models
 from paramlab.lab.engine.workers import GroupPool, WorkerDied, plan_groups
-from paramlab.lab.experiments.common import Planned
 from test_lab_faults import SRC, assert_exactly_once
 
 SWEEP = ["run", "sweep", "--models", "4", "--n-samples", "300", "--epochs", "3", "--width",
@@ -289,7 +288,7 @@ def test_an_error_recording_a_model_stops_the_workers_at_once(tmp_path: Path) ->
     """Ctrl-C or a failure in the driver while workers train ends the run promptly (no
     waiting for the running batches, no worker blocked on a full report pipe)."""
     from paramlab.lab.executors import local, run_plan
-    from paramlab.lab.experiments.common import MODEL_COLUMNS
+    from paramlab.lab.runner import MODEL_COLUMNS
     from paramlab.lab.store import RunStore
 
     full = load_dataset("synthetic")

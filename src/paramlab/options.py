@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from paramlab.errors import ParamlabError
+from paramlab import fields
 from paramlab.summary import DTYPE_BYTES
 
 
@@ -39,8 +38,10 @@ def _comma_list(text: str) -> list[str]:
 
 def _flag(flag: str, help: str, **argparse_options: Any) -> dict[str, Any]:
     """A field's command-line flag: the flag, its help and any other ``add_argument``
-    keywords (``type``, ``choices``, ``action``, ``metavar``)."""
-    return {"flag": flag, "help": help, **argparse_options}
+    keywords (``type``, ``choices``, ``action``, ``metavar``), in :mod:`paramlab.fields`'
+    metadata layout (the lab's configs declare theirs with :func:`paramlab.fields.option`)."""
+    return {"flag": flag, "help": help, "same_as": None, "group": None,
+            "argparse": argparse_options}
 
 
 CONVENTIONS = ("keras", "torch")
@@ -112,13 +113,7 @@ class CountOptions:
     def from_keywords(cls, keywords: dict[str, Any]) -> CountOptions:
         """``count(model, **keywords)``'s options; an unknown keyword is an error that names
         the valid ones (and the closest, for a typo)."""
-        unknown = [name for name in keywords if name not in cls.names()]
-        if unknown:
-            close = difflib.get_close_matches(unknown[0], cls.names(), n=1)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
-            raise ParamlabError(f"count() got an unknown option {unknown[0]!r}.{hint} "
-                                f"Options: {', '.join(cls.names())}")
-        return cls(**keywords)
+        return fields.from_keywords(cls, keywords, "count()")
 
     @classmethod
     def from_namespace(cls, ns: argparse.Namespace) -> CountOptions:
@@ -134,7 +129,4 @@ class CountOptions:
 
 def add_count_options(parser: argparse.ArgumentParser) -> None:
     """One flag per :class:`CountOptions` field, from the field's metadata."""
-    for option in dataclasses.fields(CountOptions):
-        meta = dict(option.metadata)
-        flag = meta.pop("flag")
-        parser.add_argument(flag, dest=option.name, default=option.default, **meta)
+    fields.add_options(parser, CountOptions())

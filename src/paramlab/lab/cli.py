@@ -14,13 +14,16 @@ import dataclasses
 import hashlib
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from paramlab import fields
 from paramlab.errors import ParamlabError
+from paramlab.fields import option
 
 if TYPE_CHECKING:
-    from paramlab.lab.experiments.base import DemoLevel
+    from paramlab.lab.runner import DemoLevel
 
 
 def add_lab_parsers(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -43,10 +46,24 @@ def add_lab_parsers(subparsers: argparse._SubParsersAction) -> None:  # type: ig
     demo.set_defaults(handler=run_demo)
 
 
+@dataclass(frozen=True)
+class OutputOptions:
+    """``paramlab run``'s output options, added to every experiment."""
+
+    out: Path | None = option(None, flag="--out", group="output", type=Path,
+                              help="run folder (default: runs/NAME-HASH of the "
+                              "configuration; the same command again resumes it)")
+    quiet: bool = option(False, flag="--quiet", group="output", action="store_true",
+                         help="no progress bar")
+    json: bool = option(False, flag="--json", group="output", action="store_true",
+                        help="print results as JSON")
+
+
 def run_parser() -> argparse.ArgumentParser:
-    """``paramlab run``: one subcommand per registered experiment."""
-    from paramlab.lab.experiments import options
-    from paramlab.lab.experiments.base import registry
+    """``paramlab run``: one subcommand per registered experiment, its flags generated from
+    its config's fields (and the executor's and output's)."""
+    from paramlab.lab.executors import ExecutorOptions
+    from paramlab.lab.experiments import registry
 
     parser = argparse.ArgumentParser(
         prog="paramlab run", description="Run a lab experiment into a resumable run folder.")
@@ -55,29 +72,38 @@ def run_parser() -> argparse.ArgumentParser:
     for experiment in registry():
         sub = experiments.add_parser(experiment.name, help=experiment.help,
                                      description=experiment.description)
-        experiment.add_options(sub)
+        fields.add_options(sub, experiment.config())
         if experiment.executors:
-            options.add_executor(sub)
-        options.add_output(sub)
+            fields.add_options(sub, ExecutorOptions())
+        fields.add_options(sub, OutputOptions())
     return parser
 
 
 def run_command(argv: Sequence[str]) -> int:
     """Parse ``paramlab run …`` and run the experiment it names."""
-    from paramlab.lab import executors
+    from paramlab.lab import executors, runner
     from paramlab.lab.console import print_outcome, progress_bar
-    from paramlab.lab.experiments import options
-    from paramlab.lab.experiments.base import get
+    from paramlab.lab.experiments import get
+    from paramlab.lab.report import console_lines
 
     ns = run_parser().parse_args(argv)
     experiment = get(ns.experiment)
-    config = experiment.build_config(ns)
-    out = ns.out or default_out(experiment.name, config)
-    executor = options.executor(ns) if experiment.executors else executors.current()
-    with executors.use(executor), progress_bar(ns.quiet or ns.json,
-                                                experiment.name) as progress:
-        outcome = experiment.run(config, out, progress)
-    print_outcome(experiment, outcome, ns.json)
+    config = fields.from_namespace(experiment.config, ns)
+    output = fields.from_namespace(OutputOptions, ns)
+    where = fields.from_namespace(executors.ExecutorOptions, ns)
+    out = output.out or default_out(experiment.name, config)
+    try:
+        executor = executors.make(where if experiment.executors else "local")
+        with progress_bar(output.quiet or output.json, experiment.name) as progress:
+            try:
+                outcome = runner.run(experiment, config, out, executor=executor,
+                                     progress=progress)
+            finally:
+                executor.close()
+    except fields.OptionError as error:  # named as the command line spells it
+        flags = {**fields.flags(config), **fields.flags(where)}
+        raise error.as_flag(flags) from None
+    print_outcome(experiment, outcome, output.json, console_lines(experiment, outcome.store))
     return 0
 
 

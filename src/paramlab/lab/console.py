@@ -9,12 +9,12 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from paramlab.lab.experiments.base import Progress
+from paramlab.lab.runner import Progress
 
 if TYPE_CHECKING:
     from types import TracebackType
 
-    from paramlab.lab.experiments.base import Experiment, RunOutcome
+    from paramlab.lab.runner import Experiment, RunOutcome
 
 
 class progress_bar:
@@ -58,13 +58,15 @@ class progress_bar:
 MAX_TABLE_ROWS = 60
 
 
-def print_outcome(experiment: Experiment, outcome: RunOutcome, as_json: bool) -> None:
+def print_outcome(experiment: Experiment[Any], outcome: RunOutcome, as_json: bool,
+                  lines: list[str]) -> None:
     """The run's rows as a table (or one JSON object), then the experiment's own lines."""
     rows = outcome.store.rows()
     if as_json:
+        analysis = outcome.analysis.to_json() if outcome.analysis is not None else None
         print(json.dumps({"run_dir": str(outcome.store.path), "experiment": experiment.name,
                           "trained": outcome.trained, "skipped": outcome.skipped,
-                          "models": rows, "analysis": outcome.analysis}, indent=2))
+                          "models": rows, "analysis": analysis}, indent=2))
         return
     from rich.console import Console
     from rich.table import Table
@@ -87,13 +89,13 @@ def print_outcome(experiment: Experiment, outcome: RunOutcome, as_json: bool) ->
     if step > 1:
         console.print(f"(every {step}th of {len(rows):,} rows shown; all are in "
                       f"{outcome.store.path / 'results.csv'})")
-    for line in outcome.summary:
+    for line in lines:
         console.print(line)
     console.print(f"trained {outcome.trained}, resumed past {outcome.skipped}, "
                   f"{outcome.seconds:.1f} s · run folder: {outcome.store.path}")
 
 
-def shown_columns(experiment: Experiment, rows: list[dict[str, Any]]) -> list[str]:
+def shown_columns(experiment: Experiment[Any], rows: list[dict[str, Any]]) -> list[str]:
     """The experiment's display columns, less those blank in every row (a study's table
     shows the linear model's theory columns only when it fitted the linear model)."""
     return [c for c in experiment.display or experiment.column_names()

@@ -11,14 +11,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from paramlab.lab import executors, runner
 from paramlab.lab.console import print_outcome, progress_bar
-from paramlab.lab.experiments.base import DemoLevel, RunOutcome, registry
+from paramlab.lab.experiments import registry
+from paramlab.lab.runner import DemoLevel, RunOutcome
 
 
 def demo(out: Path, *, level: DemoLevel = "default", quiet: bool = False,
          device: str = "cpu") -> Path:
     """Run the demo into ``out`` (one subfolder per experiment); return the report's path."""
-    from paramlab.lab.report import build_report
+    from paramlab.lab.report import build_report, console_lines
 
     done: dict[str, RunOutcome] = {}
     for experiment in registry():
@@ -31,9 +33,15 @@ def demo(out: Path, *, level: DemoLevel = "default", quiet: bool = False,
             if train is not None and hasattr(train, "device"):
                 train.device = device
             folder = experiment.name if index == 0 else f"{experiment.name}-{index + 1}"
-            with progress_bar(quiet, f"demo: {folder}") as progress:
-                outcome = experiment.run(one, out / folder, progress)
+            executor = executors.make("local")
+            try:
+                with progress_bar(quiet, f"demo: {folder}") as progress:
+                    outcome = runner.run(experiment, one, out / folder, executor=executor,
+                                         progress=progress)
+            finally:
+                executor.close()
             done.setdefault(experiment.name, outcome)
             if not quiet:
-                print_outcome(experiment, outcome, as_json=False)
+                print_outcome(experiment, outcome, False,
+                              console_lines(experiment, outcome.store))
     return build_report(out)

@@ -37,6 +37,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -44,7 +45,32 @@ from typing import TYPE_CHECKING, Any
 from paramlab.errors import DataError, ParamlabError
 
 if TYPE_CHECKING:
-    from paramlab.lab.experiments.base import Column
+    import numpy as np
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of an experiment's results: a ``results.csv`` header and an SQLite column.
+
+    ``kind`` is ``int``, ``float`` or ``str``; a value may also be missing (``None``).
+    """
+
+    name: str
+    kind: type
+    help: str = ""
+
+    @property
+    def sql_type(self) -> str:
+        return {int: "INTEGER", float: "REAL", str: "TEXT"}[self.kind]
+
+
+@dataclass(frozen=True)
+class StoredWeights:
+    """A model's weights as the store keeps them: ``[W1, b1, W2, b2, …]`` (W as
+    (fan_in, fan_out)) and, when they were kept, its test-set predictions."""
+
+    weights: list[np.ndarray]
+    test_predictions: np.ndarray | None
 
 _EPOCHS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS epochs (
@@ -225,6 +251,29 @@ class RunStore:
                 inserted += new
         return inserted
 
+    def complete_many(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Fill in more columns of models already recorded, in one transaction: a later
+        stage's numbers about the same model (the Hessian spectrum of trained weights), so
+        ``results.csv`` keeps one row per model."""
+        key = self.columns[0]
+        with self.connect() as db:
+            for row in rows:
+                names = [c for c in row if c != key]
+                unknown = sorted(set(names) - set(self.columns))
+                if unknown:  # a bug in the experiment: fail loudly
+                    raise ValueError(f"row has columns the experiment did not declare: "
+                                     f"{unknown}")
+                db.execute(f"UPDATE models SET {', '.join(f'{c} = ?' for c in names)} "
+                           f"WHERE {key} = ?", [row[c] for c in names] + [row[key]])
+
+    def ids_with(self, column: str) -> set[str]:
+        """The recorded models whose ``column`` is filled in."""
+        if column not in self.columns:
+            raise ValueError(f"no column {column!r} in this run's results")
+        with self.connect() as db:
+            return {row[0] for row in db.execute(
+                f"SELECT {self.columns[0]} FROM models WHERE {column} IS NOT NULL")}
+
     # --- claims: several processes on one folder
     @property
     def owner(self) -> str:
@@ -298,6 +347,26 @@ class RunStore:
 
     def weights_path(self, model_id: str) -> Path:
         return self.path / "weights" / f"{model_id}.npz"
+
+    # The weight-file format, known here only: ``p0``, ``p1``, … the weight arrays in order,
+    # ``test_predictions`` optional.
+    def save_weights(self, model_id: str, weights: Sequence[Any],
+                     test_predictions: Any | None = None) -> None:
+        """A model's weights (and test predictions), written whole before its row commits."""
+        arrays = {f"p{i}": w for i, w in enumerate(weights)}
+        if test_predictions is not None:
+            arrays["test_predictions"] = test_predictions
+        self.save_arrays(model_id, arrays)
+
+    def load_weights(self, model_id: str) -> StoredWeights:
+        """What :meth:`save_weights` wrote; a missing file is a clear error."""
+        if not self.weights_path(model_id).exists():
+            raise RunFolderError(f"{self.weights_path(model_id)}: no weights stored for "
+                                 f"{model_id!r} (the run did not keep weights)")
+        arrays = self.load_arrays(model_id)
+        count = sum(1 for key in arrays if key.startswith("p") and key[1:].isdigit())
+        return StoredWeights([arrays[f"p{i}"] for i in range(count)],
+                             arrays.get("test_predictions"))
 
     def save_arrays(self, model_id: str, arrays: dict[str, Any]) -> None:
         """Weights and predictions, written whole before the model's row commits."""

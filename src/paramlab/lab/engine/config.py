@@ -12,7 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from paramlab.errors import ParamlabError
+from paramlab.errors import ParamlabError, SpecError
+from paramlab.fields import option, require
 
 EpochCallback = Callable[[int, dict[str, dict[str, float]]], None]  # (epoch, {id: metrics})
 
@@ -29,6 +30,21 @@ class MLPArch:
     def widths(self) -> tuple[int, ...]:
         return (self.in_features, *self.hidden, self.out_features)
 
+    @classmethod
+    def parse(cls, spec: str, n_in: int, n_out: int, who: str) -> MLPArch:
+        """The MLP a shorthand such as ``40-256-256-1`` names, checked against the data
+        (``who``: the experiment asking, named in the error)."""
+        parts = spec.replace(" ", "").split("-")
+        if len(parts) < 2 or not all(p.isdigit() and int(p) > 0 for p in parts):
+            raise SpecError(f"{who} needs an MLP shorthand such as {n_in}-256-256-{n_out}; "
+                            f"received {spec!r}")
+        widths = [int(p) for p in parts]
+        if widths[0] != n_in or widths[-1] != n_out:
+            hidden = "-".join(map(str, widths[1:-1])) or "64"
+            raise SpecError(f"{spec!r} does not fit the data: it has {n_in} features and "
+                            f"needs {n_out} outputs, e.g. {n_in}-{hidden}-{n_out}")
+        return cls(n_in, tuple(widths[1:-1]), n_out)
+
     def spec(self) -> str:
         """The MLP shorthand, e.g. ``40-256-256-1``."""
         return "-".join(map(str, self.widths))
@@ -40,22 +56,40 @@ class MLPArch:
         return count(self.spec(), other_convention=False).total
 
 
+@dataclass(frozen=True)
+class Planned:
+    """One model a run intends to train: its id (the resume key), architecture and seed."""
+
+    model_id: str
+    arch: MLPArch
+    seed: int
+
+
 @dataclass
 class TrainConfig:
-    """How every model of a run is trained."""
+    """How every model of a run is trained. The fields with a flag are ``paramlab run``'s
+    training options (:mod:`paramlab.fields`); a study's config sets its own defaults."""
 
-    epochs: int = 20
-    batch_size: int = 32
-    lr: float = 1e-3
-    optimizer: str = "adam"  # "adam" | "sgd"
-    momentum: float = 0.0  # SGD only
-    weight_decay: float = 0.0  # L2 added to the gradient, as torch.optim's weight_decay
-    dropout: float = 0.0  # after every hidden activation, training only
+    epochs: int = option(20, flag="--epochs", group="training", type=int)
+    batch_size: int = option(32, flag="--batch-size", group="training", type=int)
+    lr: float = option(1e-3, flag="--lr", group="training", type=float)
+    optimizer: str = option("adam", flag="--optimizer", group="training",
+                            choices=["adam", "sgd"])
+    momentum: float = option(0.0, flag="--momentum", help="SGD momentum", group="training",
+                             type=float)
+    # L2 added to the gradient, as torch.optim's weight_decay
+    weight_decay: float = option(0.0, flag="--weight-decay", group="training", type=float)
+    # after every hidden activation, training only
+    dropout: float = option(0.0, flag="--dropout", group="training", type=float)
     loss: str | None = None  # "mse" | "cross_entropy"; None: from the data set's task
-    patience: int | None = None  # early stopping on validation loss; best weights restored
-    device: str = "cpu"  # "cpu" | "cuda" | "auto"
+    patience: int | None = option(None, flag="--patience", group="training", type=int,
+                                  help="early stopping on validation loss (best weights "
+                                  "restored)")
+    device: str = option("cpu", flag="--device", group="training",
+                         choices=["cpu", "cuda", "auto"])
     activation: str = "relu"  # "relu" | "tanh"
-    data_seed: int = 0  # the batch order, shared by every model of a run
+    # the batch order, shared by every model of a run (the CLI's --seed)
+    data_seed: int = option(0, same_as="seed")
     # classification: evaluate the whole training set after every epoch and record its
     # accuracy in the history ("train_accuracy"), e.g. to find the epoch a model fits
     track_train_accuracy: bool = False
@@ -80,8 +114,8 @@ class TrainConfig:
              self.activation),
         ]
         for ok, message, value in checks:
-            if not ok:
-                raise ParamlabError(f"{message}; received {value!r}")
+            name, _, problem = message.partition(" ")
+            require(ok, name, f"{problem}; received {value!r}")
 
     def loss_for(self, task: str) -> str:
         """The loss to train with: the configured one, else the data set's natural one."""

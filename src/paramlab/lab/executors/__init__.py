@@ -9,27 +9,26 @@ folder, ``results.csv`` and the report do not depend on where the models were tr
 two drivers on one folder (two shells, or a shell and a Ray job) split the work through the
 store's claims instead of training a model twice.
 
-The CLI picks the executor from ``--executor`` and installs it with :func:`use` around
-``Experiment.run``; :func:`paramlab.lab.experiments.common.execute` takes it from
-:func:`current` (or from its ``executor=`` argument), so an experiment that trains through
-``execute`` runs on Ray without code of its own.
+The CLI builds the executor from :class:`ExecutorOptions` (``--executor`` …) and hands it to
+:func:`paramlab.lab.runner.run`, which trains every stage through it, so an experiment runs
+on Ray without code of its own.
 """
 
 from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable, Hashable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from paramlab.errors import ParamlabError
+from paramlab.fields import option, require
 from paramlab.lab.executors.batches import BatchError
 
 if TYPE_CHECKING:
     from paramlab.lab.data import Dataset
-    from paramlab.lab.engine import ModelResult, TrainConfig
-    from paramlab.lab.experiments.common import Planned
+    from paramlab.lab.engine import ModelResult, Planned, TrainConfig
     from paramlab.lab.store import RunStore
 
 EXECUTORS = ("local", "ray")
@@ -61,54 +60,57 @@ class Executor(Protocol):
     def close(self) -> None: ...  # leave the cluster, when this executor joined it
 
 
-_CURRENT: list[Executor] = []
+@dataclass(frozen=True)
+class ExecutorOptions:
+    """Where a run's models train: ``paramlab run``'s executor options, each declared once.
+    Not part of an experiment's configuration (a run started on Ray resumes in-process, in
+    the same folder, and the other way round)."""
+
+    executor: str = option("local", flag="--executor", group="executor", choices=EXECUTORS,
+                           help="local: in this process (default); ray: batches of models "
+                           "as Ray tasks (pip install 'paramlab[ray]')")
+    workers: int | None = option(None, flag="--workers", group="executor", type=int,
+                                 help="local, CPU: processes that train batches side by "
+                                 "side, one thread each (default: one per core, for runs "
+                                 "long enough to gain; 1: all in this process)")
+    address: str | None = option(None, flag="--address", group="executor",
+                                 help="Ray cluster: auto (the one `ray start --head` made), "
+                                 "HOST:PORT or ray://HOST:PORT (default: start a local one)")
+    cpus_per_worker: float | None = option(None, flag="--cpus-per-worker", group="executor",
+                                           type=float, help="CPUs per Ray task (default 1)")
+    gpus_per_worker: float | None = option(None, flag="--gpus-per-worker", group="executor",
+                                           type=float, help="GPUs per Ray task (default 0; "
+                                           "with --device cuda)")
+
+    def validate(self) -> None:
+        require(self.workers is None or self.workers >= 1, "workers",
+                f"must be ≥ 1; received {self.workers}")
+        if self.executor == "local":
+            given = [name for name in ("address", "cpus_per_worker", "gpus_per_worker")
+                     if getattr(self, name) is not None]
+            require(not given, given[0] if given else "", "applies to --executor ray only; "
+                    "add --executor ray or drop it")
+        elif self.executor == "ray":
+            require(self.workers is None, "workers", "applies to --executor local; Ray runs "
+                    "one task per --cpus-per-worker CPUs")
+        else:
+            raise ParamlabError(f"unknown executor {self.executor!r}; known: "
+                                f"{', '.join(EXECUTORS)}")
 
 
-def current() -> Executor:
-    """The executor installed by :func:`use`, else a local one."""
-    if _CURRENT:
-        return _CURRENT[-1]
-    from paramlab.lab.executors.local import LocalExecutor
-
-    return LocalExecutor()
-
-
-@contextmanager
-def use(executor: Executor) -> Iterator[Executor]:
-    """Train through ``executor`` inside the block; close it at the end."""
-    _CURRENT.append(executor)
-    try:
-        yield executor
-    finally:
-        _CURRENT.pop()
-        executor.close()
-
-
-def make(name: str = "local", *, workers: int | None = None, address: str | None = None,
-         cpus_per_worker: float | None = None, gpus_per_worker: float | None = None,
-         ) -> Executor:
-    """The executor the command line asked for (``--executor``, ``--workers``, …)."""
-    if workers is not None and workers < 1:
-        raise ParamlabError(f"--workers must be ≥ 1; received {workers}")
-    if name == "local":
-        given = [option for option, value in (("--address", address),
-                 ("--cpus-per-worker", cpus_per_worker), ("--gpus-per-worker", gpus_per_worker))
-                 if value is not None]
-        if given:
-            raise ParamlabError(f"{', '.join(given)} apply to --executor ray only; add "
-                                "--executor ray or drop them")
+def make(options: ExecutorOptions | str = "local") -> Executor:
+    """The executor ``options`` (or just its name) asks for."""
+    if isinstance(options, str):
+        options = ExecutorOptions(options)
+    options.validate()
+    if options.executor == "local":
         from paramlab.lab.executors.local import LocalExecutor
 
-        return LocalExecutor(workers)
-    if name == "ray":
-        if workers is not None:
-            raise ParamlabError("--workers applies to --executor local; Ray runs one task per "
-                                "--cpus-per-worker CPUs")
-        from paramlab.lab.executors.ray import RayExecutor
+        return LocalExecutor(options.workers)
+    from paramlab.lab.executors.ray import RayExecutor
 
-        return RayExecutor(address=address, cpus_per_worker=cpus_per_worker or 1.0,
-                           gpus_per_worker=gpus_per_worker or 0.0)
-    raise ParamlabError(f"unknown executor {name!r}; known: {', '.join(EXECUTORS)}")
+    return RayExecutor(address=options.address, cpus_per_worker=options.cpus_per_worker or 1.0,
+                       gpus_per_worker=options.gpus_per_worker or 0.0)
 
 
 def run_plan(todo: list[Planned], data: Dataset, train: TrainConfig, store: RunStore,
@@ -174,4 +176,4 @@ def _wait(executor: Executor, running: dict[Hashable, list[Planned]],
                          "the rest") from None
 
 
-__all__ = ["EXECUTORS", "BatchError", "Executor", "current", "make", "run_plan", "use"]
+__all__ = ["EXECUTORS", "BatchError", "Executor", "ExecutorOptions", "make", "run_plan"]

@@ -21,8 +21,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from paramlab.lab.data import Dataset
-    from paramlab.lab.engine import MLPArch, ModelResult, TrainConfig
-    from paramlab.lab.experiments.common import Planned
+    from paramlab.lab.engine import MLPArch, ModelResult, Planned, TrainConfig
 
 EVALUATION_ROWS = 256  # the engine evaluates a split at least this many rows at a time
 GiB = 2**30

@@ -19,10 +19,9 @@ from paramlab.lab.executors.batches import (
 
 if TYPE_CHECKING:
     from paramlab.lab.data import Dataset
-    from paramlab.lab.engine import ModelResult, TrainConfig
+    from paramlab.lab.engine import ModelResult, Planned, TrainConfig
     from paramlab.lab.engine.workers import GroupPlan, GroupPool
     from paramlab.lab.executors import OnEpoch
-    from paramlab.lab.experiments.common import Planned
 
 
 class LocalExecutor:

@@ -26,9 +26,8 @@ from paramlab.lab.executors.batches import BatchError, make_batches, train_batch
 
 if TYPE_CHECKING:
     from paramlab.lab.data import Dataset
-    from paramlab.lab.engine import ModelResult, TrainConfig
+    from paramlab.lab.engine import ModelResult, Planned, TrainConfig
     from paramlab.lab.executors import OnEpoch
-    from paramlab.lab.experiments.common import Planned
 
 CONNECT_TIMEOUT = 5.0  # seconds to reach --address before saying it is unreachable
 MAX_RETRIES = 3  # reruns of a batch whose worker died

@@ -7,67 +7,88 @@ Three models (``--model``):
 * ``linear``: minimum-norm least squares (the exact pseudo-inverse; ``--ridge λ`` adds a
   ridge penalty) on isotropic Gaussian features, swept model-wise (``--sweep features``: p
   from n/10 to 10n at fixed n) or sample-wise (``--sweep samples``: n at fixed p). Each point
-  carries the exact finite-n risk and Hastie et al.'s asymptotic risk (``dd_theory``), and
-  the optimally tuned ridge fit of the same draw with its closed form.
+  carries the exact finite-n risk and Hastie et al.'s asymptotic risk
+  (:mod:`paramlab.lab.science.dd_theory`), and the optimally tuned ridge fit of the same draw
+  with its closed form.
 * ``random-features``: min-norm regression on N random ReLU or Fourier features of digits,
   MNIST-1D or the synthetic regression; the peak where N reaches the training rows.
 * ``mlp``: the MNIST-1D paper's deep double descent — two hidden layers of a swept width,
   4,000 training signals with 15 % of their labels replaced (once), SGD for 500 epochs —
   trained together on the batched engine.
 
-The setting and conventions of the linear theory are stated in ``dd_theory``.
+Closed-form points are computed here (:class:`ComputePoints`, committed one repeat at a time);
+the MLPs go through the executor (:class:`TrainModels`). Sentences and figures:
+:mod:`paramlab.lab.report.double_descent`.
 """
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import math
 import os
-import time
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar, cast
 
 import numpy as np
 
+from paramlab import fields
 from paramlab.errors import ParamlabError
+from paramlab.fields import option, require
 from paramlab.lab.blas import one_blas_thread
-from paramlab.lab.data import Dataset
-from paramlab.lab.data.double_descent import (
-    MNIST1D_TRAIN_ROWS,
-    fit_arrays,
-    gaussian_draw,
-    mnist1d_paper,
-    with_label_noise,
-)
-from paramlab.lab.engine import MLPArch, ModelResult, TrainConfig
-from paramlab.lab.experiments import dd_report, dd_theory, options
-from paramlab.lab.experiments.base import (
-    Column,
+from paramlab.lab.data import DataConfig, Dataset, load_dataset
+from paramlab.lab.data.double_descent import MNIST1D_TRAIN_ROWS, fit_arrays, mnist1d_paper
+from paramlab.lab.engine import MLPArch, ModelResult, Planned, TrainConfig
+from paramlab.lab.runner import (
+    Analysis,
+    ComputePoints,
     DemoLevel,
     Experiment,
-    Progress,
+    History,
+    Plan,
+    Row,
     RunOutcome,
-)
-from paramlab.lab.experiments.common import DataConfig, Planned, execute, open_store
-from paramlab.lab.experiments.dd_fits import (
-    prefix_fits,
-    prefix_fits_many,
-    random_feature_map,
+    TrainModels,
+    seed_option,
 )
 from paramlab.lab.science.capacity import parse_grid
-from paramlab.lab.store import RunStore
+from paramlab.lab.science.dd_sweeps import (
+    Scores,
+    linear_sweep,
+    random_feature_sweep,
+)
+from paramlab.lab.science.label_noise import with_label_noise
+from paramlab.lab.science.peaks import most_prominent_peak
+from paramlab.lab.store import Column, RunStore
 
 NAME = "double-descent"
 MODELS = ("linear", "random-features", "mlp")
-# defaults by model; () / None in the config means "the model's default"
+# defaults by model; () / None / 0 / "auto" in the config means "the model's default"
 DEFAULT_DATA = {"linear": "gaussian", "random-features": "digits", "mlp": "mnist1d"}
 DEFAULT_REPEATS = {"linear": 20, "random-features": 5, "mlp": 1}
 DEFAULT_N_TRAIN = {"linear": 200, "random-features": 400, "mlp": MNIST1D_TRAIN_ROWS}
 DEFAULT_WIDTHS = "2..300:19"  # the MNIST-1D study's widths
 LINEAR_NOISE = 0.5  # σ of the linear model unless --noise is given
 MEMORY_SHARE = 0.5  # refuse a run whose largest arrays need more than this share of RAM
+THEORY_BAND = 0.25  # points with |p/n − 1| ≤ this are too close to the (infinite) peak
+PEAK_SHARPNESS = 1.1  # a tuned-ridge "peak": an inner point above both ends by 10 %
+ERROR_PROMINENCE = 0.03  # an MLP test-error peak: 3 points above the best on each side
+
+
+# ------------------------------------------------------------------ options
+
+
+def parse_counts(text: str, option_name: str) -> tuple[int, ...]:
+    """``2,4,8``, a single ``200``, or ``MIN..MAX:COUNT``: the lab's one grid grammar
+    (:func:`paramlab.lab.science.capacity.parse_grid`)."""
+    return parse_grid(text, option_name)
+
+
+def counts(flag: str) -> Callable[[str], tuple[int, ...]]:
+    """The parser of a count-list flag. It raises :class:`ParamlabError` (not argparse's
+    error), so a bad list is one line naming the flag, as before the options were fields."""
+    return lambda text: parse_counts(text, flag)
 
 
 def study_train_config() -> TrainConfig:
@@ -75,36 +96,94 @@ def study_train_config() -> TrainConfig:
     return TrainConfig(epochs=500, batch_size=100, lr=0.01, optimizer="sgd", momentum=0.9)
 
 
+GROUP = "double descent"
+
+
 @dataclass
 class DoubleDescentConfig:
-    model: str = "linear"  # linear | random-features | mlp
-    sweep: str = "features"  # features (model-wise) | samples (sample-wise; linear only)
-    features: tuple[int, ...] = ()  # feature counts swept, or the one p of a samples sweep
-    widths: tuple[int, ...] = ()  # mlp hidden widths (); the study's 2..300:19
-    n_train: tuple[int, ...] = ()  # training rows: one, or those swept by a samples sweep
-    repeats: int = 0  # independent draws per point; 0: 20 linear, 5 random features, 1 mlp
-    noise_draws: int = 10  # linear: noise vectors fitted per draw of X and β (risk averaged)
-    signal: float = 1.0  # linear: ‖β‖² = r²
-    ridge: float = 0.0  # λ of (1/n)‖y − Xβ‖² + λ‖β‖²; 0: the minimum-norm fit
-    features_kind: str = "relu"  # random features: relu | fourier
-    label_noise: float | None = None  # share of training labels replaced; None: mlp 0.15
-    data: DataConfig = field(default_factory=lambda: DataConfig("auto"))  # noise: linear σ
-    train: TrainConfig = field(default_factory=study_train_config)  # mlp only
-    seed: int = 0  # draws, label noise, initializations
+    model: str = option("linear", flag="--model", group=GROUP, choices=MODELS)
+    sweep: str = option("features", flag="--sweep", group=GROUP,
+                        choices=["features", "samples"],
+                        help="features: vary the parameters at fixed n (model-wise); "
+                        "samples: vary n at fixed p (linear only)")
+    features: tuple[int, ...] = option(
+        (), flag="--features", group=GROUP, type=counts("--features"),
+        help="feature counts: 2,4,8 or MIN..MAX:COUNT (geometric); one p for a samples "
+        "sweep (default n/10..10n:101)")
+    widths: tuple[int, ...] = option((), flag="--widths", group=GROUP,
+                                     type=counts("--widths"),
+                                     help=f"mlp hidden widths (default {DEFAULT_WIDTHS})")
+    n_train: tuple[int, ...] = option(
+        (), flag="--n-train", group=GROUP, type=counts("--n-train"),
+        help="training rows; a list for a samples sweep (defaults: linear 200, random "
+        "features 400, mlp 4000)")
+    repeats: int = option(0, flag="--repeats", group=GROUP, type=int,
+                          help="independent draws per point (default: linear 20, random "
+                          "features 5, mlp 1)")
+    noise_draws: int = option(10, flag="--noise-draws", group=GROUP, type=int,
+                              help="linear: noise vectors fitted per draw of X and β "
+                              "(default 10)")
+    signal: float = option(1.0, flag="--signal", group=GROUP, type=float,
+                           help="linear: ‖β‖² (default 1)")
+    ridge: float = option(0.0, flag="--ridge", group=GROUP, type=float,
+                          help="λ of (1/n)‖y − Xβ‖² + λ‖β‖² (default 0: minimum norm)")
+    features_kind: str = option("relu", flag="--features-kind", group=GROUP,
+                                choices=["relu", "fourier"])
+    label_noise: float | None = option(None, flag="--label-noise", group=GROUP, type=float,
+                                       help="share of training labels replaced, once "
+                                       "(default: mlp 0.15)")
+    # --noise: σ of the linear model; "auto": the model's data set
+    data: DataConfig = option(default_factory=lambda: DataConfig("auto"))
+    train: TrainConfig = option(default_factory=study_train_config)  # mlp only
+    seed: int = seed_option()  # draws, label noise, initializations
 
     @property
     def noise_std(self) -> float:
         """σ of the linear model."""
         return LINEAR_NOISE if self.data.noise is None else float(self.data.noise)
 
+    def validate(self) -> None:
+        """One-line errors for options that cannot make a study (what, where, expected);
+        run on the resolved config (:func:`resolved`)."""
+        require(math.isfinite(self.ridge) and self.ridge >= 0, "ridge",
+                f"must be a number ≥ 0 (0: the minimum-norm fit); received {self.ridge}")
+        require(self.label_noise is not None and 0 <= self.label_noise <= 1, "label_noise",
+                f"must be a share in [0, 1]; received {self.label_noise}")
+        require(self.repeats >= 1, "repeats", f"must be at least 1; received {self.repeats}")
+        require(self.noise_draws >= 1, "noise_draws",
+                f"must be at least 1; received {self.noise_draws}")
+        require(self.signal > 0, "signal", f"(‖β‖²) must be positive; received {self.signal}")
+        require(self.noise_std >= 0, "noise", f"must be ≥ 0; received {self.data.noise}")
+        require(self.features_kind in ("relu", "fourier"), "features_kind",
+                f"must be relu or fourier; received {self.features_kind!r}")
+        for name in ("features", "widths", "n_train"):
+            values = getattr(self, name)
+            require(all(v >= 1 for v in values), name,
+                    f"takes positive integers; received {list(values)}")
+        self._validate_model()
+        if self.model == "mlp":
+            self.train.validate()
+        check_memory(self)
 
-# ------------------------------------------------------------------ options → config
-
-
-def parse_counts(text: str, option: str) -> tuple[int, ...]:
-    """``2,4,8``, a single ``200``, or ``MIN..MAX:COUNT``: the lab's one grid grammar
-    (:func:`paramlab.lab.science.capacity.parse_grid`)."""
-    return parse_grid(text, option)
+    def _validate_model(self) -> None:
+        if self.model == "linear":
+            require(self.data.data == "gaussian", "data", "must be gaussian for the linear "
+                    f"model (isotropic Gaussian features); received {self.data.data!r}")
+            by_features = self.sweep == "features"
+            swept, swept_name = ((self.features, "features") if by_features
+                                 else (self.n_train, "n_train"))
+            single, single_name = ((self.n_train, "n_train") if by_features
+                                   else (self.features, "features"))
+            require(len(single) == 1, single_name, f"takes one value in a {self.sweep} "
+                    f"sweep; received {len(single)}")
+            require(len(swept) >= 2, swept_name, f"needs at least two sizes in a "
+                    f"{self.sweep} sweep; received {len(swept)}")
+            return
+        require(len(self.n_train) == 1, "n_train",
+                f"takes one value for {self.model}; received {len(self.n_train)}")
+        if self.model == "mlp":
+            require(self.data.data != "gaussian", "data", "must be a classification data "
+                    "set for the mlp model (mnist1d, digits); received 'gaussian'")
 
 
 def decade_around(size: int) -> tuple[int, ...]:
@@ -114,15 +193,15 @@ def decade_around(size: int) -> tuple[int, ...]:
 
 
 def resolved(config: DoubleDescentConfig) -> DoubleDescentConfig:
-    """The config with each "model default" filled in, validated."""
+    """The config with each "model default" filled in (what the run folder records)."""
     model = config.model
-    if model not in MODELS:
-        raise ParamlabError(f"--model must be one of {', '.join(MODELS)}; received {model!r}")
-    if config.sweep not in ("features", "samples"):
-        raise ParamlabError(f"--sweep must be features or samples; received {config.sweep!r}")
-    if config.sweep == "samples" and model != "linear":
-        raise ParamlabError(f"--sweep samples is for --model linear; --model {model} sweeps "
-                            "its width (features)")
+    require(model in MODELS, "model", f"must be one of {', '.join(MODELS)}; received "
+            f"{model!r}")
+    require(config.sweep in ("features", "samples"), "sweep",
+            f"must be features or samples; received {config.sweep!r}")
+    require(config.sweep == "features" or model == "linear", "sweep",
+            f"samples is for the linear model; received model {model!r}, which sweeps its "
+            "width (features)")
     n = DEFAULT_N_TRAIN[model]
     features, n_train, widths = config.features, config.n_train, config.widths
     if model == "linear" and config.sweep == "samples":
@@ -139,52 +218,9 @@ def resolved(config: DoubleDescentConfig) -> DoubleDescentConfig:
         label_noise = 0.15 if model == "mlp" else 0.0
     data = dataclasses.replace(config.data, data=DEFAULT_DATA[model]
                                if config.data.data == "auto" else config.data.data)
-    out = dataclasses.replace(config, features=tuple(features), widths=tuple(widths),
-                              n_train=tuple(n_train), label_noise=label_noise, data=data,
-                              repeats=config.repeats or DEFAULT_REPEATS[model])
-    validate(out)
-    return out
-
-
-def validate(config: DoubleDescentConfig) -> None:
-    """One-line errors for options that cannot make a study (what, where, expected)."""
-    checks = [
-        (math.isfinite(config.ridge) and config.ridge >= 0,
-         f"--ridge must be a number ≥ 0 (0: the minimum-norm fit); received {config.ridge}"),
-        (config.label_noise is not None and 0 <= config.label_noise <= 1,
-         f"--label-noise must be a share in [0, 1]; received {config.label_noise}"),
-        (config.repeats >= 1, f"--repeats must be at least 1; received {config.repeats}"),
-        (config.noise_draws >= 1,
-         f"--noise-draws must be at least 1; received {config.noise_draws}"),
-        (config.signal > 0, f"--signal (‖β‖²) must be positive; received {config.signal}"),
-        (config.noise_std >= 0, f"--noise must be ≥ 0; received {config.data.noise}"),
-        (config.features_kind in ("relu", "fourier"),
-         f"--features-kind must be relu or fourier; received {config.features_kind!r}"),
-        (all(v >= 1 for v in (*config.features, *config.widths, *config.n_train)),
-         "--features, --widths and --n-train take positive integers"),
-    ]
-    if config.model == "linear":
-        checks.append((config.data.data == "gaussian", "--model linear fits isotropic "
-                       f"Gaussian features (--data gaussian); received {config.data.data!r}"))
-        swept, fixed = ((config.features, "--n-train") if config.sweep == "features"
-                        else (config.n_train, "--features"))
-        single = config.n_train if config.sweep == "features" else config.features
-        checks.append((len(single) == 1, f"a {config.sweep} sweep takes one {fixed} "
-                       f"value; received {len(single)}"))
-        checks.append((len(swept) >= 2, f"a {config.sweep} sweep needs at least two sizes"))
-    elif config.model == "random-features":
-        checks.append((len(config.n_train) == 1, "--n-train takes one value for "
-                       "random features"))
-    else:
-        checks.append((len(config.n_train) == 1, "--n-train takes one value for mlp"))
-        checks.append((config.data.data != "gaussian", "--model mlp trains on a "
-                       "classification data set (mnist1d, digits)"))
-    for ok, message in checks:
-        if not ok:
-            raise ParamlabError(message)
-    if config.model == "mlp":
-        config.train.validate()
-    check_memory(config)
+    return dataclasses.replace(config, features=tuple(features), widths=tuple(widths),
+                               n_train=tuple(n_train), label_noise=label_noise, data=data,
+                               repeats=config.repeats or DEFAULT_REPEATS[model])
 
 
 def needed_bytes(config: DoubleDescentConfig) -> tuple[int, str]:
@@ -229,27 +265,21 @@ def check_memory(config: DoubleDescentConfig) -> None:
             "sweep fewer features, widths or training rows")
 
 
-# ------------------------------------------------------------------ run
+# ------------------------------------------------------------------ plan
 
 
-def run(config: DoubleDescentConfig, out: Path, progress: Progress | None = None
-        ) -> RunOutcome:
-    progress = progress or Progress()
-    config = resolved(config)
-    store = open_store(out, NAME, dataclasses.asdict(config), COLUMNS)
-    start = time.perf_counter()
-    done = store.finished_ids()
+def plan(config: DoubleDescentConfig) -> Plan:
+    """Closed-form points (linear, random features) or MLPs to train. The console's title
+    stays the study's own (no data set in the plan), as before."""
     if config.model == "mlp":
-        trained, total = run_mlp(config, store, done, progress)
-    else:
-        runner = run_linear if config.model == "linear" else run_random_features
-        with one_blas_thread():
-            trained, total = runner(config, store, done, progress)
-    store.write_csv()
-    analysis = dd_report.analyze(store.rows(), dataclasses.asdict(config))
-    store.write_json("analysis.json", analysis)
-    return RunOutcome(store, trained, total - trained, time.perf_counter() - start,
-                      analysis=analysis, summary=dd_report.summary_lines(analysis))
+        return Plan((mlp_stage(config),))
+    if config.model == "linear":
+        sizes = config.features if config.sweep == "features" else config.n_train
+        ids = [linear_id(config, k, r) for r in range(config.repeats) for k in sizes]
+        return Plan((ComputePoints(ids, lambda missing, store: linear_batches(config,
+                                                                              missing)),))
+    ids = [rf_id(config, k, r) for r in range(config.repeats) for k in config.features]
+    return Plan((ComputePoints(ids, lambda missing, store: rf_batches(config, missing)),))
 
 
 def point_id(model: str, size_name: str, size: int, n: int, repeat: int) -> str:
@@ -257,165 +287,113 @@ def point_id(model: str, size_name: str, size: int, n: int, repeat: int) -> str:
     return f"{model}-{size_name}{size:06d}-n{n:06d}-r{repeat:03d}"
 
 
-def run_linear(config: DoubleDescentConfig, store: RunStore, done: set[str],
-               progress: Progress) -> tuple[int, int]:
-    """Every repeat draws the largest design once; all sizes are its prefixes."""
+def linear_id(config: DoubleDescentConfig, k: int, repeat: int) -> str:
+    if config.sweep == "features":
+        return point_id("linear", "p", k, config.n_train[0], repeat)
+    return point_id("linear", "p", config.features[0], k, repeat)
+
+
+def rf_id(config: DoubleDescentConfig, k: int, repeat: int) -> str:
+    return point_id("rf", "N", k, config.n_train[0], repeat)
+
+
+Batch = list[tuple[Row, History]]
+
+
+def linear_batches(config: DoubleDescentConfig, missing: list[str]) -> Iterator[Batch]:
+    """Every repeat draws the largest design once; all sizes are its prefixes. One batch
+    (one commit) per repeat that still has missing points."""
+    todo = set(missing)
+    with one_blas_thread():
+        for repeat in range(config.repeats):
+            if _repeat_missing(todo, repeat):
+                yield [(row, []) for row in linear_rows(config, repeat)
+                       if row["model_id"] in todo]
+
+
+def _repeat_missing(todo: set[str], repeat: int) -> bool:
+    """Whether a point of this repeat is still to compute (ids end in ``-rNNN``)."""
+    return any(i.endswith(f"-r{repeat:03d}") for i in todo)
+
+
+def linear_rows(config: DoubleDescentConfig, repeat: int) -> list[Row]:
+    """The fitted points of one repeat as results rows: the chosen fit (min-norm or
+    --ridge λ) and the optimally tuned ridge fit on the same draw, with the theory for each."""
     by_features = config.sweep == "features"
-    sizes = config.features if by_features else config.n_train
-    ids = {(k, r): point_id("linear", "p", k if by_features else config.features[0],
-                            config.n_train[0] if by_features else k, r)
-           for r in range(config.repeats) for k in sizes}
-    progress.start(len(ids), len(done & set(ids.values())), 0)
-    trained = 0
-    for repeat in range(config.repeats):
-        if all(ids[k, repeat] in done for k in sizes):
-            continue
-        rows = linear_rows(config, repeat)
-        new = [row for row in rows if row["model_id"] not in done]
-        store.record_many([(row, []) for row in new])
-        for row in new:
-            progress.model_done(row)
-        trained += len(new)
-    return trained, len(ids)
+    sizes, fixed = ((config.features, config.n_train[0]) if by_features
+                    else (config.n_train, config.features[0]))
+    points = linear_sweep(config.sweep, sizes, fixed, signal=config.signal,
+                          noise_std=config.noise_std, ridge=config.ridge, seed=config.seed,
+                          repeat=repeat, noise_draws=config.noise_draws)
+    return [{
+        "model_id": point_id("linear", "p", pt.p, pt.n, repeat), "model": "linear",
+        "sweep": config.sweep, "features": pt.p, "params": pt.p, "n_train": pt.n,
+        "gamma": pt.p / pt.n, "repeat": repeat, "ridge": config.ridge,
+        "train_loss": pt.train_loss, "test_loss": pt.risk + config.noise_std**2,
+        "test_risk": pt.risk, "theory_risk": pt.theory_risk,
+        "theory_risk_asymptotic": pt.theory_asymptotic, "optimal_ridge": pt.optimal_ridge,
+        "optimal_ridge_risk": pt.optimal_ridge_risk,
+        "optimal_ridge_theory": pt.optimal_ridge_theory,
+    } for pt in points]
 
 
-def linear_rows(config: DoubleDescentConfig, repeat: int) -> list[dict[str, Any]]:
-    """The fitted points of one repeat: the chosen fit (min-norm or --ridge λ) and the
-    optimally tuned ridge fit on the same draw, with the theory for each."""
-    r2, s2, sigma = config.signal, config.noise_std**2, config.noise_std
-    by_features = config.sweep == "features"
-    if by_features:
-        n, sizes = config.n_train[0], config.features
-        draw = gaussian_draw(n, sizes[-1], config.seed, repeat, config.noise_draws)
-        betas = {k: math.sqrt(r2) * draw.direction[:k] / np.linalg.norm(draw.direction[:k])
-                 for k in sizes}
-        ys = {k: (draw.X[:, :k] @ betas[k])[:, None] + sigma * draw.noise for k in sizes}
-
-        def shape(k: int) -> tuple[int, int]:
-            return k, n
-
-        def targets(k: int) -> np.ndarray:
-            return ys[k]
-    else:
-        p, sizes = config.features[0], config.n_train
-        draw = gaussian_draw(sizes[-1], p, config.seed, repeat, config.noise_draws)
-        beta = math.sqrt(r2) * draw.direction / np.linalg.norm(draw.direction)
-        y_all = (draw.X @ beta)[:, None] + sigma * draw.noise
-        betas = {k: beta for k in sizes}
-
-        def shape(k: int) -> tuple[int, int]:
-            return p, k
-
-        def targets(k: int) -> np.ndarray:
-            return y_all[:k]
-
-    def optimal(k: int) -> float:
-        p_k, n_k = shape(k)
-        return dd_theory.optimal_ridge_penalty(p_k / n_k, r2, s2)
-
-    along = config.sweep
-    fits = prefix_fits_many(draw.X, sizes, targets, [lambda k: config.ridge, optimal], along)
-    rows = []
-    for k, (fit, fit_tuned) in fits:
-        p, n = shape(k)
-        gamma = p / n
-        risk = fit.squared_distance(betas[k])
-        rows.append({
-            "model_id": point_id("linear", "p", p, n, repeat), "model": "linear",
-            "sweep": config.sweep, "features": p, "params": p, "n_train": n,
-            "gamma": gamma, "repeat": repeat, "ridge": config.ridge,
-            "train_loss": float(np.mean((fit.train_predictions() - targets(k)) ** 2)),
-            "test_loss": risk + s2, "test_risk": risk,
-            "theory_risk": dd_theory.finite_risk(p, n, r2, s2) if config.ridge == 0 else None,
-            "theory_risk_asymptotic": dd_theory.asymptotic_ridge_risk(gamma, config.ridge, r2,
-                                                                      s2),
-            "optimal_ridge": optimal(k),
-            "optimal_ridge_risk": fit_tuned.squared_distance(betas[k]),
-            "optimal_ridge_theory": dd_theory.optimal_ridge_risk(gamma, r2, s2),
-        })
-    return rows
-
-
-def run_random_features(config: DoubleDescentConfig, store: RunStore, done: set[str],
-                        progress: Progress) -> tuple[int, int]:
-    """Each repeat draws one first layer with the most features; widths are its prefixes."""
+def rf_batches(config: DoubleDescentConfig, missing: list[str]) -> Iterator[Batch]:
+    """Each repeat draws one first layer with the most features; widths are its prefixes.
+    The data set is loaded only when some point is missing."""
+    todo = set(missing)
     n = config.n_train[0]
-    ids = {(k, r): point_id("rf", "N", k, n, r) for r in range(config.repeats)
-           for k in config.features}
-    progress.start(len(ids), len(done & set(ids.values())), 0)
-    todo = [r for r in range(config.repeats)
-            if not all(ids[k, r] in done for k in config.features)]
-    if not todo:
-        return 0, len(ids)
     arrays = fit_arrays(config.data.data, config.seed, n, config.data.noise)
-    trained = 0
-    for repeat in todo:
-        rng = np.random.default_rng([config.seed, repeat, 7])
-        feature_map = random_feature_map(config.features_kind, arrays.X_train.shape[1],
-                                         config.features[-1], rng)
-        train, test = feature_map(arrays.X_train), feature_map(arrays.X_test)
-        rows = []
-        for k, fit in prefix_fits(train, config.features, lambda k: arrays.y_train,
-                                  lambda k: config.ridge):
-            if ids[k, repeat] in done:
+    outputs = arrays.y_train.shape[1]
+    with one_blas_thread():
+        for repeat in range(config.repeats):
+            if not _repeat_missing(todo, repeat):
                 continue
-            row = {"model_id": ids[k, repeat], "model": "random-features",
-                   "sweep": "features", "features": k, "width": k,
-                   "params": k * arrays.y_train.shape[1], "n_train": n, "gamma": k / n,
-                   "repeat": repeat, "ridge": config.ridge, "label_noise": 0.0}
-            row.update(_scores("train", train[:, :k] @ fit, arrays.y_train,
-                               arrays.labels_train))
-            row.update(_scores("test", test[:, :k] @ fit, arrays.y_test, arrays.labels_test))
-            rows.append(row)
-        store.record_many([(row, []) for row in rows])
-        for row in rows:
-            progress.model_done(row)
-        trained += len(rows)
-    return trained, len(ids)
+            rng = np.random.default_rng([config.seed, repeat, 7])
+            sweep = random_feature_sweep(arrays, config.features_kind, config.features,
+                                         config.ridge, rng)
+            yield [({"model_id": rf_id(config, k, repeat), "model": "random-features",
+                     "sweep": "features", "features": k, "width": k, "params": k * outputs,
+                     "n_train": n, "gamma": k / n, "repeat": repeat, "ridge": config.ridge,
+                     "label_noise": 0.0, **_scores("train", train), **_scores("test", test)},
+                    []) for k, train, test in sweep if rf_id(config, k, repeat) in todo]
 
 
-def _scores(split: str, predictions: np.ndarray, targets: np.ndarray,
-            labels: np.ndarray | None) -> dict[str, float | None]:
-    """Squared loss (mean over rows and outputs) and, for classes, error and accuracy."""
-    out: dict[str, float | None] = {
-        f"{split}_loss": float(np.mean((predictions - targets) ** 2))}
-    if labels is not None:
-        accuracy = float(np.mean(predictions.argmax(axis=1) == labels))
-        out[f"{split}_accuracy"], out[f"{split}_error"] = accuracy, 1 - accuracy
-    return out
+def _scores(split: str, scores: Scores) -> Row:
+    """A split's columns: loss, and for classes accuracy and error."""
+    if scores.accuracy is None:
+        return {f"{split}_loss": scores.loss}
+    return {f"{split}_loss": scores.loss, f"{split}_accuracy": scores.accuracy,
+            f"{split}_error": 1 - scores.accuracy}
 
 
-def mlp_data(config: DoubleDescentConfig) -> tuple[Dataset, int]:
+def mlp_data(config: DoubleDescentConfig) -> Dataset:
     """The training set with its label noise (drawn once from the seed), clean test set."""
-    from paramlab.lab.data import load_dataset
-
     name = config.data.data
     data = mnist1d_paper(config.seed) if name == "mnist1d" else load_dataset(
         name, seed=config.seed, n_samples=config.data.n_samples)
-    return with_label_noise(data, config.label_noise or 0.0, config.seed, config.n_train[0])
+    return with_label_noise(data, config.label_noise or 0.0, config.seed,
+                            config.n_train[0])[0]
 
 
-def run_mlp(config: DoubleDescentConfig, store: RunStore, done: set[str],
-            progress: Progress) -> tuple[int, int]:
-    """Every width (and repeat) trains at once on the batched engine, through
-    ``common.execute`` (so ``--executor ray`` and cooperating processes apply here too)."""
-    data, _ = mlp_data(config)
-    plan = [Planned(f"mlp-w{w:05d}-r{r:03d}", MLPArch(data.n_features, (w, w), data.n_outputs),
-                    config.seed * 100_003 + r * 1_009 + w)
-            for r in range(config.repeats) for w in config.widths]
-    repeats = {p.model_id: int(p.model_id.rsplit("-r", 1)[1]) for p in plan}
-    outcome = execute(plan, data, config.train, store, keep_weights=False, progress=progress,
-                      row=lambda result: mlp_row(result, repeats[result.model_id], config))
-    return outcome.trained, len(plan)
+def mlp_stage(config: DoubleDescentConfig) -> TrainModels:
+    """Every width (and repeat) trains at once on the batched engine, through the executor
+    (so ``--executor ray`` and cooperating processes apply here too)."""
+    data = mlp_data(config)
+    models = [Planned(f"mlp-w{w:05d}-r{r:03d}",
+                      MLPArch(data.n_features, (w, w), data.n_outputs),
+                      config.seed * 100_003 + r * 1_009 + w)
+              for r in range(config.repeats) for w in config.widths]
+    return TrainModels(models, data, config.train,
+                       row=lambda result: mlp_row(result, config))
 
 
-def mlp_row(result: ModelResult, repeat: int, config: DoubleDescentConfig) -> dict[str, Any]:
+def mlp_row(result: ModelResult, config: DoubleDescentConfig) -> Row:
     train_acc, test_acc = result.train_metric, result.test_metric
     return {
         "model_id": result.model_id, "model": "mlp", "sweep": "features",
         "width": result.arch.hidden[0], "params": result.params,
         "n_train": result.observations, "gamma": result.params / result.observations,
-        "repeat": repeat, "label_noise": config.label_noise,
+        "repeat": int(result.model_id.rsplit("-r", 1)[1]), "label_noise": config.label_noise,
         "train_loss": result.train_loss, "test_loss": result.test_loss,
         "train_accuracy": train_acc, "test_accuracy": test_acc,
         "train_error": None if train_acc is None else 1 - train_acc,
@@ -424,7 +402,211 @@ def mlp_row(result: ModelResult, repeat: int, config: DoubleDescentConfig) -> di
     }
 
 
-# ------------------------------------------------------------------ schema, options, demo
+# ------------------------------------------------------------------ analysis
+
+
+@dataclass(frozen=True)
+class LinearPoint:
+    """One (p, n) of the linear curve: means over repeats of the measured risks (excess
+    test error ‖β̂ − β‖²), and the theory at that point."""
+
+    p: int
+    n: int
+    gamma: float
+    repeats: int
+    risk: float
+    train_loss: float
+    theory: float | None  # exact finite-n min-norm risk; None near p = n or with a ridge
+    asymptotic: float | None
+    tuned: float  # optimally tuned ridge, measured
+    tuned_theory: float
+
+
+@dataclass(frozen=True)
+class WidthPoint:
+    """One width (random features: N) of a width sweep, means over repeats."""
+
+    width: int
+    repeats: int
+    params: float
+    train_loss: float
+    test_loss: float
+    train_error: float | None  # classes only
+    test_error: float | None
+
+
+A = TypeVar("A", bound=Analysis)
+
+
+@dataclass(frozen=True)
+class DoubleDescentAnalysis(Analysis):
+    """The analysis of one run: :class:`LinearAnalysis` or :class:`WidthAnalysis`, told
+    apart by ``model`` when read back."""
+
+    model: str
+
+    @classmethod
+    def from_json(cls: type[A], values: dict[str, Any]) -> A:
+        kind = LinearAnalysis if values.get("model") == "linear" else WidthAnalysis
+        return cast(A, fields.from_dict(kind, values))
+
+
+@dataclass(frozen=True)
+class LinearAnalysis(DoubleDescentAnalysis):
+    sweep: str
+    ridge: float
+    signal: float
+    noise: float  # σ the run used
+    repeats: int
+    points: int
+    curve: tuple[LinearPoint, ...]  # by p/n
+    peak: LinearPoint  # the highest measured risk
+    peak_at_threshold: bool  # within 10 % of p = n
+    second_descent: LinearPoint | None  # the lowest risk past the peak
+    descends_again: bool  # rises to the peak from below half of it, and falls below half
+    theory_points: int  # points away from the threshold with a finite exact risk
+    theory_worst_gap: float | None  # the largest relative gap to the exact risk there
+    theory_worst_at: LinearPoint | None
+    best_under: LinearPoint | None  # p < n
+    best_over: LinearPoint | None  # p > n
+    tuned_inner_max: LinearPoint
+    tuned_has_peak: bool
+    tuned_worst_gap: float
+    tuned_worst_at: LinearPoint
+    tuned_first: LinearPoint
+    tuned_last: LinearPoint
+
+
+@dataclass(frozen=True)
+class WidthAnalysis(DoubleDescentAnalysis):
+    data: str
+    n_train: int
+    label_noise: float
+    kind: str  # random-feature kind
+    epochs: int
+    repeats: int
+    metric: str  # test_error (classes) or test_loss
+    curve: tuple[WidthPoint, ...]
+    peak: WidthPoint  # the most prominent peak of the metric
+    left_min: float | None  # the best narrower
+    right_min: float | None  # the best wider
+    threshold: int | None  # mlp: the first width with zero training error; else N = n
+    peak_ratio: float | None  # peak width / threshold
+    factor: float  # "near the threshold": within this factor
+    peak_near_threshold: bool
+    prominent: bool  # stands the required height above both sides
+
+
+def analyze(config: DoubleDescentConfig, plan: Plan, store: RunStore) -> DoubleDescentAnalysis:
+    rows = store.rows()
+    if config.model == "linear":
+        return linear_analysis(rows, config)
+    return width_analysis(rows, config)
+
+
+def _mean(values: Sequence[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return float(np.mean(present)) if present else None
+
+
+def _mean_of(values: Sequence[float | None]) -> float:
+    mean = _mean(values)
+    assert mean is not None  # columns every row of this model fills
+    return mean
+
+
+def linear_curve(rows: list[Row]) -> list[LinearPoint]:
+    """One point per (p, n): means over repeats of the measured risks, and the theory."""
+    groups: dict[tuple[int, int], list[Row]] = defaultdict(list)
+    for row in rows:
+        groups[row["features"], row["n_train"]].append(row)
+    curve = [LinearPoint(
+        p=p, n=n, gamma=p / n, repeats=len(group),
+        risk=_mean_of([r["test_risk"] for r in group]),
+        train_loss=_mean_of([r["train_loss"] for r in group]),
+        theory=group[0]["theory_risk"], asymptotic=group[0]["theory_risk_asymptotic"],
+        tuned=_mean_of([r["optimal_ridge_risk"] for r in group]),
+        tuned_theory=group[0]["optimal_ridge_theory"])
+        for (p, n), group in groups.items()]
+    return sorted(curve, key=lambda point: point.gamma)
+
+
+def linear_analysis(rows: list[Row], config: DoubleDescentConfig) -> LinearAnalysis:
+    curve = linear_curve(rows)
+    peak = max(curve, key=lambda pt: pt.risk)
+    over = [pt for pt in curve if pt.gamma > peak.gamma]
+    away = [pt for pt in curve if abs(pt.gamma - 1) > THEORY_BAND and pt.theory]
+    gaps = [(abs(pt.risk - pt.theory) / pt.theory, pt) for pt in away if pt.theory]
+    worst_gap, worst_at = max(gaps, key=lambda g: g[0]) if gaps else (None, None)
+    tuned_worst, tuned_at = max(((abs(pt.tuned - pt.tuned_theory) / pt.tuned_theory, pt)
+                                 for pt in curve if pt.tuned_theory), key=lambda g: g[0])
+    inner = max(curve[1:-1], key=lambda pt: pt.tuned, default=curve[0])
+    second = min(over, key=lambda pt: pt.risk) if over else None
+    first = min((pt for pt in curve if pt.gamma < peak.gamma), key=lambda pt: pt.risk,
+                default=None)
+    rises = first is not None and first.risk < 0.5 * peak.risk
+    return LinearAnalysis(
+        model="linear", sweep=config.sweep, ridge=config.ridge, signal=config.signal,
+        noise=config.noise_std, repeats=config.repeats, points=len(curve), curve=tuple(curve),
+        peak=peak, peak_at_threshold=abs(math.log(peak.gamma)) <= math.log(1.1),
+        second_descent=second,
+        descends_again=rises and second is not None and second.risk < 0.5 * peak.risk,
+        theory_points=len(gaps), theory_worst_gap=worst_gap, theory_worst_at=worst_at,
+        best_under=_lowest([pt for pt in curve if pt.gamma < 1]),
+        best_over=_lowest([pt for pt in curve if pt.gamma > 1]),
+        tuned_inner_max=inner,
+        tuned_has_peak=inner.tuned > PEAK_SHARPNESS * max(curve[0].tuned, curve[-1].tuned),
+        tuned_worst_gap=tuned_worst, tuned_worst_at=tuned_at,
+        tuned_first=curve[0], tuned_last=curve[-1])
+
+
+def _lowest(points: list[LinearPoint]) -> LinearPoint | None:
+    return min(points, key=lambda pt: pt.risk) if points else None
+
+
+def width_curve(rows: list[Row]) -> list[WidthPoint]:
+    """One point per width (random features: N), means over repeats."""
+    groups: dict[int, list[Row]] = defaultdict(list)
+    for row in rows:
+        groups[row["width"]].append(row)
+    return [WidthPoint(width, len(group), *(_mean_of([r[key] for r in group]) for key in
+                                            ("params", "train_loss", "test_loss")),
+                       *(_mean([r.get(key) for r in group]) for key in
+                         ("train_error", "test_error")))
+            for width, group in sorted(groups.items())]
+
+
+def width_analysis(rows: list[Row], config: DoubleDescentConfig) -> WidthAnalysis:
+    """Where the test error peaks, and (mlp) where training error first reaches zero."""
+    curve = width_curve(rows)
+    metric = "test_error" if curve[0].test_error is not None else "test_loss"
+    values = [cast(float, getattr(pt, metric)) for pt in curve]
+    index = most_prominent_peak(values)
+    left = min(values[:index], default=None)
+    right = min(values[index + 1:], default=None)
+    n = rows[0]["n_train"]
+    if config.model == "mlp":
+        threshold = next((pt.width for pt in curve if pt.train_error == 0), None)
+    else:
+        threshold = n  # min-norm fits interpolate from N = n features on
+    ratio = curve[index].width / threshold if threshold else None
+    factor = 2.0 if config.model == "mlp" else 1.5
+
+    def stands_above(side: float | None) -> bool:  # 3 error points, or (losses) 50 %
+        need = ERROR_PROMINENCE if metric == "test_error" else 0.5 * (side or 0.0)
+        return side is not None and values[index] - side >= need
+
+    return WidthAnalysis(
+        model=config.model, data=config.data.data, n_train=n,
+        label_noise=cast(float, config.label_noise), kind=config.features_kind,
+        epochs=config.train.epochs, repeats=config.repeats, metric=metric, curve=tuple(curve),
+        peak=curve[index], left_min=left, right_min=right, threshold=threshold,
+        peak_ratio=ratio, factor=factor,
+        peak_near_threshold=ratio is not None and 1 / factor <= ratio <= factor,
+        prominent=stands_above(left) and stands_above(right))
+
+
+# ------------------------------------------------------------------ schema, demo
 
 
 COLUMNS = (
@@ -457,46 +639,6 @@ DISPLAY = ("model_id", "width", "params", "n_train", "train_loss", "test_loss", 
            "theory_risk", "train_error", "test_error")  # columns blank in every row are dropped
 
 
-def add_options(p: argparse.ArgumentParser) -> None:
-    study = p.add_argument_group("double descent")
-    study.add_argument("--model", choices=MODELS, default="linear")
-    study.add_argument("--sweep", choices=["features", "samples"], default="features",
-                       help="features: vary the parameters at fixed n (model-wise); "
-                       "samples: vary n at fixed p (linear only)")
-    study.add_argument("--features", help="feature counts: 2,4,8 or MIN..MAX:COUNT "
-                       "(geometric); one p for a samples sweep (default n/10..10n:101)")
-    study.add_argument("--widths", help=f"mlp hidden widths (default {DEFAULT_WIDTHS})")
-    study.add_argument("--n-train", help="training rows; a list for a samples sweep "
-                       "(defaults: linear 200, random features 400, mlp 4000)")
-    study.add_argument("--repeats", type=int, default=0,
-                       help="independent draws per point (default: linear 20, "
-                       "random features 5, mlp 1)")
-    study.add_argument("--noise-draws", type=int, default=10,
-                       help="linear: noise vectors fitted per draw of X and β (default 10)")
-    study.add_argument("--signal", type=float, default=1.0, help="linear: ‖β‖² (default 1)")
-    study.add_argument("--ridge", type=float, default=0.0,
-                       help="λ of (1/n)‖y − Xβ‖² + λ‖β‖² (default 0: minimum norm)")
-    study.add_argument("--features-kind", choices=["relu", "fourier"], default="relu")
-    study.add_argument("--label-noise", type=float,
-                       help="share of training labels replaced, once (default: mlp 0.15)")
-    options.add_data(p, default="auto")
-    defaults = study_train_config()
-    options.add_training(p, optimizer=defaults.optimizer, lr=defaults.lr,
-                         momentum=defaults.momentum, batch_size=defaults.batch_size,
-                         epochs=defaults.epochs)
-
-
-def build_config(ns: argparse.Namespace) -> DoubleDescentConfig:
-    return DoubleDescentConfig(
-        model=ns.model, sweep=ns.sweep,
-        features=parse_counts(ns.features, "--features") if ns.features is not None else (),
-        widths=parse_counts(ns.widths, "--widths") if ns.widths is not None else (),
-        n_train=parse_counts(ns.n_train, "--n-train") if ns.n_train is not None else (),
-        repeats=ns.repeats, noise_draws=ns.noise_draws, signal=ns.signal, ridge=ns.ridge,
-        features_kind=ns.features_kind, label_noise=ns.label_noise,
-        data=options.data_config(ns), train=options.train_config(ns), seed=ns.seed)
-
-
 def small_mlp_config() -> DoubleDescentConfig:
     """The smallest MNIST-1D width sweep found to show deep double descent reliably: 1,000
     training signals (the paper: 4,000), 30 % label noise (15 %), 200 epochs of batch 50
@@ -527,17 +669,16 @@ EXPERIMENT = Experiment(
     "threshold and measure the test risk, with the exact finite-n and asymptotic theory "
     "of min-norm least squares and the optimally tuned ridge curve beside it.",
     config=DoubleDescentConfig,
-    add_options=add_options,
-    build_config=build_config,
-    run=run,
+    plan=plan,
     columns=COLUMNS,
-    report=dd_report.report,
     order=30,
+    analyze=analyze,
+    analysis=DoubleDescentAnalysis,
     display=DISPLAY,
     demo=demo_config,
-    # the MLP path: the one that trains through common.execute (and so through --executor);
-    # the linear and random-features paths have their own tests
+    # the MLP path: the one that trains through the executor; the linear and
+    # random-features paths have their own tests
     example=("--model", "mlp", "--data", "digits", "--widths", "4,8", "--epochs", "1",
              "--n-train", "200", "--label-noise", "0.1"),
+    resolve=resolved,
 )
-

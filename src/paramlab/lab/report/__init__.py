@@ -2,19 +2,50 @@
 
 The page needs no network: plots are embedded as base64 PNG, styles inline, no scripts. It
 answers the seed question in plain sentences computed from the run's own numbers. Each
-section comes from the experiment that made the run (its registered ``report``); a demo
-folder's runs appear in registry order, so the page reads count → ratio → fits anyway → why.
+experiment has one report module here, named after its module in
+:mod:`paramlab.lab.experiments` (``random-labels`` → ``report/random_labels.py``), with
+
+* ``section(store, analysis, plots_dir) -> Section``: its part of the page, from the typed
+  analysis the runner stored (read back with ``from_json``) and the results rows;
+* ``console_lines(store, analysis) -> list[str]``: what ``paramlab run`` prints under its
+  table.
+
+A demo folder's runs appear in registry order, so the page reads count → ratio → fits
+anyway → why.
 """
 
 from __future__ import annotations
 
 import base64
 import html
+import importlib
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 from paramlab.errors import DataError
-from paramlab.lab.experiments.base import Section, get, registry
+from paramlab.lab.experiments import get, registry
+from paramlab.lab.report.section import Section
+from paramlab.lab.runner import Experiment
 from paramlab.lab.store import RunStore
+
+
+def module_for(experiment: Experiment[Any]) -> ModuleType:
+    """The report module of ``experiment``: ``paramlab.lab.report.<its module's name>``."""
+    return importlib.import_module(f"{__name__}.{experiment.name.replace('-', '_')}")
+
+
+def section(store: RunStore, plots_dir: Path) -> Section:
+    """The report section of the run in ``store``."""
+    experiment = get(store.experiment)
+    return module_for(experiment).section(  # type: ignore[no-any-return]
+        store, experiment.read_analysis(store), plots_dir)
+
+
+def console_lines(experiment: Experiment[Any], store: RunStore) -> list[str]:
+    """What ``paramlab run`` prints under the results table for this run."""
+    lines = getattr(module_for(experiment), "console_lines", None)
+    return [] if lines is None else list(lines(store, experiment.read_analysis(store)))
 
 
 def find_runs(run_dir: Path) -> list[RunStore]:
@@ -41,7 +72,7 @@ def build_report(run_dir: Path) -> Path:
     for store in find_runs(run_dir):
         if not store.rows():
             raise DataError(f"{store.path}: the run has no finished models yet")
-        sections.append(get(store.experiment).report(store, plots_dir))
+        sections.append(section(store, plots_dir))
     target = run_dir / "report.html"
     target.write_text(_page(run_dir, sections), encoding="utf-8")
     return target

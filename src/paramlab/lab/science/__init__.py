@@ -1,6 +1,8 @@
-"""Pure science for the lab: functions on arrays that compute a bound, a code length, a
-pruning mask or a capacity measure, each citing the paper (and the reference code) it follows.
-They know nothing of run stores, the CLI or plots, so they can be tested on arrays against
-closed forms, simulations and published numbers, and an experiment only orchestrates them.
-They import numpy, scipy, scikit-learn and ``paramlab.errors``, nothing above them in the lab.
+"""The lab's science: pure functions on arrays — theory curves, fits, alignment, loss
+barriers, spectra, bounds — with no store, no command line and no plots (SciPy's
+``scipy.stats`` functions take arrays and return arrays). Each is tested on arrays against
+theory or published results; experiments call them, reports draw what they return.
+
+Imports only numpy/scipy/scikit-learn/torch, :mod:`paramlab.errors`, :mod:`paramlab.fields`
+and the engine's vocabulary — never the store, the experiments or the report.
 """

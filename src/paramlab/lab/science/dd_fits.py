@@ -1,5 +1,6 @@
 """Closed-form fits for the double-descent study: minimum-norm (or ridge) least squares on
-nested prefixes of one design matrix, and random-feature maps.
+nested prefixes of one design matrix, the isotropic Gaussian draws of the linear theory, and
+random-feature maps.
 
 Why prefixes. A sweep fits the same kind of model at a hundred sizes. Drawing the largest
 design once and fitting its first k columns (more parameters, the model-wise sweep) or its
@@ -24,7 +25,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.linalg  # type: ignore[import-untyped]
+import scipy.linalg
 
 Targets = Callable[[int], np.ndarray]  # size k -> the targets of the first k (or all) rows
 
@@ -47,13 +48,14 @@ class PrefixFit:
         """β̂, one column per target column."""
         if self.gram is None:
             return self.solution
-        return self.design.T @ self.solution
+        beta: np.ndarray = self.design.T @ self.solution
+        return beta
 
     def train_predictions(self) -> np.ndarray:
         """X_kβ̂."""
-        if self.gram is None:
-            return self.design @ self.solution
-        return self.gram @ self.solution
+        predictions: np.ndarray = (self.design if self.gram is None else self.gram
+                                   ) @ self.solution
+        return predictions
 
     def squared_distance(self, beta: np.ndarray) -> float:
         """‖β̂ − β‖², averaged over the target columns."""
@@ -130,8 +132,34 @@ def _solve(gram: np.ndarray, rhs: np.ndarray, shift: float) -> np.ndarray:
     try:
         factor = scipy.linalg.cho_factor(matrix, lower=True, check_finite=False)
     except np.linalg.LinAlgError:
-        return np.linalg.lstsq(matrix, rhs, rcond=None)[0]
-    return scipy.linalg.cho_solve(factor, rhs, check_finite=False)
+        least_squares: np.ndarray = np.linalg.lstsq(matrix, rhs, rcond=None)[0]
+        return least_squares
+    solution: np.ndarray = scipy.linalg.cho_solve(factor, rhs, check_finite=False)
+    return solution
+
+
+# ------------------------------------------------------------------ draws
+
+
+@dataclass
+class GaussianDraw:
+    """One draw of the linear model: X with i.i.d. N(0, 1) entries, a direction g ~ N(0, I)
+    for β (β = r·g/‖g‖ is uniform on the sphere of radius r, independent of X), and
+    ``noise_draws`` independent standard normal noise vectors ε (scaled by σ where used):
+    each is a separate training target for the same X, fitted at the cost of one more
+    right-hand side."""
+
+    X: np.ndarray  # (rows, cols)
+    direction: np.ndarray  # (cols,)
+    noise: np.ndarray  # (rows, noise_draws)
+
+
+def gaussian_draw(rows: int, cols: int, seed: int, repeat: int, noise_draws: int = 1
+                  ) -> GaussianDraw:
+    """The draw of one repeat; the same (seed, repeat) always gives the same arrays."""
+    rng = np.random.default_rng([seed, repeat])
+    return GaussianDraw(rng.standard_normal((rows, cols)), rng.standard_normal(cols),
+                        rng.standard_normal((rows, noise_draws)))
 
 
 # ------------------------------------------------------------------ random features

@@ -1,5 +1,5 @@
 """Closed forms for the risk of least squares on isotropic Gaussian features, drawn beside the
-double-descent measurements (``double_descent.py``).
+double-descent measurements (:mod:`paramlab.lab.experiments.double_descent`).
 
 The setting every formula here assumes (Hastie, Montanari, Rosset & Tibshirani, "Surprises in
 high-dimensional ridgeless least squares interpolation", arXiv 1903.08560, Ann. Statist. 2022):
