@@ -347,7 +347,9 @@ def _leaf_formula(module: Any, kind: str, params: list[Weight], total: int) -> s
         n, m = module.in_features, module.out_features
         return f"({fmt(n)} + 1) × {fmt(m)} = {fmt(total)}" if bias else (
             f"{fmt(n)} × {fmt(m)} = {fmt(total)}")
-    if kind.startswith("Conv") and "weight" in names and names <= {"weight", "bias"}:
+    # transformers' GPT-2 ``Conv1D`` is a Linear stored (in, out) with no kernel_size: shapes.
+    if (kind.startswith("Conv") and hasattr(module, "kernel_size") and "weight" in names
+            and names <= {"weight", "bias"}):
         return _conv_formula(module, kind, bias, total)
     if kind == "Embedding" and names == {"weight"}:
         return f"{fmt(module.num_embeddings)} × {fmt(module.embedding_dim)} = {fmt(total)}"
