@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from paramlab.errors import ParamlabError, SpecError
 from paramlab.graph import ModelSpec, build_graph
 from paramlab.layers.base import Context
 from paramlab.options import CONVENTIONS, CountOptions
 from paramlab.summary import DTYPE_BYTES, Summary, summarize
+
+if TYPE_CHECKING:
+    from paramlab.lora import LoraReport
 
 
 def count(model: Any, *, options: CountOptions | None = None, **keywords: Any) -> Summary:
@@ -47,7 +50,54 @@ def count(model: Any, *, options: CountOptions | None = None, **keywords: Any) -
     summary.features = options.features
     summary.targets = _output_units(summary)
     _attach_reports(summary, options)
+    if options.lora is not None:
+        summary.lora = _lora(summary, model, adapter, options)
     return summary
+
+
+LORA_DEPTH = 64  # every module its own row: LoRA targets leaf modules by name
+
+
+def _lora(summary: Summary, model: Any, adapter: Any, options: CountOptions) -> LoraReport:
+    """LoRA on the model's modules, counted again at full depth when an adapter folded
+    them into the rows shown (the display keeps the depth asked for)."""
+    from paramlab.lora import LoraConfig, lora_report, modules_from_rows, parse_lora
+
+    config = options.lora
+    if isinstance(config, str):
+        config = parse_lora(config)
+    if not isinstance(config, LoraConfig):
+        raise ParamlabError("lora must be a spec string such as 'r=16,targets=q_proj,v_proj' "
+                            f"or a paramlab.lora.LoraConfig. Received: {type(config).__name__}")
+    fine = summary
+    if adapter is not None:
+        fine = adapter(model, options.convention, options.replace(
+            depth=LORA_DEPTH, memory=False, flops=False, lora=None, input_size=None))
+    # GPT-2 configs: the rows are parts, whose Conv1D weights are stored (in, out).
+    in_out = fine.origin.startswith("hf config") and fine.origin.endswith("(gpt2)")
+    modules = modules_from_rows(fine.layers, in_out=in_out)
+    head = _output_head(model, [m.name for m in modules if m.kind == "linear"],
+                        fine.origin.startswith("hf config"))
+    return lora_report(modules, config, options.lora_base or options.dtype, head)
+
+
+# Hugging Face heads that get_output_embeddings() returns (causal and masked LMs): the
+# module "all-linear" leaves out and bitsandbytes leaves unquantized.
+HF_OUTPUT_HEADS = ("lm_head", "predictions.decoder", "lm_head.decoder", "generator_lm_head")
+
+
+def _output_head(model: Any, linear: list[str], hf_config: bool) -> str | None:
+    """The output embedding's module name: asked of a transformers model, looked up by name
+    for a config, and none for other models (as PEFT's all-linear excludes none there)."""
+    get = getattr(model, "get_output_embeddings", None)
+    if callable(get) and hasattr(model, "named_modules"):
+        head = get()
+        return next((name for name, m in model.named_modules() if m is head), None)
+    if hf_config:
+        return next((name for name in reversed(linear)
+                     if any(name == h or name.endswith("." + h) for h in HF_OUTPUT_HEADS)),
+                    None)
+    return None
 
 
 def _check(options: CountOptions) -> None:

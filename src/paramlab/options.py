@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from paramlab import fields
+from paramlab.lora import NF4_BASES, STORED_BYTES
 from paramlab.summary import DTYPE_BYTES
 
 
@@ -104,6 +105,14 @@ class CountOptions:
     fit_for: str = field(default="serving", metadata=_flag(
         "--fit-for", "what --fit sizes (default serving: weights + KV cache)",
         choices=("serving", "training")))
+    lora: str | Any = field(default=None, metadata=_flag(
+        "--lora", "LoRA fine-tuning: trainable parameters and memory as PEFT builds them, e.g. "
+        "r=16,alpha=32,targets=q_proj,v_proj (also targets=all-linear or targets=re:REGEX, "
+        "bias=all|lora_only, save=MODULES, dora=true)", metavar="SPEC"))
+    lora_base: str | None = field(default=None, metadata=_flag(
+        "--lora-base", "--lora: how the frozen base is stored: nf4 (QLoRA), nf4-dq (double "
+        "quantization) or a dtype (default: --dtype)",
+        choices=(*NF4_BASES, *STORED_BYTES)))
 
     @classmethod
     def names(cls) -> tuple[str, ...]:

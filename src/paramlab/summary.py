@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from paramlab.graph import Graph, Node
 from paramlab.layers.base import Shape, Weight
+from paramlab.lora import LoraReport
 from paramlab.memory import FlopsReport, LanguageModel, MemoryReport, MemorySection
 from paramlab.notes import Note
 from paramlab.tensorfile import TensorFile
@@ -88,6 +89,8 @@ class Summary:
     # safetensors/GGUF inputs: the header's tensors with their exact stored bytes, drawn by
     # paramlab.render.files.
     tensor_file: TensorFile | None = None
+    # --lora: trainable parameters and memory of LoRA fine-tuning (paramlab.lora).
+    lora: LoraReport | None = None
 
     @property
     def other(self) -> Summary | None:
