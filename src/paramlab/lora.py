@@ -114,7 +114,7 @@ def parse_lora(text: str) -> LoraConfig:
             if key in values:
                 raise ParamlabError(f"--lora: {key!r} given twice in {text!r}")
             if key == "targets" and value.startswith("re:"):
-                values[key] = [value[3:] + ("," + rest if rest else "")]
+                values[key], values["re"] = [value[3:] + ("," + rest if rest else "")], []
                 key, rest = "re", ""
                 continue
             values[key] = [value]

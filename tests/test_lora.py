@@ -1,0 +1,214 @@
+"""``--lora``: trainable parameters against PEFT's own ``get_peft_model``.
+
+The oracle is PEFT (0.21.2): each case builds a small real model with transformers or
+PyTorch, wraps it with ``get_peft_model`` and reads ``get_nb_trainable_parameters()`` — the
+numbers ``print_trainable_parameters()`` prints. paramlab counts the same model twice: the
+PyTorch module itself, and (for transformers models) its config as JSON, which paramlab
+builds by arithmetic alone. Keras' own ``Dense.enable_lora`` is the oracle for Keras models.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+import paramlab
+from paramlab.errors import ParamlabError
+from paramlab.lora import LoraConfig, nf4_bytes, parse_lora
+
+torch = pytest.importorskip("torch")
+peft = pytest.importorskip("peft")
+transformers = pytest.importorskip("transformers")
+transformers.logging.set_verbosity_error()
+
+LLAMA = ("llama", {"hidden_size": 32, "intermediate_size": 48, "num_hidden_layers": 2,
+                   "num_attention_heads": 4, "num_key_value_heads": 2, "vocab_size": 67,
+                   "tie_word_embeddings": False}, "AutoModelForCausalLM")
+GPT2 = ("gpt2", {"n_embd": 32, "n_layer": 2, "n_head": 4, "vocab_size": 67, "n_positions": 16},
+        "AutoModelForCausalLM")
+BERT = ("bert", {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 4,
+                 "intermediate_size": 48, "vocab_size": 67, "max_position_embeddings": 16},
+        "AutoModelForSequenceClassification")
+
+
+def hf_model(family: tuple[str, dict, str]) -> tuple[object, dict]:
+    """A tiny transformers model and its config as the JSON paramlab reads."""
+    model_type, fields, auto = family
+    config = transformers.AutoConfig.for_model(model_type, **fields)
+    torch.manual_seed(0)
+    model = getattr(transformers, auto).from_config(config)
+    data = json.loads(config.to_json_string())
+    data["architectures"] = [type(model).__name__]
+    return model, data
+
+
+def peft_numbers(model: object, **config: object) -> tuple[int, int]:
+    """(trainable, all) parameters of ``get_peft_model(model, LoraConfig(**config))``."""
+    wrapped = peft.get_peft_model(model, peft.LoraConfig(**config))
+    return wrapped.get_nb_trainable_parameters()
+
+
+def ours(model: object, **options: object) -> tuple[int, int]:
+    report = paramlab.count(model, **options).lora
+    assert report is not None
+    return report.trainable, report.total
+
+
+def spec(config: dict) -> str:
+    """The ``--lora`` text for a PEFT config."""
+    targets = config["target_modules"]
+    parts = [f"r={config['r']}", "alpha=16",
+             "targets=" + (targets if isinstance(targets, str) else ",".join(targets))]
+    if "bias" in config:
+        parts.append(f"bias={config['bias']}")
+    if config.get("use_dora"):
+        parts.append("dora=true")
+    if "modules_to_save" in config:
+        parts.append("save=" + ",".join(config["modules_to_save"]))  # type: ignore[arg-type]
+    return ",".join(parts)
+
+
+CASES = [
+    (LLAMA, {"r": 8, "target_modules": ["q_proj", "v_proj"]}),
+    (LLAMA, {"r": 4, "target_modules": "all-linear"}),
+    (LLAMA, {"r": 4, "target_modules": ["gate_proj", "down_proj", "embed_tokens"]}),
+    (LLAMA, {"r": 2, "target_modules": ["q_proj", "o_proj"], "use_dora": True}),
+    (LLAMA, {"r": 4, "target_modules": ["q_proj"], "modules_to_save": ["lm_head"]}),
+    (GPT2, {"r": 8, "target_modules": ["c_attn"], "fan_in_fan_out": True}),
+    (GPT2, {"r": 4, "target_modules": ["c_attn", "c_fc"], "fan_in_fan_out": True,
+            "use_dora": True}),
+    (GPT2, {"r": 4, "target_modules": ["c_proj"], "fan_in_fan_out": True, "bias": "lora_only"}),
+    (BERT, {"r": 8, "target_modules": ["query", "value"]}),
+    (BERT, {"r": 8, "target_modules": ["query", "value"], "bias": "all"}),
+    (BERT, {"r": 4, "target_modules": ["dense"], "bias": "lora_only"}),
+    (BERT, {"r": 4, "target_modules": ["query", "key"], "modules_to_save": ["classifier"]}),
+    (BERT, {"r": 4, "target_modules": "all-linear"}),
+]
+
+
+@pytest.mark.parametrize(("family", "config"), CASES,
+                         ids=[f"{f[0]}-{i}" for i, (f, _) in enumerate(CASES)])
+def test_trainable_equals_peft(family: tuple[str, dict, str], config: dict) -> None:
+    model, data = hf_model(family)
+    text = spec(config)
+    from_module = ours(model, lora=text)
+    from_config = ours(data, lora=text)
+    expected = peft_numbers(model, lora_alpha=16, **config)
+    assert from_module == expected
+    assert from_config == expected
+
+
+def test_regex_target_matches_full_names_as_peft() -> None:
+    model, _ = hf_model(LLAMA)
+    pattern = r".*layers\.1\.self_attn\.(q|v)_proj"
+    counted = ours(model, lora=f"r=8,targets=re:{pattern}")  # first: PEFT edits the model
+    assert counted == peft_numbers(model, r=8, target_modules=pattern)
+
+
+class Net(torch.nn.Module):
+    """Linear, Conv2d and Embedding: LoRA's three shapes in one plain PyTorch model."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.embed = torch.nn.Embedding(50, 12)
+        self.conv = torch.nn.Conv2d(3, 10, 3)
+        self.body = torch.nn.Sequential(torch.nn.Linear(12, 20), torch.nn.ReLU(),
+                                        torch.nn.Linear(20, 5))
+
+
+@pytest.mark.parametrize("config", [
+    {"r": 4, "target_modules": ["conv", "embed", "body.0"]},
+    {"r": 3, "target_modules": ["conv", "0", "2"], "use_dora": True},
+    {"r": 2, "target_modules": "all-linear", "bias": "all"},
+    {"r": 2, "target_modules": ["conv"], "bias": "lora_only", "modules_to_save": ["2"]},
+])
+def test_torch_module_equals_peft(config: dict) -> None:
+    torch.manual_seed(0)
+    expected = peft_numbers(Net(), lora_alpha=16, **config)
+    assert ours(Net(), lora=spec(config)) == expected
+
+
+def test_keras_dense_equals_enable_lora() -> None:
+    import os
+
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    keras = pytest.importorskip("keras")
+    model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(16, name="hidden"),
+                              keras.layers.Dense(3, name="out")])
+    report = paramlab.count(model, lora="r=4,targets=hidden").lora
+    before = model.count_params()
+    model.get_layer("hidden").enable_lora(4)
+    added = {w.path.rsplit("/", 1)[-1]: math.prod(w.shape) for w in model.weights}
+    assert report is not None
+    assert report.adapter_params == added["lora_kernel_a"] + added["lora_kernel_b"]
+    assert report.total == model.count_params() > before
+
+
+@pytest.mark.parametrize("elements", [1, 63, 64, 65, 200 * 96, 64 * 256 + 1])
+@pytest.mark.parametrize("double", [False, True])
+def test_nf4_bytes_equal_bitsandbytes(elements: int, double: bool) -> None:
+    functional = pytest.importorskip("bitsandbytes.functional")
+    weight = torch.randn(elements, dtype=torch.bfloat16)
+    packed, state = functional.quantize_4bit(weight, blocksize=64, quant_type="nf4",
+                                             compress_statistics=double)
+    held = [packed, state.absmax, state.code]
+    if double:
+        held += [state.state2.absmax, state.offset]
+    assert nf4_bytes(elements, double) == sum(t.numel() * t.element_size() for t in held)
+
+
+def test_qlora_memory_quantizes_linear_weights_but_not_the_head() -> None:
+    model, data = hf_model(LLAMA)
+    report = paramlab.count(data, lora="r=8,targets=all-linear", lora_base="nf4").lora
+    assert report is not None
+    linear = [m for n, m in model.named_modules()
+              if isinstance(m, torch.nn.Linear) and n != "lm_head"]
+    assert report.memory.quantized_params == sum(m.weight.numel() for m in linear)
+    rest = sum(p.numel() for p in model.parameters()) - report.memory.quantized_params
+    nf4 = sum(nf4_bytes(m.weight.numel(), False) for m in linear)
+    assert report.memory.base == nf4 + 2 * rest
+    assert report.memory.total == report.memory.base + 16 * report.trainable
+
+
+def test_stored_base_follows_dtype() -> None:
+    _, data = hf_model(LLAMA)
+    report = paramlab.count(data, lora="r=8,targets=q_proj", dtype="bfloat16").lora
+    assert report is not None
+    assert report.memory.base == 2 * report.base_params
+
+
+def test_parse_lora_lists_and_regex() -> None:
+    config = parse_lora("r=16,alpha=32,targets=q_proj,v_proj,bias=all,save=score,dora=true")
+    assert config == LoraConfig(16, 32.0, ("q_proj", "v_proj"), "all", ("score",), True)
+    assert parse_lora("targets=re:.*(q|k),v").targets == ".*(q|k),v"
+    assert parse_lora("targets=all-linear").targets == "all-linear"
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("r=0,targets=q_proj", "r must be a positive integer"),
+    ("r=8", "lora needs targets"),
+    ("r=8,targets=q_proj,bias=some", "bias must be one of"),
+    ("r=8,tragets=q_proj", "cannot read 'tragets=q_proj'"),
+    ("r=x,targets=q", "r must be an integer"),
+])
+def test_bad_specs_are_one_line_errors(text: str, message: str) -> None:
+    with pytest.raises(ParamlabError, match=message):
+        parse_lora(text)
+
+
+def test_target_matching_nothing_names_the_modules() -> None:
+    _, data = hf_model(LLAMA)
+    with pytest.raises(ParamlabError, match="matches no module; names .*q_proj"):
+        paramlab.count(data, lora="r=8,targets=query")
+    with pytest.raises(ValueError, match="not found in the base model"):
+        peft_numbers(hf_model(LLAMA)[0], r=8, target_modules=["query"])
+
+
+def test_target_on_unsupported_module_is_refused_like_peft() -> None:
+    model, _ = hf_model(LLAMA)
+    with pytest.raises(ParamlabError, match="cannot adapt"):
+        paramlab.count(model, lora="r=8,targets=self_attn")
+    with pytest.raises(ValueError, match="not supported"):
+        peft_numbers(model, r=8, target_modules=["self_attn"])
