@@ -200,7 +200,7 @@ def test_bad_specs_are_one_line_errors(text: str, message: str) -> None:
 
 def test_target_matching_nothing_names_the_modules() -> None:
     _, data = hf_model(LLAMA)
-    with pytest.raises(ParamlabError, match="matches no module; names .*q_proj"):
+    with pytest.raises(ParamlabError, match=r"matches no module; names .*q_proj"):
         paramlab.count(data, lora="r=8,targets=query")
     with pytest.raises(ValueError, match="not found in the base model"):
         peft_numbers(hf_model(LLAMA)[0], r=8, target_modules=["query"])

@@ -62,9 +62,12 @@ class _Weight(Protocol):
 class _Row(Protocol):
     """What the inventory reads of a row (a :class:`paramlab.summary.LayerRow`)."""
 
-    name: str
-    type: str
-    weights: Sequence[Any]
+    @property
+    def name(self) -> str: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def weights(self) -> Sequence[Any]: ...
 
 
 @dataclass(frozen=True)

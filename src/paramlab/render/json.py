@@ -77,6 +77,8 @@ def summary_to_dict(summary: Summary) -> dict[str, Any]:
         data["flops"] = summary.flops_report.to_dict()
     if summary.quant is not None:
         data.update(summary.quant.to_dict())
+    if summary.lora is not None:
+        data["lora"] = summary.lora.to_dict()
     if summary.other is not None:
         other = summary.other
         data["other_convention"] = {

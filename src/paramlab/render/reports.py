@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from paramlab.render import readable_memory_size as size
 
 if TYPE_CHECKING:
+    from paramlab.lora import LoraReport
     from paramlab.memory import FlopsReport, KVCacheReport, MemoryReport, MemorySection
     from paramlab.notes import Note
     from paramlab.summary import Summary
@@ -47,7 +48,40 @@ def report_blocks(summary: Summary) -> list[Block]:
         from paramlab.render.quant import quant_blocks
 
         blocks += quant_blocks(summary.quant)
+    if summary.lora is not None:
+        blocks.append(lora_block(summary.lora))
     return blocks
+
+
+def lora_block(report: LoraReport) -> Block:
+    """``--lora``: what trains (as PEFT counts it) and the fine-tuning memory."""
+    config, memory = report.config, report.memory
+    targets = config.targets if isinstance(config.targets, str) else ",".join(config.targets)
+    share = report.trainable / report.total if report.total else 0.0
+    lines = [
+        f"r={config.r}, alpha={config.alpha:g} (scaling {config.alpha / config.r:g}), "
+        f"targets={targets}, bias={config.bias}" + (", DoRA" if config.dora else "")
+        + (f", modules_to_save={','.join(config.modules_to_save)}"
+           if config.modules_to_save else ""),
+        f"Adapted modules: {len(report.targeted):,}",
+        f"trainable params: {report.trainable:,} || all params: {report.total:,} || "
+        f"trainable%: {share:.4%}",
+    ]
+    if memory.quantized_params:
+        double = ", double-quantized" if memory.base_storage == "nf4-dq" else ""
+        lines.append(f"Frozen base: {memory.quantized_params:,} Linear weights in NF4{double} "
+                     "(bitsandbytes: 4 bits each, an absmax per block of 64), the rest bfloat16")
+    parts = [("Adapters (A, B" + (", DoRA magnitude" if config.dora else "") + ")",
+              report.adapter_params), ("Trainable biases", report.bias_params),
+             ("modules_to_save copies", report.saved_params)]
+    table = [["Trainable", "params"], *([name, f"{n:,}"] for name, n in parts if n),
+             ["Memory", "bytes"],
+             [f"Frozen base ({memory.base_storage})", size(memory.base)],
+             ["Trainable weights (fp32)", size(memory.adapter_weights)],
+             ["Gradients (fp32)", size(memory.gradients)],
+             ["Adam/AdamW state (fp32)", size(memory.optimizer_state)],
+             ["Total, activations excluded", size(memory.total)]]
+    return Block("LoRA", lines, table, list(report.assumptions))
 
 
 def notes_block(notes: list[Note]) -> Block:
