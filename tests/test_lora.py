@@ -212,3 +212,27 @@ def test_target_on_unsupported_module_is_refused_like_peft() -> None:
         paramlab.count(model, lora="r=8,targets=self_attn")
     with pytest.raises(ValueError, match="not supported"):
         peft_numbers(model, r=8, target_modules=["self_attn"])
+
+
+def test_cli_json_matches_python_and_errors_exit_2(tmp_path, capsys) -> None:
+    from paramlab.cli import main
+
+    _, data = hf_model(LLAMA)
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(data))
+    text = "r=8,alpha=16,targets=q_proj,v_proj"
+    assert main(["count", str(path), "--lora", text, "--lora-base", "nf4", "--json"]) == 0
+    lora = json.loads(capsys.readouterr().out)["lora"]
+    expected = paramlab.count(data, lora=text, lora_base="nf4").lora
+    assert expected is not None
+    assert lora["trainable"] == expected.trainable and lora["memory"]["base_storage"] == "nf4"
+    assert lora["memory"]["total"] == expected.memory.total
+    assert main(["count", str(path), "--lora", "r=8,targets=nothing"]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "matches no module" in error
+
+
+def test_spec_models_take_keras_layer_names() -> None:
+    report = paramlab.count("784-10-10-3", lora="r=2,targets=dense_1").lora
+    assert report is not None  # dense_1 is 10 → 10: A 2 × 10, B 10 × 2
+    assert report.targeted == ("dense_1",) and report.adapter_params == 2 * 10 + 10 * 2

@@ -26,6 +26,7 @@ SAMPLES = {
     "memory": (None, True), "flops": (None, True), "batch_size": ("8", 8),
     "context": ("4096", 4096), "quant": ("Q4_K_M,nf4", ["Q4_K_M", "nf4"]),
     "kv_dtype": ("q8_0", "q8_0"), "fit": ("24GiB", "24GiB"), "fit_for": ("training", "training"),
+    "lora": ("r=8,targets=dense", "r=8,targets=dense"), "lora_base": ("nf4", "nf4"),
 }
 LLAMA = {"model_type": "llama", "hidden_size": 64, "num_hidden_layers": 2,
          "num_attention_heads": 4, "num_key_value_heads": 2, "intermediate_size": 96,
