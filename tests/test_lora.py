@@ -114,6 +114,7 @@ class Net(torch.nn.Module):
         super().__init__()
         self.embed = torch.nn.Embedding(50, 12)
         self.conv = torch.nn.Conv2d(3, 10, 3)
+        self.grouped = torch.nn.Conv1d(4, 8, 3, groups=2)
         self.body = torch.nn.Sequential(torch.nn.Linear(12, 20), torch.nn.ReLU(),
                                         torch.nn.Linear(20, 5))
 
@@ -123,6 +124,7 @@ class Net(torch.nn.Module):
     {"r": 3, "target_modules": ["conv", "0", "2"], "use_dora": True},
     {"r": 2, "target_modules": "all-linear", "bias": "all"},
     {"r": 2, "target_modules": ["conv"], "bias": "lora_only", "modules_to_save": ["2"]},
+    {"r": 4, "target_modules": ["grouped", "conv"], "use_dora": True},
 ])
 def test_torch_module_equals_peft(config: dict) -> None:
     torch.manual_seed(0)

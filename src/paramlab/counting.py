@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING, Any
 
 from paramlab.errors import ParamlabError, SpecError
@@ -11,7 +12,7 @@ from paramlab.options import CONVENTIONS, CountOptions
 from paramlab.summary import DTYPE_BYTES, Summary, summarize
 
 if TYPE_CHECKING:
-    from paramlab.lora import LoraReport
+    from paramlab.lora import LoraReport, Module
 
 
 def count(model: Any, *, options: CountOptions | None = None, **keywords: Any) -> Summary:
@@ -75,10 +76,22 @@ def _lora(summary: Summary, model: Any, adapter: Any, options: CountOptions) -> 
             depth=LORA_DEPTH, memory=False, flops=False, lora=None, input_size=None))
     # GPT-2 configs: the rows are parts, whose Conv1D weights are stored (in, out).
     in_out = fine.origin.startswith("hf config") and fine.origin.endswith("(gpt2)")
-    modules = modules_from_rows(fine.layers, in_out=in_out)
+    modules = _with_groups(modules_from_rows(fine.layers, in_out=in_out), model)
     head = _output_head(model, [m.name for m in modules if m.kind == "linear"],
                         fine.origin.startswith("hf config"))
     return lora_report(modules, config, options.lora_base or options.dtype, head)
+
+
+def _with_groups(modules: list[Module], model: Any) -> list[Module]:
+    """PyTorch convolutions' ``groups``, which weight shapes do not show (in_channels is
+    ``shape[1] × groups``) and LoRA's shapes depend on."""
+    named = getattr(model, "named_modules", None)
+    if not callable(named):
+        return modules
+    groups = {name: m.groups for name, m in named() if getattr(m, "groups", 1) != 1
+              and hasattr(m, "kernel_size")}
+    return [dataclasses.replace(m, groups=groups[m.name]) if m.name in groups else m
+            for m in modules]
 
 
 # Hugging Face heads that get_output_embeddings() returns (causal and masked LMs): the

@@ -163,11 +163,13 @@ class Module:
     params: int = 0
     bias: int = 0
     weight: int = 0  # elements of the main weight (what NF4 quantizes for a Linear)
+    groups: int = 1  # Conv: B is grouped as the base is (in_features is then per group)
 
     def adapter_params(self, r: int, dora: bool) -> int:
-        """A and B (and DoRA's magnitude): PEFT's ``update_layer`` shapes."""
-        a = r * self.in_features * self.kernel
-        b = self.out_features * r
+        """A and B (and DoRA's magnitude): PEFT's ``update_layer`` shapes. A grouped conv's
+        A reads all ``in_channels`` and its B is a grouped 1×1 conv (out × r / groups)."""
+        a = r * self.in_features * self.groups * self.kernel
+        b = self.out_features * r // self.groups
         return a + b + (self.out_features if dora else 0)
 
 
