@@ -238,3 +238,31 @@ def test_spec_models_take_keras_layer_names() -> None:
     report = paramlab.count("784-10-10-3", lora="r=2,targets=dense_1").lora
     assert report is not None  # dense_1 is 10 → 10: A 2 × 10, B 10 × 2
     assert report.targeted == ("dense_1",) and report.adapter_params == 2 * 10 + 10 * 2
+
+
+@pytest.mark.parametrize("double", [False, True])
+def test_qlora_base_equals_a_bitsandbytes_quantized_model(tmp_path, double: bool) -> None:
+    """The frozen base's bytes equal what transformers + bitsandbytes hold for the same model
+    loaded in 4 bits: each parameter's storage plus its quant state (absmax, NF4 code and,
+    double-quantized, the second-level absmax and offset)."""
+    pytest.importorskip("bitsandbytes")
+    model, data = hf_model(LLAMA)
+    model.save_pretrained(tmp_path)
+    quantization = transformers.BitsAndBytesConfig(
+        load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=double,
+        bnb_4bit_compute_dtype=torch.bfloat16)
+    loaded = transformers.AutoModelForCausalLM.from_pretrained(
+        tmp_path, quantization_config=quantization, dtype=torch.bfloat16, device_map="cpu")
+    held = 0
+    for parameter in loaded.parameters():
+        tensors = [parameter]
+        state = getattr(parameter, "quant_state", None)
+        if state is not None:
+            tensors += [state.absmax, state.code]
+            if state.nested:
+                tensors += [state.state2.absmax, state.offset]
+        held += sum(t.numel() * t.element_size() for t in tensors)
+    base = "nf4-dq" if double else "nf4"
+    report = paramlab.count(data, lora="r=8,targets=q_proj", lora_base=base).lora
+    assert report is not None
+    assert report.memory.base == held
