@@ -13,10 +13,13 @@ import json
 import math
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import paramlab
 from paramlab.errors import ParamlabError
-from paramlab.lora import LoraConfig, nf4_bytes, parse_lora
+from paramlab.lora import LoraConfig, parse_lora
+from paramlab.quant.formats import bnb_4bit
 
 torch = pytest.importorskip("torch")
 peft = pytest.importorskip("peft")
@@ -148,19 +151,6 @@ def test_keras_dense_equals_enable_lora() -> None:
     assert report.total == model.count_params() > before
 
 
-@pytest.mark.parametrize("elements", [1, 63, 64, 65, 200 * 96, 64 * 256 + 1])
-@pytest.mark.parametrize("double", [False, True])
-def test_nf4_bytes_equal_bitsandbytes(elements: int, double: bool) -> None:
-    functional = pytest.importorskip("bitsandbytes.functional")
-    weight = torch.randn(elements, dtype=torch.bfloat16)
-    packed, state = functional.quantize_4bit(weight, blocksize=64, quant_type="nf4",
-                                             compress_statistics=double)
-    held = [packed, state.absmax, state.code]
-    if double:
-        held += [state.state2.absmax, state.offset]
-    assert nf4_bytes(elements, double) == sum(t.numel() * t.element_size() for t in held)
-
-
 def test_qlora_memory_quantizes_linear_weights_but_not_the_head() -> None:
     model, data = hf_model(LLAMA)
     report = paramlab.count(data, lora="r=8,targets=all-linear", lora_base="nf4").lora
@@ -169,7 +159,7 @@ def test_qlora_memory_quantizes_linear_weights_but_not_the_head() -> None:
               if isinstance(m, torch.nn.Linear) and n != "lm_head"]
     assert report.memory.quantized_params == sum(m.weight.numel() for m in linear)
     rest = sum(p.numel() for p in model.parameters()) - report.memory.quantized_params
-    nf4 = sum(nf4_bytes(m.weight.numel(), False) for m in linear)
+    nf4 = sum(bnb_4bit(tuple(m.weight.shape), False) for m in linear)
     assert report.memory.base == nf4 + 2 * rest
     assert report.memory.total == report.memory.base + 16 * report.trainable
 
@@ -194,6 +184,7 @@ def test_parse_lora_lists_and_regex() -> None:
     ("r=8,targets=q_proj,bias=some", "bias must be one of"),
     ("r=8,tragets=q_proj", "cannot read 'tragets=q_proj'"),
     ("r=x,targets=q", "r must be an integer"),
+    ("targets=re:(q|", "is not a regular expression"),
 ])
 def test_bad_specs_are_one_line_errors(text: str, message: str) -> None:
     with pytest.raises(ParamlabError, match=message):
@@ -244,7 +235,7 @@ def test_spec_models_take_keras_layer_names() -> None:
 def test_qlora_base_equals_a_bitsandbytes_quantized_model(tmp_path, double: bool) -> None:
     """The frozen base's bytes equal what transformers + bitsandbytes hold for the same model
     loaded in 4 bits: each parameter's storage plus its quant state (absmax, NF4 code and,
-    double-quantized, the second-level absmax and offset)."""
+    double-quantized, the second-level absmax, its 256-entry map and the offset)."""
     pytest.importorskip("bitsandbytes")
     model, data = hf_model(LLAMA)
     model.save_pretrained(tmp_path)
@@ -260,9 +251,26 @@ def test_qlora_base_equals_a_bitsandbytes_quantized_model(tmp_path, double: bool
         if state is not None:
             tensors += [state.absmax, state.code]
             if state.nested:
-                tensors += [state.state2.absmax, state.offset]
+                tensors += [state.state2.absmax, state.state2.code, state.offset]
         held += sum(t.numel() * t.element_size() for t in tensors)
     base = "nf4-dq" if double else "nf4"
     report = paramlab.count(data, lora="r=8,targets=q_proj", lora_base=base).lora
     assert report is not None
     assert report.memory.base == held
+
+
+def test_every_renderer_draws_the_report() -> None:
+    summary = paramlab.count("784-128-10", lora="r=8,targets=dense,dense_1", lora_base="nf4")
+    for drawn in (str(summary), summary.to_markdown(), summary._repr_html_()):
+        assert "LoRA" in drawn and "8,400" in drawn
+    assert summary.to_dict()["lora"]["trainable"] == 8 * (784 + 128) + 8 * (128 + 10)
+    assert "LoRA" not in str(paramlab.count("784-128-10"))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=80) | st.builds("targets=re:{}".format, st.text(max_size=20)))
+def test_lora_spec_parser_never_crashes(text: str) -> None:
+    try:
+        parse_lora(text)
+    except ParamlabError as error:
+        assert "\n" not in str(error)

@@ -18,7 +18,8 @@ Pure arithmetic on a count's rows, following PEFT 0.21.2 (``peft/tuners/lora/lay
   each named module (the original stays, frozen, so the total grows by the copy too).
 
 Memory: the frozen base at its stored dtype, or its Linear weights (the output head kept, as
-transformers' bitsandbytes integration keeps it) in NF4 as bitsandbytes 0.50 packs them;
+transformers' bitsandbytes integration keeps it) in NF4 as bitsandbytes 0.50 packs them
+(:func:`paramlab.quant.formats.bnb_4bit`, the bytes each tensor holds, quant state included);
 adapters, their gradients and Adam's two moments in fp32 (PEFT's ``autocast_adapter_dtype``
 default keeps adapters fp32): 16 bytes per trainable parameter. Activations are left to
 ``--memory``.
@@ -33,6 +34,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from paramlab.errors import ParamlabError
+from paramlab.quant.formats import bnb_4bit
 
 PEFT_VERSION = "0.21.2"
 ALL_LINEAR = "all-linear"
@@ -91,6 +93,12 @@ class LoraConfig:
         if not self.targets:
             raise ParamlabError("lora needs targets, e.g. targets=q_proj,v_proj or "
                                 "targets=all-linear")
+        if isinstance(self.targets, str):
+            try:
+                re.compile(self.targets)
+            except re.error as error:
+                raise ParamlabError(f"lora targets: {self.targets!r} is not a regular "
+                                    f"expression ({error})") from None
 
     def to_dict(self) -> dict[str, Any]:
         targets = self.targets if isinstance(self.targets, str) else list(self.targets)
@@ -272,20 +280,6 @@ def _show(targets: tuple[str, ...] | str) -> str:
     return repr(targets) if isinstance(targets, str) else repr(",".join(targets))
 
 
-def nf4_bytes(elements: int, double_quant: bool) -> int:
-    """Bytes bitsandbytes 0.50 holds for one NF4 tensor of ``elements`` values
-    (``quantize_4bit(blocksize=64, quant_type="nf4")``): two 4-bit codes per byte, an fp32
-    absmax per block of 64 and the 16-entry fp32 NF4 code. Double quantization
-    (``compress_statistics``) stores the absmax as uint8 instead, plus an fp32 absmax per 256
-    of them and one fp32 offset (the 256-entry dynamic map it uses is shared by all tensors).
-    integrator: use quantize.py's NF4 size once branch ``quant`` lands."""
-    blocks = math.ceil(elements / 64)
-    packed = math.ceil(elements / 2) + 16 * 4
-    if not double_quant:
-        return packed + blocks * 4
-    return packed + blocks + math.ceil(blocks / 256) * 4 + 4
-
-
 LORA_ASSUMPTIONS = (
     f"Adapters as PEFT {PEFT_VERSION} builds them; trainable counts equal "
     "print_trainable_parameters().",
@@ -383,7 +377,7 @@ def _memory(modules: Sequence[Module], base: str, output_head: str | None,
         # the rest (embeddings, norms, biases, the head) stays at the compute dtype (bf16).
         quantized = [m for m in modules if m.kind == "linear" and m.name != output_head]
         q_params = sum(m.weight for m in quantized)
-        nf4 = sum(nf4_bytes(m.weight, base == "nf4-dq") for m in quantized)
+        nf4 = sum(bnb_4bit((m.weight,), base == "nf4-dq") for m in quantized)
         base_bytes = nf4 + int((total - q_params) * STORED_BYTES["bfloat16"])
     else:
         q_params, base_bytes = 0, math.ceil(total * STORED_BYTES[base])
