@@ -274,3 +274,12 @@ def test_lora_spec_parser_never_crashes(text: str) -> None:
         parse_lora(text)
     except ParamlabError as error:
         assert "\n" not in str(error)
+
+
+def test_text_output_carries_peft_printed_line(capsys) -> None:
+    model, data = hf_model(LLAMA)
+    drawn = str(paramlab.count(data, lora="r=8,targets=q_proj,v_proj"))
+    peft.get_peft_model(model, peft.LoraConfig(r=8, target_modules=["q_proj", "v_proj"])) \
+        .print_trainable_parameters()
+    printed = capsys.readouterr().out.strip()
+    assert printed.startswith("trainable params: ") and printed in drawn

@@ -65,7 +65,7 @@ def lora_block(report: LoraReport) -> Block:
            if config.modules_to_save else ""),
         f"Adapted modules: {len(report.targeted):,}",
         f"trainable params: {report.trainable:,} || all params: {report.total:,} || "
-        f"trainable%: {share:.4%}",
+        f"trainable%: {100 * share:.4f}",  # PEFT's print_trainable_parameters() line
     ]
     if memory.quantized_params:
         double = ", double-quantized" if memory.base_storage == "nf4-dq" else ""
