@@ -283,3 +283,17 @@ def test_text_output_carries_peft_printed_line(capsys) -> None:
         .print_trainable_parameters()
     printed = capsys.readouterr().out.strip()
     assert printed.startswith("trainable params: ") and printed in drawn
+
+
+def test_all_linear_on_fused_experts_is_refused() -> None:
+    """PEFT 0.21.2 maps all-linear on a Mixtral onto its fused expert parameters with doubled
+    ranks (utils/transformers_weight_conversion.py); paramlab refuses rather than guess."""
+    mixtral = ("mixtral", {**LLAMA[1], "num_local_experts": 4, "num_experts_per_tok": 2},
+               "AutoModelForCausalLM")
+    model, data = hf_model(mixtral)
+    for counted in (data, model):
+        with pytest.raises(ParamlabError, match="fused expert weights"):
+            paramlab.count(counted, lora="r=4,targets=all-linear")
+    explicit = "r=4,targets=q_proj,gate"  # the router is a Linear-shaped weight: allowed
+    assert ours(data, lora=explicit) == ours(model, lora=explicit) == peft_numbers(
+        model, r=4, target_modules=["q_proj", "gate"])

@@ -172,6 +172,7 @@ class Module:
     bias: int = 0
     weight: int = 0  # elements of the main weight (what NF4 quantizes for a Linear)
     groups: int = 1  # Conv: B is grouped as the base is (in_features is then per group)
+    fused: bool = False  # holds 3-D non-conv weights: a Mixture-of-Experts' fused experts
 
     def adapter_params(self, r: int, dora: bool) -> int:
         """A and B (and DoRA's magnitude): PEFT's ``update_layer`` shapes. A grouped conv's
@@ -210,15 +211,18 @@ def _module_name(path: str, weight: str) -> str:
     if weight.startswith(path + "."):
         return weight.rsplit(".", 1)[0]
     prefix = weight.rsplit(".", 1)[0] if "." in weight else ""
-    return f"{path}.{prefix}" if prefix else path
+    if not prefix or path == prefix or path.endswith("." + prefix):  # "layers.0 mlp.gate"
+        return path
+    return f"{path}.{prefix}"
 
 
 def _module(name: str, kind: str, weights: list[_Weight], in_out: bool) -> Module:
     main = [w for w in weights if not _is_bias(w.name)]
     bias = sum(w.size for w in weights if _is_bias(w.name))
     params = sum(w.size for w in weights)
-    if len(main) != 1:
-        return Module(name, kind, "other", params=params, bias=bias)
+    fused = not kind.startswith("Conv") and any(len(w.shape) >= 3 for w in main)
+    if len(main) != 1 or fused:
+        return Module(name, kind, "other", params=params, bias=bias, fused=fused)
     shape = main[0].shape
     size = main[0].size
     if kind.endswith("Embedding") and len(shape) == 2:
@@ -253,6 +257,12 @@ def select(modules: Sequence[Module], config: LoraConfig, output_head: str | Non
     error naming what exists."""
     saved = [m for m in modules if _saved(config.modules_to_save, m.name)]
     if config.targets == ALL_LINEAR:
+        fused = next((m for m in modules if m.fused), None)
+        if fused is not None:
+            raise ParamlabError(
+                f"lora targets=all-linear: {fused.name!r} ({fused.type}) holds fused expert "
+                f"weights, which PEFT {PEFT_VERSION} adapts through target_parameters with "
+                "model-specific ranks; paramlab does not count that: name the targets instead")
         chosen = [m for m in modules if m.kind == "linear" and m.name != output_head]
     else:
         chosen = [m for m in modules if _matches(config.targets, m.name)]
