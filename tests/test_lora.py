@@ -31,6 +31,9 @@ LLAMA = ("llama", {"hidden_size": 32, "intermediate_size": 48, "num_hidden_layer
                    "tie_word_embeddings": False}, "AutoModelForCausalLM")
 GPT2 = ("gpt2", {"n_embd": 32, "n_layer": 2, "n_head": 4, "vocab_size": 67, "n_positions": 16},
         "AutoModelForCausalLM")
+QWEN2 = ("qwen2", LLAMA[1], "AutoModelForCausalLM")  # q/k/v biases
+NEOX = ("gpt_neox", {"hidden_size": 32, "intermediate_size": 48, "num_hidden_layers": 2,
+                     "num_attention_heads": 4, "vocab_size": 67}, "AutoModelForCausalLM")
 BERT = ("bert", {"hidden_size": 32, "num_hidden_layers": 2, "num_attention_heads": 4,
                  "intermediate_size": 48, "vocab_size": 67, "max_position_embeddings": 16},
         "AutoModelForSequenceClassification")
@@ -88,6 +91,9 @@ CASES = [
     (BERT, {"r": 4, "target_modules": ["dense"], "bias": "lora_only"}),
     (BERT, {"r": 4, "target_modules": ["query", "key"], "modules_to_save": ["classifier"]}),
     (BERT, {"r": 4, "target_modules": "all-linear"}),
+    (QWEN2, {"r": 4, "target_modules": ["q_proj", "v_proj", "o_proj"], "bias": "lora_only"}),
+    (QWEN2, {"r": 4, "target_modules": "all-linear", "bias": "all"}),
+    (NEOX, {"r": 4, "target_modules": ["query_key_value", "dense_4h_to_h"], "bias": "all"}),
 ]
 
 
