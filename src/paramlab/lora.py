@@ -366,8 +366,8 @@ def lora_report(modules: Sequence[Module], config: LoraConfig, base: str,
     saved = [m for m in modules if _saved(config.modules_to_save, m.name)]
     if config.modules_to_save and not saved:
         raise ParamlabError(f"lora save={','.join(config.modules_to_save)} matches no module")
-    if config.bias == "all":
-        bias = sum(m.bias for m in modules)
+    if config.bias == "all":  # a saved module's original stays frozen, bias included
+        bias = sum(m.bias for m in modules if m not in saved)
     else:
         bias = sum(m.bias for m in chosen) if config.bias == "lora_only" else 0
     adapters = sum(m.adapter_params(config.r, config.dora) for m in chosen)
