@@ -306,3 +306,14 @@ def test_all_linear_on_fused_experts_is_refused() -> None:
     explicit = "r=4,targets=q_proj,gate"  # the router is a Linear-shaped weight: allowed
     assert ours(data, lora=explicit) == ours(model, lora=explicit) == peft_numbers(
         model, r=4, target_modules=["q_proj", "gate"])
+
+
+def test_config_names_are_explained_where_they_differ_from_transformers() -> None:
+    model, data = hf_model(LLAMA)
+    from_config = paramlab.count(data, lora="r=4,targets=q_proj").lora
+    from_module = paramlab.count(model, lora="r=4,targets=q_proj").lora
+    assert from_config is not None and from_module is not None
+    assert from_config.targeted[0] == "layers.0.self_attn.q_proj"
+    assert from_module.targeted[0] == "model.layers.0.self_attn.q_proj"  # transformers' name
+    assert "without the base-model prefix" in " ".join(from_config.notes)
+    assert from_module.notes == ()

@@ -77,9 +77,16 @@ def _lora(summary: Summary, model: Any, adapter: Any, options: CountOptions) -> 
     # GPT-2 configs: the rows are parts, whose Conv1D weights are stored (in, out).
     in_out = fine.origin.startswith("hf config") and fine.origin.endswith("(gpt2)")
     modules = _with_groups(modules_from_rows(fine.layers, in_out=in_out), model)
-    head = _output_head(model, [m.name for m in modules if m.kind == "linear"],
-                        fine.origin.startswith("hf config"))
-    return lora_report(modules, config, options.lora_base or options.dtype, head)
+    hf_config = fine.origin.startswith("hf config")
+    head = _output_head(model, [m.name for m in modules if m.kind == "linear"], hf_config)
+    return lora_report(modules, config, options.lora_base or options.dtype, head,
+                       HF_CONFIG_NAMES if hf_config else ())
+
+
+HF_CONFIG_NAMES = (
+    "Module names are paramlab's config rows joined with the tensor names "
+    "(layers.0.self_attn.q_proj), without the base-model prefix (model., bert.): name targets "
+    "by their last parts, as PEFT's suffix match does; a regex may need the prefix left open.",)
 
 
 def _with_groups(modules: list[Module], model: Any) -> list[Module]:

@@ -335,6 +335,7 @@ class LoraReport:
     base_params: int  # the model before LoRA
     memory: LoraMemory
     assumptions: tuple[str, ...] = LORA_ASSUMPTIONS
+    notes: tuple[str, ...] = ()  # how the module names were formed, where they differ
 
     @property
     def trainable(self) -> int:
@@ -352,11 +353,12 @@ class LoraReport:
                 "modules_to_save_params": self.saved_params, "base_params": self.base_params,
                 "total": self.total,
                 "trainable_share": self.trainable / self.total if self.total else 0.0,
-                "memory": self.memory.to_dict(), "assumptions": list(self.assumptions)}
+                "memory": self.memory.to_dict(), "assumptions": list(self.assumptions),
+                "notes": list(self.notes)}
 
 
 def lora_report(modules: Sequence[Module], config: LoraConfig, base: str,
-                output_head: str | None = None) -> LoraReport:
+                output_head: str | None = None, notes: tuple[str, ...] = ()) -> LoraReport:
     """LoRA on ``modules`` (:func:`modules_from_rows`) under ``config``; ``base`` is the
     frozen base's storage: a dtype name of :data:`STORED_BYTES`, ``nf4`` or ``nf4-dq``."""
     if base not in STORED_BYTES and base not in NF4_BASES:
@@ -376,7 +378,7 @@ def lora_report(modules: Sequence[Module], config: LoraConfig, base: str,
     trainable = adapters + bias + saved_params
     memory = _memory(modules, base, output_head, trainable)
     return LoraReport(config, tuple(m.name for m in chosen), adapters, bias, saved_params,
-                      base_params, memory)
+                      base_params, memory, notes=notes)
 
 
 def _memory(modules: Sequence[Module], base: str, output_head: str | None,

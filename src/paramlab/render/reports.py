@@ -81,7 +81,7 @@ def lora_block(report: LoraReport) -> Block:
              ["Gradients (fp32)", size(memory.gradients)],
              ["Adam/AdamW state (fp32)", size(memory.optimizer_state)],
              ["Total, activations excluded", size(memory.total)]]
-    return Block("LoRA", lines, table, list(report.assumptions))
+    return Block("LoRA", lines, table, [*report.assumptions, *report.notes])
 
 
 def notes_block(notes: list[Note]) -> Block:
