@@ -1,0 +1,275 @@
+"""Random projections from a d-dimensional subspace into a network's D parameters.
+
+Subspace training (Li, Farkhoor, Liu, Yosinski, "Measuring the Intrinsic Dimension of
+Objective Landscapes", ICLR 2018, arXiv 1804.08838) trains θ = θ₀ + P·θ_d with P a fixed
+random D × d matrix whose columns have unit norm. P is a function of (kind, D, d, seed) alone
+and is never stored: it is regenerated on demand, deterministically on a CPU, so a θ_d (or a
+quantized θ_d) is a model. The kinds:
+
+* ``dense``: Gaussian entries, each column divided by its norm (Li et al.'s ``dense``);
+* ``sparse``: round(√D) non-zeros per column at distinct random rows, each ±1/√k — unit norm
+  by construction. Li et al. draw scikit-learn's ``SparseRandomProjection`` (density 1/√D,
+  the "very sparse" projection of Li, Hastie, Church 2006) and normalize; a fixed count
+  per column instead of a binomial one keeps the columns exactly unit norm;
+* ``fastfood``: Le, Sarlós, Smola, "Fastfood — Approximating Kernel Expansions in
+  Loglinear Time" (ICML 2013): each block of L = 2^⌈log₂ d⌉ rows is H·G·Π·H·B with H the
+  (unnormalized) Walsh–Hadamard matrix, B random signs, Π a random permutation and G
+  Gaussian; ⌈D / L⌉ blocks are stacked as Le et al. do, and the last is cut at row D.
+  Li et al. (``tf_fastfood_transform`` in uber-research/intrinsic-dimension) use one block
+  of 2^⌈log₂ D⌉ rows and divide by its *expected* norm; here each block is divided by its
+  exact column norm √(L·‖G‖²) (every column of H·G·Π·H·B has that norm, since H·B·e_j is a
+  ±1 vector), and the cut block's column norms are computed once (d·L·log L work), so every
+  column has norm 1 exactly. A product costs O(D log d);
+* ``identity``: P = I (d = D), for tests: subspace training is then ordinary training.
+
+Every projection here acts on a *group* of K models of one kind and one D at once, with
+vectors laid out (K, m, width): θ_d is zero-padded to the group's ``width`` and the padded
+coordinates have zero columns, so their gradient is exactly 0 and an optimizer leaves them
+at 0 (the argument of :mod:`.stack`).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from paramlab.errors import ParamlabError
+
+PROJECTIONS = ("dense", "sparse", "fastfood", "identity")
+_STREAM = 0x5EED_D1  # tags the projection's random stream apart from the initialization's
+
+
+@dataclass(frozen=True)
+class ProjectionSpec:
+    """Everything a projection is drawn from: regenerating it gives the same matrix."""
+
+    kind: str
+    D: int  # the network's parameters
+    d: int  # the subspace's dimension
+    seed: int
+
+    def validate(self) -> None:
+        if self.kind not in PROJECTIONS:
+            raise ParamlabError(f"projection must be one of {', '.join(PROJECTIONS)}; "
+                                f"received {self.kind!r}")
+        if not 1 <= self.d <= self.D:
+            raise ParamlabError(f"subspace dimension d must be in [1, D = {self.D}]; "
+                                f"received d = {self.d}")
+        if self.kind == "identity" and self.d != self.D:
+            raise ParamlabError(f"the identity projection needs d = D = {self.D}; "
+                                f"received d = {self.d}")
+
+    @property
+    def block(self) -> int:
+        """Fastfood's block length: the least power of two ≥ d."""
+        return 1 << (self.d - 1).bit_length()
+
+    def generator(self) -> torch.Generator:
+        """A CPU generator for this projection alone: seeded from (seed, a fixed tag), so its
+        stream is independent of the initialization drawn from ``seed``."""
+        state = np.random.SeedSequence([self.seed, _STREAM]).generate_state(2, np.uint64)
+        return torch.Generator().manual_seed(int(state[0]) >> 1)
+
+
+def hadamard(x: torch.Tensor) -> torch.Tensor:
+    """The unnormalized Walsh–Hadamard transform (Sylvester order) along the last dimension,
+    whose length is a power of two: log₂ L butterfly passes. H is symmetric and H·H = L·I."""
+    length = x.shape[-1]
+    lead = x.shape[:-1]
+    h = 1
+    while h < length:
+        pairs = x.reshape(*lead, length // (2 * h), 2, h)
+        a, b = pairs[..., 0, :], pairs[..., 1, :]
+        x = torch.stack((a + b, a - b), dim=-2).reshape(*lead, length)
+        h *= 2
+    return x
+
+
+class GroupProjection:
+    """P for each of a group's K models (one kind, one D), applied to all of them at once."""
+
+    width: int  # the padded length of every θ_d in the group
+
+    def apply(self, x: torch.Tensor) -> torch.Tensor:
+        """(K, m, width) → (K, m, D): P·x for m vectors of each model."""
+        raise NotImplementedError
+
+    def transpose(self, g: torch.Tensor) -> torch.Tensor:
+        """(K, m, D) → (K, m, width): Pᵀ·g; zero at each model's padded coordinates."""
+        raise NotImplementedError
+
+
+def group_projection(specs: list[ProjectionSpec], device: torch.device) -> GroupProjection:
+    """The projections of one group's models, drawn from their specs."""
+    for spec in specs:
+        spec.validate()
+    kinds = {(s.kind, s.D) for s in specs}
+    if len(kinds) != 1:
+        raise ValueError(f"a group shares one projection kind and D; received {kinds}")
+    kind = specs[0].kind
+    if kind == "identity":
+        return _Identity(specs[0].D)
+    if kind == "dense":
+        return _Dense(specs, device)
+    if kind == "sparse":
+        return _Sparse(specs, device)
+    return _Fastfood(specs, device)
+
+
+def projection_matrix(spec: ProjectionSpec) -> torch.Tensor:
+    """P itself, (D, d), built by projecting the d unit vectors (for tests and small d)."""
+    projection = group_projection([spec], torch.device("cpu"))
+    eye = torch.eye(spec.d, projection.width)
+    return projection.apply(eye.unsqueeze(0))[0].T.contiguous()
+
+
+class _Identity(GroupProjection):
+    def __init__(self, D: int) -> None:
+        self.width = D
+
+    def apply(self, x: torch.Tensor) -> torch.Tensor:
+        return x
+
+    def transpose(self, g: torch.Tensor) -> torch.Tensor:
+        return g
+
+
+def _dense(spec: ProjectionSpec) -> torch.Tensor:
+    matrix = torch.randn(spec.D, spec.d, generator=spec.generator())
+    return matrix / matrix.norm(dim=0, keepdim=True)
+
+
+class _Dense(GroupProjection):
+    """(K, D, width) matrices, zero columns beyond each model's d: one batched product."""
+
+    def __init__(self, specs: list[ProjectionSpec], device: torch.device) -> None:
+        self.width = max(s.d for s in specs)
+        self.matrices = torch.zeros(len(specs), specs[0].D, self.width)
+        for k, spec in enumerate(specs):
+            self.matrices[k, :, : spec.d] = _dense(spec)
+        self.matrices = self.matrices.to(device)
+
+    def apply(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.bmm(x, self.matrices.mT)
+
+    def transpose(self, g: torch.Tensor) -> torch.Tensor:
+        return torch.bmm(g, self.matrices)
+
+
+def _sparse_rows(spec: ProjectionSpec, generator: torch.Generator) -> torch.Tensor:
+    """(d, k) distinct row indices per column, k = round(√D): duplicates are redrawn."""
+    k = max(1, round(math.sqrt(spec.D)))
+    rows = torch.randint(spec.D, (spec.d, k), generator=generator)
+    while True:
+        rows = rows.sort(dim=1).values
+        repeated = torch.zeros_like(rows, dtype=torch.bool)
+        repeated[:, 1:] = rows[:, 1:] == rows[:, :-1]
+        count = int(repeated.sum())
+        if not count:
+            return rows
+        rows[repeated] = torch.randint(spec.D, (count,), generator=generator)
+
+
+class _Sparse(GroupProjection):
+    """One block-diagonal sparse matrix for the whole group: one sparse product per step."""
+
+    def __init__(self, specs: list[ProjectionSpec], device: torch.device) -> None:
+        self.width, self.D, self.K = max(s.d for s in specs), specs[0].D, len(specs)
+        rows, cols, values = [], [], []
+        for k, spec in enumerate(specs):
+            generator = spec.generator()
+            picked = _sparse_rows(spec, generator)
+            per_column = picked.shape[1]
+            signs = torch.randint(2, picked.shape, generator=generator) * 2.0 - 1.0
+            rows.append(picked.flatten() + k * self.D)
+            cols.append(torch.arange(spec.d).repeat_interleave(per_column) + k * self.width)
+            values.append(signs.flatten() / math.sqrt(per_column))
+        index = torch.stack((torch.cat(rows), torch.cat(cols)))
+        shape = (self.K * self.D, self.K * self.width)
+        matrix = torch.sparse_coo_tensor(index, torch.cat(values), shape,
+                                         check_invariants=True).coalesce()
+        with warnings.catch_warnings():  # "CSR support is in beta": products are what we use
+            warnings.filterwarnings("ignore", "Sparse CSR tensor support", UserWarning)
+            self.matrix = matrix.to_sparse_csr().to(device)
+            self.matrix_t = matrix.t().coalesce().to_sparse_csr().to(device)
+
+    def _product(self, matrix: torch.Tensor, x: torch.Tensor, size: int) -> torch.Tensor:
+        k, m, width = x.shape
+        flat = x.transpose(1, 2).reshape(k * width, m)
+        return (matrix @ flat).view(k, size, m).transpose(1, 2)
+
+    def apply(self, x: torch.Tensor) -> torch.Tensor:
+        return self._product(self.matrix, x, self.D)
+
+    def transpose(self, g: torch.Tensor) -> torch.Tensor:
+        return self._product(self.matrix_t, g, self.width)
+
+
+@dataclass
+class _Blocks:
+    """Fastfood blocks with leading dimensions (…, blocks, L): signs, permutation and its
+    inverse, Gaussian diagonal times the block's normalizer."""
+
+    signs: torch.Tensor
+    perm: torch.Tensor
+    inverse: torch.Tensor
+    gauss: torch.Tensor
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(…, m, L) → (…, m, blocks, L): every block applied to every vector."""
+        y = hadamard(x.unsqueeze(-2) * self.signs.unsqueeze(-3))
+        y = y.gather(-1, self.perm.unsqueeze(-3).expand_as(y))
+        return hadamard(y * self.gauss.unsqueeze(-3))
+
+    def backward(self, g: torch.Tensor) -> torch.Tensor:
+        """(…, m, blocks, L) → (…, m, L): the transpose of ``forward``."""
+        y = hadamard(g) * self.gauss.unsqueeze(-3)
+        y = y.gather(-1, self.inverse.unsqueeze(-3).expand_as(y))
+        return (hadamard(y) * self.signs.unsqueeze(-3)).sum(dim=-2)
+
+
+def _fastfood(spec: ProjectionSpec) -> tuple[_Blocks, torch.Tensor]:
+    """One model's blocks and its (L,) column scale (zero beyond d)."""
+    generator, length = spec.generator(), spec.block
+    count = -(-spec.D // length)
+    signs = torch.randint(2, (count, length), generator=generator) * 2.0 - 1.0
+    perm = torch.rand(count, length, generator=generator).argsort(dim=-1)
+    gauss = torch.randn(count, length, generator=generator)
+    gauss = gauss / (length * gauss.square().sum(dim=-1, keepdim=True)).sqrt()
+    blocks = _Blocks(signs, perm, perm.argsort(dim=-1), gauss)
+    norms = torch.full((spec.d,), float(spec.D // length))  # each full block adds exactly 1
+    cut = spec.D % length
+    if cut:
+        last = _Blocks(signs[-1:], perm[-1:], blocks.inverse[-1:], gauss[-1:])
+        columns = last.forward(torch.eye(spec.d, length))[:, 0, :cut]
+        norms += columns.square().sum(dim=-1)
+    scale = torch.zeros(length)
+    scale[: spec.d] = norms.rsqrt()
+    return blocks, scale
+
+
+class _Fastfood(GroupProjection):
+    """K models' blocks stacked (K, blocks, L); a group shares L and D (so d's power of two)."""
+
+    def __init__(self, specs: list[ProjectionSpec], device: torch.device) -> None:
+        if len({s.block for s in specs}) != 1:
+            raise ValueError("a fastfood group shares one block length")
+        self.width, self.D = specs[0].block, specs[0].D
+        drawn = [_fastfood(spec) for spec in specs]
+        self.blocks = _Blocks(*(torch.stack([getattr(b, name) for b, _ in drawn]).to(device)
+                                for name in ("signs", "perm", "inverse", "gauss")))
+        self.scale = torch.stack([s for _, s in drawn]).unsqueeze(1).to(device)  # (K, 1, L)
+
+    def apply(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.blocks.forward(x * self.scale)
+        return y.flatten(-2)[..., : self.D]
+
+    def transpose(self, g: torch.Tensor) -> torch.Tensor:
+        k, m, _ = g.shape
+        count = self.blocks.signs.shape[-2]
+        padded = torch.nn.functional.pad(g, (0, count * self.width - self.D))
+        return self.blocks.backward(padded.view(k, m, count, self.width)) * self.scale
