@@ -136,7 +136,8 @@ def _broken(**change) -> MaskedModel:
 
 
 @pytest.mark.parametrize(("model", "message"), [
-    (_broken(masks=[np.ones((64, 12))]), r"64-12-9-10 needs 6 initial arrays \(W, b per layer\) and 3 masks; received 6 and 1"),
+    (_broken(masks=[np.ones((64, 12))]),
+     r"64-12-9-10 needs 6 initial arrays \(W, b per layer\) and 3 masks; received 6 and 1"),
     (_broken(masks=[np.ones((64, 12)), np.ones((9, 12)), np.ones((9, 10))]),
      r"mask of layer 2 must have shape \(12, 9\); received \(9, 12\)"),
     (_broken(masks=[np.full((64, 12), 0.5), np.ones((12, 9)), np.ones((9, 10))]),

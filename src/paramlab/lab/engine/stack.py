@@ -104,7 +104,8 @@ class StackedMLP:
         """K copies of one architecture whose weights and gradients are *views* of (K, D)
         flat tensors laid out as :func:`flatten` lays out θ: writing θ moves every layer,
         and the kernels' gradients land in ``grad`` without a copy."""
-        weights, biases = [], []
+        weights: list[torch.Tensor] = []
+        biases: list[torch.Tensor] = []
         offset = 0
         for fan_in, fan_out in zip(arch.widths, arch.widths[1:], strict=False):
             for rows, store in ((fan_in, weights), (1, biases)):
