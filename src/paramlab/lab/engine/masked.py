@@ -148,5 +148,3 @@ def train_masked(
     return drive(plan, train, lambda group: (group,), ids, on_epoch=on_epoch,
                  on_model_done=on_model_done)
 
-
-__all__ = ["MaskedModel", "train_masked"]

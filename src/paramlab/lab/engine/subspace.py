@@ -38,7 +38,7 @@ from paramlab.lab.engine.grouping import parameters
 from paramlab.lab.engine.loop import GroupRun, Splits, check_fits, drive
 from paramlab.lab.engine.optim import StackOptimizer
 from paramlab.lab.engine.projection import GroupProjection, ProjectionSpec, group_projection
-from paramlab.lab.engine.stack import StackedMLP, flatten, init_weights, unflatten
+from paramlab.lab.engine.stack import StackedMLP, flatten, init_weights
 from paramlab.lab.engine.workers import GroupTrainer, plan_for, step_cost
 
 
@@ -168,5 +168,3 @@ def train_subspace(
     return drive(plan, train, lambda group: (group,), ids, on_epoch=on_epoch,
                  on_model_done=on_model_done)
 
-
-__all__ = ["SubspaceModel", "full_weights", "train_subspace", "unflatten"]
