@@ -76,13 +76,15 @@ def test_sparse_columns_hold_about_sqrt_D_nonzeros():
     np.testing.assert_allclose(matrix[matrix != 0].abs(), 1 / math.sqrt(20), rtol=1e-6)
 
 
-def test_hadamard_matches_sylvester_construction():
-    """The butterfly passes against H_{2n} = [[H, H], [H, −H]] built explicitly."""
+@pytest.mark.parametrize("length", [1, 2, 16, 128, 2048])
+def test_hadamard_matches_sylvester_construction(length):
+    """The factored products against H_{2n} = [[H, H], [H, −H]] built explicitly, for one
+    factor and for several (2048 = 16 · 16 · 8)."""
     h = torch.ones(1, 1)
-    for _ in range(4):
+    while h.shape[0] < length:
         h = torch.cat((torch.cat((h, h), 1), torch.cat((h, -h), 1)), 0)
-    x = torch.randn(3, 16, generator=torch.Generator().manual_seed(0))
-    torch.testing.assert_close(hadamard(x), x @ h.T)
+    x = torch.randn(3, 2, length, generator=torch.Generator().manual_seed(0))
+    torch.testing.assert_close(hadamard(x), x @ h.T, atol=1e-4, rtol=1e-5)
 
 
 @pytest.mark.parametrize("kind", ["dense", "sparse", "fastfood"])

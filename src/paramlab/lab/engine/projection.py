@@ -91,20 +91,28 @@ def hadamard(x: torch.Tensor) -> torch.Tensor:
     """The unnormalized Walsh–Hadamard transform (Sylvester order) along the last dimension,
     whose length L is a power of two. H is symmetric and H·H = L·I.
 
-    H_L = H_a ⊗ H_b ⊗ … for L = a·b·…, so the transform is one small matrix product per
-    factor of at most ``FACTOR`` along its axis of x viewed as (…, a, b, …): two products for
-    L = 1,024 instead of ten butterfly passes over memory, 6.7× faster measured on
-    (8, 195, 1,024) at one thread (12.5 ms against 83 ms).
+    H_L = H_a ⊗ H_b ⊗ … for L = a·b·…, so with x viewed as (…, a, b, …) the transform is
+    one small matrix product along each factor's axis. Each product is taken along the last
+    axis, as one GEMM over every row, and that axis is then rotated to the front; after one
+    rotation per factor the axes are back in order. Measured at one thread on
+    (8, 195, 1,024): 12 ms against 83 ms for log₂ L butterfly passes over memory.
+    (The factors' order does not matter: the Kronecker factors of H_L commute as axes.)
     """
     length, lead = x.shape[-1], x.shape[:-1]
-    right = length
-    while right > 1:
-        size = min(FACTOR, right)
-        right //= size
-        h = _sylvester(size).to(x)
-        x = (torch.matmul(h, x.reshape(-1, size, right)) if right > 1
-             else x.reshape(-1, size) @ h)
+    rows = x.numel() // length
+    for size in _factors(length):
+        product = x.reshape(-1, size) @ _sylvester(size).to(x)
+        x = product.view(rows, length // size, size).mT.contiguous()
     return x.reshape(*lead, length)
+
+
+def _factors(length: int) -> list[int]:
+    """L as the fewest powers of two of at most ``FACTOR``, as even as possible: a product
+    with a factor of 2 or 4 runs several times slower per element than one of 16 or 32
+    (measured: 128 = 32 · 4 took 30 ms where 16 · 8 takes 5 on 1.6 M values)."""
+    bits = length.bit_length() - 1
+    count = max(1, -(-bits // (FACTOR.bit_length() - 1)))
+    return [1 << (bits // count + (i < bits % count)) for i in range(count)] if bits else []
 
 
 class GroupProjection:
