@@ -20,7 +20,7 @@ from paramlab.lab.engine.projection import (
     hadamard,
     projection_matrix,
 )
-from paramlab.lab.engine.stack import flatten, init_weights
+from paramlab.lab.engine.stack import flatten, init_weights, unflatten
 from paramlab.lab.engine.subspace import SubspaceModel, full_weights, train_subspace
 
 
@@ -161,9 +161,17 @@ def test_full_weights_regenerates_theta(digits):
     for model, result in zip(models, train_subspace(models, digits, config, keep_weights=True,
                                                     workers=1), strict=True):
         assert result.theta_d.shape == (30,) and np.abs(result.theta_d).max() > 0
-        np.testing.assert_allclose(full_weights(model, result.theta_d),
-                                   np.concatenate([w.ravel() for w in result.weights]),
-                                   atol=1e-5)
+        for ours, theirs in zip(unflatten(ARCH, full_weights(model, result.theta_d)),
+                                result.weights, strict=True):
+            np.testing.assert_allclose(ours, theirs, atol=1e-5)
+
+
+def test_flatten_and_unflatten_are_inverse():
+    tensors = init_weights(ARCH, 0)
+    back = unflatten(ARCH, flatten(tensors).numpy())
+    assert [a.shape for a in back] == [tuple(t.shape) for t in tensors]
+    for a, t in zip(back, tensors, strict=True):
+        np.testing.assert_array_equal(a, t.numpy())
 
 
 def test_a_model_trains_the_same_in_any_group(digits):

@@ -217,7 +217,7 @@ class _Sparse(GroupProjection):
         self.rows, self.values = self.rows.to(device), self.values.to(device)
 
     def apply(self, x: torch.Tensor) -> torch.Tensor:
-        K, m, width = x.shape
+        K, m, _ = x.shape
         terms = (x.unsqueeze(-1) * self.values.unsqueeze(1)).view(K, m, -1)
         index = self.rows.view(K, 1, -1).expand(K, m, -1)
         return x.new_zeros(K, m, self.D).scatter_add_(-1, index, terms)
