@@ -124,8 +124,8 @@ class GroupRun:
         self.archs, self.seeds, self.ids = archs, seeds, ids
         self.splits, self.config, self.loss = splits, config, loss
         self.stack = stack or StackedMLP.build(archs, seeds, device)
-        self.optimizer = (stepper or (lambda s: PlainStep(s, config)))(self.stack)
-        self.tracked = [*self.stack.params, *self.optimizer.state]
+        self.stepper = (stepper or (lambda s: PlainStep(s, config)))(self.stack)
+        self.tracked = [*self.stack.params, *self.stepper.state]
         k = len(archs)
         self.active = torch.ones(k, dtype=torch.bool)
         self.best = torch.full((k,), math.inf)
@@ -168,7 +168,7 @@ class GroupRun:
                                        y[begin: begin + size], loss=self.loss,
                                        activation=config.activation, dropout=config.dropout,
                                        generator=self.dropout_generator)
-            self.optimizer.step()
+            self.stepper.step()
         return total / math.ceil(X.shape[0] / size)
 
     @torch.no_grad()
