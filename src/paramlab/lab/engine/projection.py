@@ -94,7 +94,7 @@ def hadamard(x: torch.Tensor) -> torch.Tensor:
     H_L = H_a ⊗ H_b ⊗ … for L = a·b·…, so with x viewed as (…, a, b, …) the transform is
     one small matrix product along each factor's axis. Each product is taken along the last
     axis, as one GEMM over every row, and that axis is then rotated to the front; after one
-    rotation per factor the axes are back in order. Measured at one thread on
+    rotation per factor the axes are back in order. Measured at one thread (shared 2-core VM) on
     (8, 195, 1,024): 12 ms against 83 ms for log₂ L butterfly passes over memory.
     (The factors' order does not matter: the Kronecker factors of H_L commute as axes.)
     """
