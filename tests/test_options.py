@@ -27,6 +27,10 @@ SAMPLES = {
     "context": ("4096", 4096), "quant": ("Q4_K_M,nf4", ["Q4_K_M", "nf4"]),
     "kv_dtype": ("q8_0", "q8_0"), "fit": ("24GiB", "24GiB"), "fit_for": ("training", "training"),
     "lora": ("r=8,targets=dense", "r=8,targets=dense"), "lora_base": ("nf4", "nf4"),
+    "gpus": ("8", 8), "zero": ("2", 2), "fsdp": ("full", "full"),
+    "offload": ("optimizer,params", ["optimizer", "params"]), "precision": ("fp32", "fp32"),
+    "optimizer": ("adafactor", "adafactor"), "checkpointing": ("full", "full"),
+    "flash_attention": (None, True),
 }
 LLAMA = {"model_type": "llama", "hidden_size": 64, "num_hidden_layers": 2,
          "num_attention_heads": 4, "num_key_value_heads": 2, "intermediate_size": 96,

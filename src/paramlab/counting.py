@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from paramlab.errors import ParamlabError, SpecError
 from paramlab.graph import ModelSpec, build_graph
 from paramlab.layers.base import Context
+from paramlab.notes import Note
 from paramlab.options import CONVENTIONS, CountOptions
 from paramlab.summary import DTYPE_BYTES, Summary, summarize
 
@@ -131,13 +132,23 @@ def _check(options: CountOptions) -> None:
 
 
 def _attach_reports(summary: Summary, options: CountOptions) -> None:
-    """``memory``/``flops``/``quant``: data on the summary, which the renderers draw."""
+    """``memory``/``flops``/``quant``/training per GPU: data on the summary, which the
+    renderers draw."""
     stored = getattr(summary.quant_source, "stored", None)
     if options.quant or options.fit is not None or options.kv_dtype or (
             options.memory and stored):  # a quantized checkpoint: its stored size too
         from paramlab.sizing import quant_report
 
         summary.quant = quant_report(summary, options)
+    if options.training:
+        from paramlab.training import Setup, training_report
+
+        setup = Setup.make(options.gpus or 1, options.zero, options.fsdp,
+                           options.precision or "mixed", options.optimizer or "adam",
+                           options.offload or ())
+        summary.training_per_gpu = training_report(
+            summary, setup, options.context, options.batch_size,
+            options.checkpointing or "none", options.flash_attention)
     if not (options.memory or options.flops):
         return
     from paramlab.memory import flops_report, memory_report
@@ -146,6 +157,15 @@ def _attach_reports(summary: Summary, options: CountOptions) -> None:
         summary.memory = memory_report(summary, options.batch_size, options.context)
     if options.flops:
         summary.flops_report = flops_report(summary, options.batch_size)
+        lm = summary.language_model
+        if lm is not None and options.context:
+            from paramlab.activations import language_model_attention
+
+            summary.attention_flops = language_model_attention(lm, options.context)
+            if summary.attention_flops is None:
+                summary.notes.append(Note("Attention FLOPs at --context: not known for this "
+                                          "family (its attention widths are not declared).",
+                                          "macs"))
 
 
 count_any = count

@@ -5,7 +5,9 @@ numbers are closed forms anyone can check. Assumptions, stated once here and pri
 the numbers:
 
 * Training memory per *trainable* parameter follows the ZeRO paper's accounting
-  (Rajbhandari et al., 2020, §3.1), which Hugging Face's model-memory estimator also uses:
+  (Rajbhandari et al., 2020, §3.1). Hugging Face's estimator (``accelerate
+  estimate-memory``) does not: it reports the largest of its four stages, not their sum
+  (8 bytes per parameter for float16 Adam; see :data:`paramlab.training.ESTIMATORS`).
   fp32 training keeps fp32 weights (4 bytes) and gradients (4); mixed precision (fp16 or
   bf16) keeps half-precision weights (2) and gradients (2) plus an fp32 master copy (4).
   Optimizer state is fp32: SGD none, SGD with momentum one buffer (4), Adam/AdamW two
@@ -211,6 +213,12 @@ class LanguageModel:
     expanded: tuple[int, ...] | None = None  # keys/values repeated to every query head
     expanded_by: str = ""  # who stored the expanded form: "transformers 5.0–5.14"
     activations_per_token: int | None = None
+    # Attention at a context length (paramlab.activations): MACs per attended (query, key)
+    # pair per layer, heads × (d_qk + d_v); a layer's hidden size and heads, for Korthikanti
+    # et al.'s activation model. Empty/0 where the family does not declare them.
+    attention_widths: tuple[int, ...] = ()
+    hidden: int = 0
+    heads: int = 0
 
     def cache_elements(self, context: int | None, expanded: bool = False) -> int:
         """Elements cached for one sequence: per token (``context`` None) or at ``context``."""

@@ -18,8 +18,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from paramlab import fields
+from paramlab.activations import CHECKPOINTING
 from paramlab.lora import NF4_BASES, STORED_BYTES
 from paramlab.summary import DTYPE_BYTES
+from paramlab.training import FSDP_MODES, OPTIMIZERS, PRECISIONS, ZERO_STAGES
 
 
 def positive_number(text: str) -> int:
@@ -46,6 +48,8 @@ def _flag(flag: str, help: str, **argparse_options: Any) -> dict[str, Any]:
 
 
 CONVENTIONS = ("keras", "torch")
+TRAINING_OPTIONS = ("gpus", "zero", "fsdp", "offload", "precision", "optimizer",
+                    "checkpointing", "flash_attention")
 
 
 @dataclass(frozen=True)
@@ -91,6 +95,32 @@ class CountOptions:
     context: int | None = field(default=None, metadata=_flag(
         "--context", "language models: context length (tokens) for --memory KV-cache totals",
         type=positive_number, metavar="N"))
+    # Training per GPU (paramlab.training): any of these adds the section.
+    gpus: int | None = field(default=None, metadata=_flag(
+        "--gpus", "training per GPU: data-parallel GPUs (default 1)", type=positive_number,
+        metavar="N"))
+    zero: int | None = field(default=None, metadata=_flag(
+        "--zero", "training per GPU: DeepSpeed ZeRO stage (ZeRO paper's accounting)",
+        type=int, choices=ZERO_STAGES))
+    fsdp: str | None = field(default=None, metadata=_flag(
+        "--fsdp", "training per GPU: PyTorch FSDP sharding (full = FULL_SHARD as ZeRO-3, "
+        "grad-op = SHARD_GRAD_OP as ZeRO-2)", choices=tuple(FSDP_MODES)))
+    offload: Sequence[str] | None = field(default=None, metadata=_flag(
+        "--offload", "training per GPU: move to CPU memory: optimizer, params (params needs "
+        "--zero 3 or --fsdp full), or both as optimizer,params", type=_comma_list,
+        metavar="WHAT"))
+    precision: str | None = field(default=None, metadata=_flag(
+        "--precision", "training per GPU: mixed (fp16/bf16 with an fp32 master copy, the "
+        "default) or fp32", choices=PRECISIONS))
+    optimizer: str | None = field(default=None, metadata=_flag(
+        "--optimizer", "training per GPU: optimizer state to count (default adam)",
+        choices=OPTIMIZERS))
+    checkpointing: str | None = field(default=None, metadata=_flag(
+        "--checkpointing", "training per GPU: activation recomputation for transformer "
+        "activations at --context (default none)", choices=CHECKPOINTING))
+    flash_attention: bool = field(default=False, metadata=_flag(
+        "--flash-attention", "training per GPU: attention scores are not stored",
+        action="store_true"))
 
     quant: Sequence[str] | None = field(default=None, metadata=_flag(
         "--quant", "Hugging Face configs: size at real bits per weight, e.g. Q4_K_M,nf4-dq,"
@@ -113,6 +143,11 @@ class CountOptions:
         "--lora-base", "--lora: how the frozen base is stored: nf4 (QLoRA), nf4-dq (double "
         "quantization) or a dtype (default: --dtype)",
         choices=(*NF4_BASES, *STORED_BYTES)))
+
+    @property
+    def training(self) -> bool:
+        """Whether any training-per-GPU option was given."""
+        return any(getattr(self, name) not in (None, False) for name in TRAINING_OPTIONS)
 
     @classmethod
     def names(cls) -> tuple[str, ...]:

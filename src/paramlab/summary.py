@@ -11,12 +11,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from paramlab.activations import AttentionFlops
 from paramlab.graph import Graph, Node
 from paramlab.layers.base import Shape, Weight
 from paramlab.lora import LoraReport
 from paramlab.memory import FlopsReport, LanguageModel, MemoryReport, MemorySection
 from paramlab.notes import Note
 from paramlab.tensorfile import TensorFile
+from paramlab.training import TrainingReport
 
 if TYPE_CHECKING:
     from paramlab.quant.report import QuantReport
@@ -91,6 +93,18 @@ class Summary:
     tensor_file: TensorFile | None = None
     # --lora: trainable parameters and memory of LoRA fine-tuning (paramlab.lora).
     lora: LoraReport | None = None
+    # Mixture of experts: the parameters one token runs through, and how many experts that is.
+    active_params: int | None = None
+    active_note: str = ""
+    # Adapters whose rows merge repeated layers give the true trainable tensor shapes (for
+    # shape-dependent optimizer state) and the largest module (what ZeRO-3 gathers at once);
+    # otherwise paramlab.training reads both off the rows.
+    tensor_shapes: list[tuple[int, ...]] | None = None
+    largest_module: tuple[str, int] | None = None
+    # Training per GPU and attention at a context length (paramlab.training and
+    # paramlab.activations), drawn by paramlab.render.reports.
+    training_per_gpu: TrainingReport | None = None
+    attention_flops: AttentionFlops | None = None
 
     @property
     def other(self) -> Summary | None:

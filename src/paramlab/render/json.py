@@ -79,6 +79,13 @@ def summary_to_dict(summary: Summary) -> dict[str, Any]:
         data.update(summary.quant.to_dict())
     if summary.lora is not None:
         data["lora"] = summary.lora.to_dict()
+    if summary.active_params is not None:
+        data["active_params"] = summary.active_params
+        data["active_params_note"] = summary.active_note
+    if summary.attention_flops is not None:
+        data["attention_flops"] = summary.attention_flops.to_dict()
+    if summary.training_per_gpu is not None:
+        data["training_per_gpu"] = summary.training_per_gpu.to_dict()
     if summary.other is not None:
         other = summary.other
         data["other_convention"] = {
@@ -89,3 +96,4 @@ def summary_to_dict(summary: Summary) -> dict[str, Any]:
             "buffers": other.buffers,
         }
     return data
+

@@ -33,6 +33,9 @@ def totals_lines(summary: Summary) -> list[str]:
     ]
     if summary.buffers:
         lines.append(f"Buffers (not parameters): {summary.buffers:,}")
+    if summary.active_params is not None:
+        lines.append(f"Active params per token: {summary.active_params:,} "
+                     f"({summary.active_note})")
     return lines
 
 

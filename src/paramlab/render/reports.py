@@ -15,10 +15,12 @@ from typing import TYPE_CHECKING
 from paramlab.render import readable_memory_size as size
 
 if TYPE_CHECKING:
+    from paramlab.activations import AttentionFlops
     from paramlab.lora import LoraReport
     from paramlab.memory import FlopsReport, KVCacheReport, MemoryReport, MemorySection
     from paramlab.notes import Note
     from paramlab.summary import Summary
+    from paramlab.training import TrainingReport
 
 
 @dataclass
@@ -50,6 +52,10 @@ def report_blocks(summary: Summary) -> list[Block]:
         blocks += quant_blocks(summary.quant)
     if summary.lora is not None:
         blocks.append(lora_block(summary.lora))
+    if summary.attention_flops is not None:
+        blocks.append(attention_block(summary.attention_flops))
+    if summary.training_per_gpu is not None:
+        blocks.append(training_block(summary.training_per_gpu))
     return blocks
 
 
@@ -88,6 +94,46 @@ def notes_block(notes: list[Note]) -> Block:
     """An adapter's notes as a "Notes:" list (drawn as lines, not bullets, so every renderer
     keeps the dash it has always printed)."""
     return Block("", lines=["Notes:", *(f" - {note.text}" for note in notes)])
+
+
+def training_block(report: TrainingReport) -> Block:
+    """Model states per GPU with the formula beside each number (paramlab.training)."""
+    t = report.per_gpu
+    s = t.setup
+    how = s.sharding or "plain data parallelism"
+    title = (f"Training per GPU ({how} over {s.gpus:,} GPU{'s' if s.gpus > 1 else ''}, "
+             f"{s.precision} precision, {s.optimizer})")
+    table = [["", "GPU", "CPU", "formula"]]
+    for label, term in (("weights", t.weights), ("gradients", t.gradients),
+                        ("optimizer", t.optimizer)):
+        table.append([label, size(term.gpu), size(term.cpu) if term.cpu else "-",
+                      term.formula])
+    table.append(["total", size(t.total), size(t.cpu) if t.cpu else "-", t.total_formula])
+    lines = [f"Ψ = {t.params:,} trainable parameters; optimizer {t.optimizer_state}"]
+    if t.largest_layer is not None:
+        layer = t.largest_layer
+        lines.append(f"Largest layer: {layer.name}, {layer.params:,} parameters; gathered "
+                     f"whole on one GPU (ZeRO-3/FSDP) it holds {size(layer.gathered_bytes)}: "
+                     f"{layer.formula}")
+    if report.activations is not None:
+        a = report.activations
+        recompute = {"none": "no recomputation", "selective": "selective recomputation",
+                     "full": "full recomputation"}[a.checkpointing]
+        flash = ", flash attention" if a.flash else ""
+        lines.append(f"Activations ({recompute}{flash}): {a.layers} layers × "
+                     f"{size(a.per_layer.bytes)} = {size(a.bytes)}; {a.per_layer.formula}")
+    return Block(title, lines, table, list(report.notes))
+
+
+def attention_block(flops: AttentionFlops) -> Block:
+    """Attention scores and weighted values at a context length (paramlab.activations)."""
+    return Block(f"Attention at context {flops.context:,} (per sequence, forward)", [
+        f"Causal (and sliding-window) mask: {flops.causal_macs:,} MACs = "
+        f"{flops.causal_flops:,} FLOPs",
+        f"All s² pairs (an eager kernel, masking afterwards): {flops.dense_macs:,} MACs = "
+        f"{flops.dense_flops:,} FLOPs",
+    ], notes=["Per layer: attended (query, key) pairs × heads × (d_qk + d_v) MACs; not in "
+              "the per-token MACs above, which count weights only."])
 
 
 def memory_block(report: MemoryReport) -> Block:

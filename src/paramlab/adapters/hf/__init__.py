@@ -42,7 +42,14 @@ from paramlab.adapters.hf.decoder import DECODER_KINDS, build_decoder
 from paramlab.adapters.hf.families import DECODERS
 from paramlab.adapters.hf.layouts import CHECKED_WITH
 from paramlab.adapters.hf.memory import language_model_shapes
-from paramlab.adapters.hf.rows import notes, rows
+from paramlab.adapters.hf.rows import (
+    experts_note,
+    idle_expert_params,
+    largest_module,
+    notes,
+    rows,
+    trainable_shapes,
+)
 from paramlab.errors import ConfigError
 from paramlab.notes import Note
 from paramlab.summary import Summary
@@ -163,6 +170,12 @@ def count_hf_config(target: Any, convention: str | None = None, options: Any = N
     from paramlab.quant.source import quant_source
 
     summary.quant_source = quant_source(data, model_type, lambda: model_tensors(model), source)
+    summary.tensor_shapes = trainable_shapes(model)
+    summary.largest_module = largest_module(model)
+    idle = idle_expert_params(model)
+    if idle is not None:
+        summary.active_params = summary.total - idle
+        summary.active_note = experts_note(model)
     return summary
 
 

@@ -29,10 +29,20 @@ class Part:
     macs: int = 0
     note: str = ""
     out: Shape = ()
+    experts: tuple[int, int] | None = None  # (run per token, in all): a mixture of experts
 
     @property
     def params(self) -> int:
         return sum(w.size for w in self.weights if not w.statistic)
+
+    @property
+    def idle(self) -> int:
+        """Parameters of the experts a token does not run (each tensor's first axis is the
+        expert, so every expert holds params / count)."""
+        if self.experts is None:
+            return 0
+        active, count = self.experts
+        return self.params // count * (count - active)
 
 
 @dataclass(frozen=True)
@@ -61,6 +71,14 @@ class Model:
     expanded_layout: str = ""  # which entry of memory.EXPANDED_IN says who stored it so
     windows: list[int | None] = field(default_factory=list)  # tokens a sliding layer keeps
     cache_note: str = ""  # how the cache is sized, when not 2 × kv_heads × head_dim
+    # Attention at a context length (paramlab.activations): per layer, MACs per attended
+    # (query, key) pair, heads × (d_qk + d_v); and the hidden size and heads of a layer.
+    attention_widths: list[int] = field(default_factory=list)
+    hidden: int = 0
+    heads: int = 0
+
+    def set_attention(self, hidden: int, heads: int, widths: list[int]) -> None:
+        self.hidden, self.heads, self.attention_widths = hidden, heads, widths
 
 
 def embedding(name: str, num: int, dim: int, kind: str = "Embedding") -> Part:

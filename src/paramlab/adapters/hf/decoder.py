@@ -177,12 +177,16 @@ def _set_cache(c: HFConfig, d: Decoder, dims: Dims, model: Model) -> None:
     if d.mla:
         m = Latent.read(c)
         model.cache = [m.kv_rank + m.rope] * dims.layers
+        model.set_attention(dims.hidden, dims.heads,
+                            [dims.heads * (m.nope + m.rope + m.v_dim)] * dims.layers)
         model.expanded_cache = [dims.heads * (m.nope + m.rope + m.v_dim)] * dims.layers
         model.expanded_layout = "latent"
         model.cache_note = ("latent attention: kv_lora_rank + qk_rope_head_dim per layer; "
                             + expanded_note("latent"))
     else:
         model.cache = [2 * dims.kv_heads * dims.head_dim] * dims.layers
+        model.set_attention(dims.hidden, dims.heads,
+                            [2 * dims.heads * dims.head_dim] * dims.layers)
     model.windows = sliding_windows(c, d, dims.layers)
 
 
@@ -358,12 +362,14 @@ def experts(name: str, hidden: int, inner: int, count: int, active: int,
                Weight(f"{name}.down_proj", (count, hidden, inner))]
     expr = f"{count} × 3 × {_n(hidden)} × {_n(inner)}"
     if bias:
+        weights = [Weight(f"{name}.gate_up_proj", (count, hidden, 2 * inner)),
+                   Weight(f"{name}.down_proj", (count, inner, hidden))]
         weights += [Weight(f"{name}.gate_up_proj_bias", (count, 2 * inner)),
                     Weight(f"{name}.down_proj_bias", (count, hidden))]
         expr = f"{count} × (3 × {_n(hidden)} × {_n(inner)} + 2 × {_n(inner)} + {_n(hidden)})"
     return Part(name, f"Experts ×{count}", tuple(weights), expr, active * 3 * hidden * inner,
                 note=f"{active} of {count} experts run per token: MACs count {active}",
-                out=(None, hidden))
+                out=(None, hidden), experts=(active, count))
 
 
 def decoder_heads(c: HFConfig, kind: str, hidden: int, vocab: int, tie: bool,

@@ -26,7 +26,7 @@ from paramlab.adapters.hf.memory import expanded_note
 def _gpt2(c: HFConfig, kind: str) -> Model:
     hidden = c.integer("n_embd", 768)  # hidden_size and the others: attribute_map aliases
     layers = c.integer("n_layer", 12)
-    c.integer("n_head", 12)
+    heads = c.integer("n_head", 12)
     vocab = c.integer("vocab_size", 50257)
     positions = c.integer("n_positions", 1024)
     inner = c.opt_int("n_inner") or 4 * hidden
@@ -58,6 +58,7 @@ def _gpt2(c: HFConfig, kind: str) -> Model:
     elif kind == "ForQuestionAnswering":
         model.sections.append(labels_head("qa_outputs", hidden, 2))
     model.cache = [2 * hidden] * layers
+    model.set_attention(hidden, heads, [2 * hidden] * layers)
     return model
 
 
@@ -68,7 +69,7 @@ GPT2_KINDS = ("Model", "LMHeadModel", "DoubleHeadsModel", "ForSequenceClassifica
 def _gpt_neox(c: HFConfig, kind: str) -> Model:
     hidden = c.integer("hidden_size", 6144)
     layers = c.integer("num_hidden_layers", 44)
-    c.integer("num_attention_heads", 64)
+    heads = c.integer("num_attention_heads", 64)
     inner = c.integer("intermediate_size", 24576)
     vocab = c.integer("vocab_size", 50432)
     bias = c.flag("attention_bias", True)
@@ -86,13 +87,14 @@ def _gpt_neox(c: HFConfig, kind: str) -> Model:
     else:
         model.sections += decoder_heads(c, kind, hidden, vocab, tie, "embed_in.weight")
     model.cache = [2 * hidden] * layers
+    model.set_attention(hidden, heads, [2 * hidden] * layers)
     return model
 
 
 def _opt(c: HFConfig, kind: str) -> Model:
     hidden = c.integer("hidden_size", 768)
     layers = c.integer("num_hidden_layers", 12)
-    c.integer("num_attention_heads", 12)
+    heads = c.integer("num_attention_heads", 12)
     ffn = c.integer("ffn_dim", 3072)
     vocab = c.integer("vocab_size", 50272)
     positions = c.integer("max_position_embeddings", 2048)
@@ -122,6 +124,7 @@ def _opt(c: HFConfig, kind: str) -> Model:
     model.sections += decoder_heads(c, kind, proj, vocab, tie, "decoder.embed_tokens.weight")
     model.notes.append("OPT's learned positions have 2 extra rows (offset 2).")
     model.cache = [2 * hidden] * layers
+    model.set_attention(hidden, heads, [2 * hidden] * layers)
     return model
 
 
@@ -164,6 +167,7 @@ def _falcon(c: HFConfig, kind: str) -> Model:
         model.notes.append(f"{heads} query heads share {kv // head_dim} key/value "
                            f"head(s) of size {head_dim}.")
     model.cache = [2 * kv] * layers
+    model.set_attention(hidden, heads, [2 * heads * head_dim] * layers)
     if new and kv != hidden:  # transformers before 5.25 repeated the grouped heads
         model.expanded_cache = [2 * hidden] * layers
         model.expanded_layout = "falcon"

@@ -60,7 +60,8 @@ def language_model_shapes(model: Model) -> LanguageModel | None:
     return LanguageModel(tuple(model.cache), windows, convention,
                          tuple(model.expanded_cache) if model.expanded_cache else None,
                          expanded_releases(model.expanded_layout) if model.expanded_cache
-                         else "", _activations(model))
+                         else "", _activations(model), tuple(model.attention_widths),
+                         model.hidden, model.heads)
 
 
 def _activations(model: Model) -> int | None:

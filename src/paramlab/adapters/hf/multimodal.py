@@ -83,6 +83,7 @@ def _assemble(name: str, vision: list[Section], projector: list[Section], c: HFC
     elif kind == "ForSequenceClassification":
         model.sections.append(labels_head("score", hidden, c.num_labels(), bias=False))
     model.cache, model.windows = language.cache, language.windows
+    model.set_attention(language.hidden, language.heads, language.attention_widths)
     model.notes += language.notes
     if c.data.get("text_config") is not None:
         model.notes.append("The language model and vision tower are read from text_config "

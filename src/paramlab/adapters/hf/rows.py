@@ -94,3 +94,57 @@ def _all_parts(sections: Iterable[Section]) -> Iterable[Part]:
             yield section
         else:
             yield from section.parts
+
+
+def _placed(sections: Iterable[Section]) -> Iterable[tuple[str, Part, int]]:
+    """Each part with the name of its first module (``layers.0``) and how many layers hold it."""
+    for section in sections:
+        if isinstance(section, Part):
+            yield "", section, 1
+        else:
+            for part in section.parts:
+                yield f"{section.prefix}.{section.start}.", part, section.count
+
+
+def trainable_shapes(model: Model) -> list[tuple[int, ...]]:
+    """Every trainable tensor with the shape transformers gives it (one per layer of a
+    stack), for optimizers whose state depends on shapes (Adafactor, 8-bit Adam)."""
+    return [w.shape for _, part, repeat in _placed(model.sections)
+            for w in part.weights if w.trainable and not w.statistic for _ in range(repeat)]
+
+
+def largest_module(model: Model) -> tuple[str, int] | None:
+    """The module owning the most parameters directly (DeepSpeed's ``model_to_params``:
+    ``m.parameters(recurse=False)`` over ``model.modules()``): a weight's module is its name
+    without the last component (a bare parameter belongs to its part)."""
+    owners: dict[str, int] = {}
+    for prefix, part, _ in _placed(model.sections):
+        for weight in part.weights:
+            if weight.statistic:
+                continue
+            module = weight.name.rsplit(".", 1)[0] if "." in weight.name else ""
+            if not module.startswith(part.name):
+                module = f"{part.name}.{module}" if module else part.name
+            owners[prefix + module] = owners.get(prefix + module, 0) + weight.size
+    if not owners:
+        return None
+    name = max(owners, key=lambda key: owners[key])
+    return name, owners[name]
+
+
+def idle_expert_params(model: Model) -> int | None:
+    """Parameters of the routed experts a token skips, over all layers; None without experts."""
+    parts = [(part, repeat) for _, part, repeat in _placed(model.sections) if part.experts]
+    if not parts:
+        return None
+    return sum(part.idle * repeat for part, repeat in parts)
+
+
+def experts_note(model: Model) -> str:
+    """``2 of 8 routed experts run per token in 32 MoE layers``."""
+    runs = [(part.experts, repeat) for _, part, repeat in _placed(model.sections)
+            if part.experts]
+    layers = sum(repeat for _, repeat in runs)
+    kinds = sorted({experts for experts, _ in runs if experts})
+    which = ", ".join(f"{active} of {count}" for active, count in kinds)
+    return f"{which} routed experts run per token in {layers} MoE layer(s)"
