@@ -40,6 +40,11 @@ CASES: dict[str, list[str]] = {
     "safetensors": ["tiny.safetensors"],
     "safetensors-depth": ["tiny.safetensors", "--depth", "1", "--convention", "keras"],
     "gguf": ["tiny.gguf"],
+    # training per GPU: ZeRO-3 sharding, offload, Adafactor's factored state, activations
+    "seed-7993-zero3": ["784-10-10-3", "--zero", "3", "--gpus", "4"],
+    "hf-deepseek-v2-train": ["tiny-deepseek-v2.config.json", "--depth", "0", "--zero", "2",
+                             "--gpus", "8", "--offload", "optimizer", "--optimizer",
+                             "adafactor", "--context", "32", "--checkpointing", "selective"],
 }
 
 
