@@ -28,15 +28,16 @@ once whatever N is, and a ``device_map`` cannot split it across devices.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from paramlab.activations import ModelActivations, model_activations
 from paramlab.errors import ParamlabError
 
 if TYPE_CHECKING:
-    from paramlab.summary import LayerRow, Summary
+    from paramlab.layers.base import Weight
+    from paramlab.memory import LanguageModel
 
 PRECISIONS = ("mixed", "fp32")
 OPTIMIZERS = ("adam", "adam8bit", "adafactor", "sgd", "momentum")
@@ -253,6 +254,36 @@ ESTIMATORS = (
 )
 
 
+class _Row(Protocol):
+    """What this module reads of a row (a :class:`paramlab.summary.LayerRow`)."""
+
+    name: str
+    params: int
+    depth: int
+    shared: bool
+    weights: list[Weight]
+
+
+class Counted(Protocol):
+    """What this module reads of a count (a :class:`paramlab.summary.Summary`), named
+    structurally so the summary can carry a :class:`TrainingReport` without a cycle."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def layers(self) -> Sequence[_Row]: ...
+    @property
+    def trainable(self) -> int: ...
+    @property
+    def non_trainable(self) -> int: ...
+    @property
+    def tensor_shapes(self) -> list[tuple[int, ...]] | None: ...
+    @property
+    def largest_module(self) -> tuple[str, int] | None: ...
+    @property
+    def language_model(self) -> LanguageModel | None: ...
+
+
 @dataclass(frozen=True)
 class TrainingReport:
     """Training per GPU for a counted model: model states, and activations where known."""
@@ -289,7 +320,7 @@ class TrainingReport:
         }
 
 
-def training_report(summary: Summary, setup: Setup, context: int | None = None,
+def training_report(summary: Counted, setup: Setup, context: int | None = None,
                     batch: int = 1, checkpointing: str = "none",
                     flash: bool = False) -> TrainingReport:
     """Model states per GPU from the summary's tensors; activations for a language model
@@ -322,7 +353,7 @@ def training_report(summary: Summary, setup: Setup, context: int | None = None,
     return TrainingReport(per_gpu, acts, tuple(notes))
 
 
-def summary_shapes(summary: Summary) -> list[tuple[int, ...]] | None:
+def summary_shapes(summary: Counted) -> list[tuple[int, ...]] | None:
     """The trainable tensors' shapes: the adapter's, else the weights of rows without child
     rows; None when those do not add up to the trainable count (a container's own
     parameters, say)."""
@@ -333,7 +364,7 @@ def summary_shapes(summary: Summary) -> list[tuple[int, ...]] | None:
     return shapes if sum(math.prod(s) for s in shapes) == summary.trainable else None
 
 
-def largest_row(summary: Summary) -> tuple[str, int] | None:
+def largest_row(summary: Counted) -> tuple[str, int] | None:
     """The row without child rows that holds the most parameters (a layer, a module)."""
     rows = [row for row in _leaf_rows(summary) if row.params]
     if not rows:
@@ -342,7 +373,7 @@ def largest_row(summary: Summary) -> tuple[str, int] | None:
     return row.name, row.params
 
 
-def _leaf_rows(summary: Summary) -> list[LayerRow]:
+def _leaf_rows(summary: Counted) -> list[_Row]:
     rows = summary.layers
     return [row for i, row in enumerate(rows) if not row.shared
             and not (i + 1 < len(rows) and rows[i + 1].depth > row.depth)]
