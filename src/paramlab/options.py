@@ -90,10 +90,12 @@ class CountOptions:
     flops: bool = field(default=False, metadata=_flag(
         "--flops", "MACs and FLOPs per layer and in total", action="store_true"))
     batch_size: int = field(default=1, metadata=_flag(
-        "--batch-size", "batch size for --memory activation totals", type=positive_number,
+        "--batch-size", "batch size for --memory activation totals (the micro-batch per GPU "
+        "for training activations)", type=positive_number,
         metavar="B"))
     context: int | None = field(default=None, metadata=_flag(
-        "--context", "language models: context length (tokens) for --memory KV-cache totals",
+        "--context", "language models: context length (tokens) for --memory KV-cache totals, "
+        "training activations and --flops attention",
         type=positive_number, metavar="N"))
     # Training per GPU (paramlab.training): any of these adds the section.
     gpus: int | None = field(default=None, metadata=_flag(
