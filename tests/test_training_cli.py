@@ -83,3 +83,22 @@ def test_shape_dependent_optimizer_refuses_unknown_shapes() -> None:
 
     with pytest.raises(ParamlabError, match="not all known"):
         training_report(summary, Setup.make(optimizer="adam8bit"))
+
+
+def test_fit_for_training_uses_the_per_gpu_model() -> None:
+    """--fit --fit-for training with sharding: the search's cost is the model states per GPU
+    plus Korthikanti's activations, each term as training per GPU reports it."""
+    from pathlib import Path
+
+    config = json.loads((Path(__file__).parent / "data" / "hf_published"
+                         / "Qwen__Qwen2.5-0.5B.json").read_text())
+    summary = paramlab.count(config, fit="24GiB", fit_for="training", context=1024, zero=3,
+                             gpus=8, checkpointing="selective")
+    answer = summary.to_dict()["fit"]["answers"][0]
+    report = summary.training_per_gpu
+    states = answer["terms"]["weights, gradients and optimizer state per GPU (ZeRO-3, adam)"]
+    assert states == report.per_gpu.total
+    batch = answer["value"]
+    assert answer["terms"]["activations per GPU (Korthikanti et al., selective recomputation)"] \
+        == batch * report.activations.bytes  # the report is at batch 1
+    assert answer["total"] <= 24 * 2**30 < states + (batch + 1) * report.activations.bytes

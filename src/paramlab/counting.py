@@ -134,21 +134,25 @@ def _check(options: CountOptions) -> None:
 def _attach_reports(summary: Summary, options: CountOptions) -> None:
     """``memory``/``flops``/``quant``/training per GPU: data on the summary, which the
     renderers draw."""
+    cost = None
+    if options.training:
+        from paramlab.training import Setup, per_gpu_cost, training_report
+
+        setup = Setup.make(options.gpus or 1, options.zero, options.fsdp,
+                           options.precision or "mixed", options.optimizer or "adam",
+                           options.offload or ())
+        recompute = options.checkpointing or "none"
+        summary.training_per_gpu = training_report(
+            summary, setup, options.context, options.batch_size, recompute,
+            options.flash_attention)
+        if options.fit is not None and options.fit_for == "training":
+            cost = per_gpu_cost(summary, setup, recompute, options.flash_attention)
     stored = getattr(summary.quant_source, "stored", None)
     if options.quant or options.fit is not None or options.kv_dtype or (
             options.memory and stored):  # a quantized checkpoint: its stored size too
         from paramlab.sizing import quant_report
 
-        summary.quant = quant_report(summary, options)
-    if options.training:
-        from paramlab.training import Setup, training_report
-
-        setup = Setup.make(options.gpus or 1, options.zero, options.fsdp,
-                           options.precision or "mixed", options.optimizer or "adam",
-                           options.offload or ())
-        summary.training_per_gpu = training_report(
-            summary, setup, options.context, options.batch_size,
-            options.checkpointing or "none", options.flash_attention)
+        summary.quant = quant_report(summary, options, cost)
     if not (options.memory or options.flops):
         return
     from paramlab.memory import flops_report, memory_report

@@ -28,7 +28,7 @@ once whatever N is, and a ``device_map`` cannot split it across devices.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -377,3 +377,28 @@ def _leaf_rows(summary: Counted) -> list[_Row]:
     rows = summary.layers
     return [row for i, row in enumerate(rows) if not row.shared
             and not (i + 1 < len(rows) and rows[i + 1].depth > row.depth)]
+
+
+def per_gpu_cost(summary: Counted, setup: Setup, checkpointing: str = "none",
+                 flash: bool = False) -> Callable[[int, int], tuple[tuple[str, int], ...]]:
+    """``--fit-for training``'s cost of (micro-batch, context) on one GPU under ``setup``:
+    the model states per GPU and Korthikanti et al.'s activations (the
+    :data:`paramlab.quant.fit.TrainingCost` the fit search takes)."""
+    report = training_report(summary, setup)
+    lm = summary.language_model
+    if lm is None or not (lm.hidden and lm.heads):
+        raise ParamlabError("--fit-for training with --gpus/--zero/--fsdp/--offload needs a "
+                            "transformer's layer sizes (a Hugging Face decoder config) for its "
+                            "activations per GPU")
+    layers, hidden, heads = len(lm.cache), lm.hidden, lm.heads
+    how = setup.sharding or "no sharding"
+    states = (f"weights, gradients and optimizer state per GPU ({how}, {setup.optimizer})",
+              report.per_gpu.total)
+
+    def cost(batch: int, context: int) -> tuple[tuple[str, int], ...]:
+        acts = model_activations(layers, context, batch, hidden, heads, checkpointing, flash)
+        recompute = "no" if checkpointing == "none" else checkpointing
+        return states, (f"activations per GPU (Korthikanti et al., {recompute} "
+                        "recomputation)", acts.bytes)
+
+    return cost
