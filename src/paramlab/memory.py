@@ -22,7 +22,7 @@ the numbers:
   matmul for input gradients, one for weight gradients), so training ≈ 3 × forward.
 
 The reports are frozen dataclasses (:class:`MemoryReport`, :class:`FlopsReport`) whose
-``to_dict()`` is their ``--json`` form; :mod:`paramlab.render.reports` draws them. This module
+``to_dict()`` is their ``--json`` form; :mod:`paramlab.render.blocks` draws them. This module
 reads a count through the :class:`Counted` protocol and imports nothing from paramlab, so
 :class:`~paramlab.summary.Summary` can carry its types without a cycle.
 """
@@ -250,7 +250,7 @@ class LanguageModel:
 class MemoryReport:
     """``--memory``: bytes for inference and for training under every recipe, with the
     assumptions. New optional parts are new fields with a default (None or empty), drawn by
-    :mod:`paramlab.render.reports` and written by :meth:`to_dict` only when present."""
+    :mod:`paramlab.render.blocks` and written by :meth:`to_dict` only when present."""
 
     params: int
     trainable: int

@@ -77,7 +77,7 @@ class Summary:
     count_notes: list[Note] = field(default_factory=list)
     # One-line notes under the totals (why shapes are missing, lazy modules).
     notes: list[Note] = field(default_factory=list)
-    # --memory and --flops: reports from paramlab.memory, drawn by paramlab.render.reports.
+    # --memory and --flops: reports from paramlab.memory, drawn by paramlab.render.blocks.
     memory: MemoryReport | None = None
     flops_report: FlopsReport | None = None
     # Memory tables an adapter adds for its model (see paramlab.memory.memory_report).
@@ -102,7 +102,7 @@ class Summary:
     tensor_shapes: list[tuple[int, ...]] | None = None
     largest_module: tuple[str, int] | None = None
     # Training per GPU and attention at a context length (paramlab.training and
-    # paramlab.activations), drawn by paramlab.render.reports.
+    # paramlab.activations), drawn by paramlab.render.blocks.
     training_per_gpu: TrainingReport | None = None
     attention_flops: AttentionFlops | None = None
 

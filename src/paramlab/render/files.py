@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from paramlab.render import readable_memory_size as size
-from paramlab.render.reports import Block
+from paramlab.render.blocks import Block
 from paramlab.tensorfile import MetadataArray, TensorFile
 
 if TYPE_CHECKING:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from html import escape
 from typing import TYPE_CHECKING
 
+from paramlab.render.blocks import Block, report_blocks
 from paramlab.render.notes import footer_lines
-from paramlab.render.reports import Block, report_blocks
 from paramlab.render.text import table_rows
 
 if TYPE_CHECKING:

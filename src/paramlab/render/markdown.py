@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from paramlab.render.blocks import Block, report_blocks
 from paramlab.render.notes import footer_lines
-from paramlab.render.reports import Block, report_blocks
 from paramlab.render.text import table_rows
 
 if TYPE_CHECKING:

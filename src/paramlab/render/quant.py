@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from paramlab.render.reports import Block
+from paramlab.render.blocks import Block
 
 if TYPE_CHECKING:
     from paramlab.quant.report import QuantReport

@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from paramlab.render import shape_text
+from paramlab.render.blocks import report_blocks, text_block
 from paramlab.render.notes import footer_lines
-from paramlab.render.reports import report_blocks, text_block
 
 if TYPE_CHECKING:
     from paramlab.summary import LayerRow, Summary
