@@ -12,7 +12,11 @@ the order data flows through them:
 * ``grouping`` — which models share a group: padded work against per-step overhead;
 * ``workers``  — independent groups side by side, one forked process per core;
 * ``loop``     — ``GroupRun`` (one group's epochs, evaluation, early stopping, results) and
-  ``train_models``.
+  ``train_models``;
+* ``projection``, ``subspace`` — ``train_subspace``: only θ_d of θ = θ₀ + P·θ_d is trained
+  (intrinsic dimension, Li et al. 2018);
+* ``masked``   — ``train_masked``: fixed 0/1 masks on the weights (lottery tickets, Frankle &
+  Carbin 2019).
 """
 
 from paramlab.lab.engine.config import (
@@ -25,7 +29,11 @@ from paramlab.lab.engine.config import (
 from paramlab.lab.engine.grouping import StepCost, group_archs
 from paramlab.lab.engine.kernels import per_model_loss
 from paramlab.lab.engine.loop import GroupRun, train_models
-from paramlab.lab.engine.stack import init_weights
+from paramlab.lab.engine.masked import MaskedModel, train_masked
+from paramlab.lab.engine.stack import flatten, init_weights, unflatten
+from paramlab.lab.engine.subspace import SubspaceModel, full_weights, train_subspace
 
-__all__ = ["GroupRun", "MLPArch", "ModelResult", "Planned", "StepCost", "TrainConfig",
-           "group_archs", "init_weights", "per_model_loss", "resolve_device", "train_models"]
+__all__ = ["GroupRun", "MLPArch", "MaskedModel", "ModelResult", "Planned", "StepCost",
+           "SubspaceModel", "TrainConfig", "flatten", "full_weights", "group_archs",
+           "init_weights", "per_model_loss", "resolve_device", "train_masked", "train_models",
+           "train_subspace", "unflatten"]

@@ -129,6 +129,7 @@ class ModelResult:
     best_epoch: int = 0
     weights: list[np.ndarray] | None = None  # [W1, b1, W2, b2, …], W as (fan_in, fan_out)
     test_predictions: np.ndarray | None = None
+    theta_d: np.ndarray | None = None  # subspace training: the trained (d,) coordinates
 
 
 def resolve_device(name: str) -> torch.device:

@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 import torch
@@ -37,7 +38,7 @@ from paramlab.lab.engine.config import (
 )
 from paramlab.lab.engine.optim import StackOptimizer
 from paramlab.lab.engine.stack import StackedMLP
-from paramlab.lab.engine.workers import GroupPool, GroupTrainer, plan_groups
+from paramlab.lab.engine.workers import GroupPlan, GroupPool, GroupTrainer, plan_groups
 
 SPLITS = ("train", "val", "test")
 
@@ -88,16 +89,43 @@ class Evaluation:
     predictions: torch.Tensor  # (K, rows, outputs)
 
 
+class Stepper(Protocol):
+    """What follows each backward pass: the optimizer step, and whatever a training mode adds
+    around it (a subspace's projection, a pruning mask). ``state`` lists the tensors besides
+    the stack's weights that early stopping must save and restore (leading dimension K)."""
+
+    state: list[torch.Tensor]
+
+    def step(self) -> None: ...
+
+
+class PlainStep:
+    """Ordinary training: the optimizer steps the stack's own weights."""
+
+    def __init__(self, stack: StackedMLP, config: TrainConfig) -> None:
+        self.optimizer = StackOptimizer(stack.params, config)
+        self.state: list[torch.Tensor] = []
+
+    def step(self) -> None:
+        self.optimizer.step()
+
+
 class GroupRun:
-    """One group's run: its stack and optimizer, the data, and each model's record so far."""
+    """One group's run: its stack and optimizer, the data, and each model's record so far.
+
+    ``stack`` and ``stepper`` default to ordinary training of models initialized from their
+    seeds; the subspace and masked modes pass their own (see :mod:`.subspace`, :mod:`.masked`).
+    """
 
     def __init__(self, archs: list[MLPArch], seeds: list[int], ids: list[str], splits: Splits,
-                 config: TrainConfig, loss: str) -> None:
+                 config: TrainConfig, loss: str, *, stack: StackedMLP | None = None,
+                 stepper: Callable[[StackedMLP], Stepper] | None = None) -> None:
         device = splits.X["train"].device
         self.archs, self.seeds, self.ids = archs, seeds, ids
         self.splits, self.config, self.loss = splits, config, loss
-        self.stack = StackedMLP.build(archs, seeds, device)
-        self.optimizer = StackOptimizer(self.stack.params, config)
+        self.stack = stack or StackedMLP.build(archs, seeds, device)
+        self.optimizer = (stepper or (lambda s: PlainStep(s, config)))(self.stack)
+        self.tracked = [*self.stack.params, *self.optimizer.state]
         k = len(archs)
         self.active = torch.ones(k, dtype=torch.bool)
         self.best = torch.full((k,), math.inf)
@@ -106,7 +134,7 @@ class GroupRun:
         self.stopped_at = [config.epochs] * k
         self.history: list[list[dict[str, float]]] = [[] for _ in range(k)]
         self.current: dict[str, Evaluation] = {}  # evaluations of the weights as they are now
-        self.best_params = ([p.detach().clone() for p in self.stack.params]
+        self.best_params = ([p.detach().clone() for p in self.tracked]
                             if config.patience else [])
         # dropout masks from the run's own seeds, not the process's global RNG: the same run
         # gives the same models in this process, in another, or on a Ray worker
@@ -194,7 +222,7 @@ class GroupRun:
         self.best = torch.where(improved, val, self.best)
         self.best_epoch[improved] = epoch
         device_mask = improved.to(self.stack.weights[0].device)
-        for p, saved in zip(self.stack.params, self.best_params, strict=True):
+        for p, saved in zip(self.tracked, self.best_params, strict=True):
             mask = device_mask.view(-1, *([1] * (p.dim() - 1)))
             saved.copy_(torch.where(mask, p.detach(), saved))
         self.waited = torch.where(improved, 0, self.waited + self.active.long())
@@ -207,7 +235,7 @@ class GroupRun:
     @torch.no_grad()
     def restore_best(self) -> None:
         self.current.clear()
-        for p, saved in zip(self.stack.params, self.best_params, strict=True):
+        for p, saved in zip(self.tracked, self.best_params, strict=True):
             p.copy_(saved)
 
     def results(self, keep_weights: bool, seconds: float) -> list[ModelResult]:
@@ -275,17 +303,38 @@ def train_models(
     if len(archs) != len(seeds):
         raise ParamlabError(f"{len(archs)} architectures but {len(seeds)} seeds")
     ids = model_ids or [f"m{i:04d}" for i in range(len(archs))]
+    check_fits(archs, data)
+    device = resolve_device(config.device)
+    plan = plan_groups(archs, config, data.observations, device, workers=workers,
+                       group_size=group_size)
+    train = group_trainer(Splits.of(data, device), config, config.loss_for(data.task),
+                          keep_weights)
+
+    def pick(group: list[int]) -> tuple[list[MLPArch], list[int], list[str]]:
+        return [archs[i] for i in group], [seeds[i] for i in group], [ids[i] for i in group]
+
+    return drive(plan, train, pick, ids, on_epoch=on_epoch, on_model_done=on_model_done)
+
+
+def check_fits(archs: list[MLPArch], data: Dataset) -> None:
+    """Every architecture's inputs and outputs match the data set's."""
     for arch in archs:
         if arch.in_features != data.n_features or arch.out_features != data.n_outputs:
             raise ParamlabError(
                 f"architecture {arch.spec()} does not fit the data: it needs "
                 f"{data.n_features} inputs and {data.n_outputs} outputs"
             )
-    device = resolve_device(config.device)
-    plan = plan_groups(archs, config, data.observations, device, workers=workers,
-                       group_size=group_size)
-    train = group_trainer(Splits.of(data, device), config, config.loss_for(data.task),
-                          keep_weights)
+
+
+def drive(plan: GroupPlan, train: GroupTrainer,
+          arguments: Callable[[list[int]], tuple[object, ...]], ids: list[str], *,
+          on_epoch: EpochCallback | None,
+          on_model_done: Callable[[ModelResult], None] | None) -> list[ModelResult]:
+    """Train the plan's groups, here or in worker processes; results in model order.
+
+    ``train(*arguments(group), on_epoch=…)`` trains one group; the arguments are pickled to
+    a worker, the trainer itself (with the run's data and per-model inputs) is inherited.
+    """
     results: dict[int, ModelResult] = {}
 
     def finished(group: list[int], trained: list[ModelResult]) -> None:
@@ -294,18 +343,15 @@ def train_models(
             if on_model_done is not None:
                 on_model_done(result)
 
-    def pick(group: list[int]) -> tuple[list[MLPArch], list[int], list[str]]:
-        return [archs[i] for i in group], [seeds[i] for i in group], [ids[i] for i in group]
-
     if plan.workers == 1:
         for group in plan.groups:
-            finished(group, train(*pick(group), on_epoch=on_epoch))
+            finished(group, train(*arguments(group), on_epoch=on_epoch))
     else:
         with GroupPool(plan.workers, train, report_epochs=on_epoch is not None) as pool:
-            running = {pool.submit(*pick(group)): group for group in plan.groups}
+            running = {pool.submit(*arguments(group)): group for group in plan.groups}
             while running:
                 # the groups that trained are handed over before a failed one's error
                 for future in sorted(pool.wait(running, on_epoch), key=_failed):
                     group = running.pop(future)
                     finished(group, pool.result(future, f"models {ids[group[0]]}…"))
-    return [results[i] for i in range(len(archs))]
+    return [results[i] for i in range(len(ids))]

@@ -36,6 +36,22 @@ def init_weights(arch: MLPArch, seed: int) -> list[torch.Tensor]:
     return tensors
 
 
+def flatten(tensors: list[torch.Tensor]) -> torch.Tensor:
+    """One model's θ: [W1 (fan_in × fan_out, row-major), b1, W2, b2, …] end to end."""
+    return torch.cat([t.reshape(-1) for t in tensors])
+
+
+def unflatten(arch: MLPArch, theta: np.ndarray) -> list[np.ndarray]:
+    """θ (laid out as :func:`flatten`) back to [W1, b1, …] with W as (fan_in, fan_out)."""
+    out, offset = [], 0
+    for fan_in, fan_out in zip(arch.widths, arch.widths[1:], strict=False):
+        for shape in ((fan_in, fan_out), (fan_out,)):
+            size = math.prod(shape)
+            out.append(theta[offset: offset + size].reshape(shape))
+            offset += size
+    return out
+
+
 def padded_widths(archs: list[MLPArch]) -> tuple[int, ...]:
     """Layer widths of the stack: the widest model at every layer."""
     return tuple(max(widths) for widths in zip(*(a.widths for a in archs), strict=True))
@@ -56,11 +72,19 @@ class StackedMLP:
 
     @classmethod
     def build(cls, archs: list[MLPArch], seeds: list[int], device: torch.device) -> StackedMLP:
+        """Every model initialized from its seed (see :func:`init_weights`)."""
+        return cls.from_weights(archs, [init_weights(arch, seed)
+                                        for arch, seed in zip(archs, seeds, strict=True)],
+                                device)
+
+    @classmethod
+    def from_weights(cls, archs: list[MLPArch], initial: list[list[torch.Tensor]],
+                     device: torch.device) -> StackedMLP:
+        """Each model starts from its given [W1, b1, …] ((fan_in, fan_out) W), zero-padded."""
         depths = {len(a.hidden) for a in archs}
         if len(depths) != 1:
             raise ValueError(f"a stack holds models of one depth; received depths {depths}")
         sizes = padded_widths(archs)
-        initial = [init_weights(arch, seed) for arch, seed in zip(archs, seeds, strict=True)]
         weights, biases = [], []
         for layer in range(len(sizes) - 1):
             weight = torch.zeros(len(archs), sizes[layer], sizes[layer + 1])
@@ -74,6 +98,23 @@ class StackedMLP:
         for tensor in (*weights, *biases):
             tensor.grad = torch.zeros_like(tensor)
         return cls(archs, weights, biases)
+
+    @classmethod
+    def over(cls, arch: MLPArch, theta: torch.Tensor, grad: torch.Tensor) -> StackedMLP:
+        """K copies of one architecture whose weights and gradients are *views* of (K, D)
+        flat tensors laid out as :func:`flatten` lays out θ: writing θ moves every layer,
+        and the kernels' gradients land in ``grad`` without a copy."""
+        weights: list[torch.Tensor] = []
+        biases: list[torch.Tensor] = []
+        offset = 0
+        for fan_in, fan_out in zip(arch.widths, arch.widths[1:], strict=False):
+            for rows, store in ((fan_in, weights), (1, biases)):
+                size = rows * fan_out
+                view = theta[:, offset: offset + size].view(-1, rows, fan_out)
+                view.grad = grad[:, offset: offset + size].view(-1, rows, fan_out)
+                store.append(view)
+                offset += size
+        return cls([arch] * theta.shape[0], weights, biases)
 
     @property
     def params(self) -> list[torch.Tensor]:

@@ -90,7 +90,14 @@ def plan_groups(archs: list[MLPArch], config: TrainConfig, observations: int,
     def seconds(group: list[int]) -> float:
         return steps * cost.step([archs[i] for i in group], config.batch_size)
 
-    groups = group_archs(archs, group_size, config.batch_size, cost)
+    return plan_for(group_archs(archs, group_size, config.batch_size, cost), seconds, device,
+                    workers)
+
+
+def plan_for(groups: list[list[int]], seconds: Callable[[list[int]], float],
+             device: torch.device, workers: int | None) -> GroupPlan:
+    """The processes for given groups (``seconds``: a group's estimated run), and the groups
+    halved where that balances the workers (see :func:`plan_groups`)."""
     count = _worker_count(workers, device, sum(map(seconds, groups)))
     if count > 1:
         groups = _balanced(groups, count, seconds)
