@@ -30,6 +30,8 @@ from paramlab.lab.data import DataConfig, Dataset
 from paramlab.lab.engine import MaskedModel, MLPArch, ModelResult, TrainConfig, train_masked
 from paramlab.lab.engine.stack import init_weights
 from paramlab.lab.runner import (
+    CAPACITY_DEMO_DATA,
+    CAPACITY_DEMO_SPEC,
     Analysis,
     ComputePoints,
     DemoLevel,
@@ -283,11 +285,12 @@ def analyze(config: PruneConfig, plan: Plan, store: RunStore) -> PruneAnalysis:
 
 
 def demo_config(level: DemoLevel, earlier: dict[str, RunOutcome]) -> PruneConfig | None:
-    """``--full`` only: digits (1,257 training images), 64-128-64-10 (17,226 parameters),
-    eight rounds to 17 % of the weights, 20 epochs each — about half a minute on 2 cores."""
+    """``--full`` only: the capacity studies' shared network (``CAPACITY_DEMO_SPEC``,
+    64-128-64-10 on digits: 17,226 parameters, 1,257 training images), eight rounds to 17 %
+    of the weights, 20 epochs each."""
     if level != "full":
         return None
-    return PruneConfig("64-128-64-10", rounds=8, data=DataConfig("digits"),
+    return PruneConfig(CAPACITY_DEMO_SPEC, rounds=8, data=DataConfig(CAPACITY_DEMO_DATA),
                        train=TrainConfig(epochs=20, batch_size=32, lr=1.2e-3))
 
 

@@ -62,12 +62,16 @@ class Capacity:
 
 
 def capacity_runs(stores: Sequence[RunStore]) -> dict[str, RunStore]:
-    """The runs of ``stores`` that measure capacity, by study (the first of each)."""
-    found: dict[str, RunStore] = {}
+    """The runs of ``stores`` that measure capacity, one per study: where a study ran more
+    than once (the demo's effective-dimension width sweep beside its run on the shared
+    network), the run of the network most studies measured."""
+    found: dict[str, list[RunStore]] = {}
     for store in stores:
         if store.experiment in STUDIES:
-            found.setdefault(store.experiment, store)
-    return found
+            found.setdefault(store.experiment, []).append(store)
+    target = _target({study: _network_and_data(runs[0]) for study, runs in found.items()})
+    return {study: next((s for s in runs if _network_and_data(s)[0] == target), runs[0])
+            for study, runs in found.items()}
 
 
 def section(stores: Sequence[RunStore], plots_dir: Path) -> Section | None:
