@@ -200,7 +200,7 @@ def demo_config(level: DemoLevel, earlier: dict[str, RunOutcome]
         data=DataConfig("synthetic", n_samples=2000),
         train=TrainConfig(epochs=60, batch_size=64))
     shared = EffectiveDimensionConfig(CAPACITY_DEMO_SPEC, data=DataConfig(CAPACITY_DEMO_DATA),
-                                      train=TrainConfig(epochs=40, batch_size=32))
+                                      train=TrainConfig(epochs=20, batch_size=64))
     return [sweep, shared]
 
 
