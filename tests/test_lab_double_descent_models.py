@@ -148,6 +148,30 @@ def test_epoch_curves_average_repeats_and_find_the_second_descent() -> None:
     assert epoch_curves(EPOCH_ROWS[:1], old, n_test=1000) == ()
 
 
+def test_epoch_jitter_is_not_a_second_descent() -> None:
+    """Test error that falls, rises to a plateau and jitters by ±2 points from epoch to epoch
+    (SGD): unsmoothed, a spike and the dip after it would pass for a second descent; averaged
+    over 5 % of the 200 epochs, they do not. A real second descent still shows."""
+    from paramlab.lab.experiments.double_descent import moving_average
+    from paramlab.lab.science.capacity import second_descent
+
+    t = np.arange(1, 201)
+    overfit = np.where(t < 30, 0.7 - 0.004 * t, np.minimum(0.58 + 0.002 * (t - 30), 0.66))
+    jitter = overfit + 0.02 * (-1) ** t
+    margin = epoch_margin(float(jitter.max()), 1000)
+    assert second_descent(t, jitter, margin).second_descent  # fooled without smoothing
+    curve, = epoch_curves([{"model_id": "a", "width": 64}],
+                          {"a": _history(list(jitter))}, n_test=1000)
+    assert curve.window == 10 and not curve.descent.second_descent
+    assert moving_average(np.array([1.0, 2.0, 3.0, 10.0]), 3) == pytest.approx(
+        [1.5, 2.0, 5.0, 6.5])
+    real = np.concatenate([overfit[:120], overfit[119] - 0.001 * np.arange(80)]) + \
+        0.02 * (-1) ** t
+    curve, = epoch_curves([{"model_id": "a", "width": 64}], {"a": _history(list(real))},
+                          n_test=1000)
+    assert curve.descent.second_descent
+
+
 def _mlp_analysis(history: dict[str, list[dict[str, float]]]) -> MLPAnalysis:
     rows = _curve([0.6, 0.45, 0.40, 0.52, 0.41, 0.35], [0.5, 0.3, 0.05, 0.0, 0.0, 0.0])
     base = width_analysis(rows, CONFIG)

@@ -179,7 +179,7 @@ def test_sentences_flip_with_the_control() -> None:
     close = prune_sentences(_analysis(control_accuracy=0.945))[1]
     assert "below the rewound ticket, yet still within 1 point" in close
     better = prune_sentences(_analysis(control_accuracy=0.96))[1]
-    assert "at or above the rewound ticket" in better and "no winning ticket" in better
+    assert "1.2 points above the rewound ticket" in better and "no winning ticket" in better
 
 
 def test_sentences_flip_with_the_test_set_noise() -> None:

@@ -74,6 +74,7 @@ MEMORY_SHARE = 0.5  # refuse a run whose largest arrays need more than this shar
 THEORY_BAND = 0.25  # points with |p/n − 1| ≤ this are too close to the (infinite) peak
 PEAK_SHARPNESS = 1.1  # a tuned-ridge "peak": an inner point above both ends by 10 %
 ERROR_PROMINENCE = 0.03  # an MLP test-error peak: 3 points above the best on each side
+SMOOTHING = 0.05  # epoch-wise verdicts read test error averaged over 5 % of the epochs
 
 
 # ------------------------------------------------------------------ options
@@ -506,7 +507,8 @@ class EpochCurve:
     repeats: int
     epochs: tuple[int, ...]
     test_error: tuple[float, ...]
-    descent: EpochDescent
+    descent: EpochDescent  # of the curve smoothed over `window` epochs
+    window: int = 1
 
 
 @dataclass(frozen=True)
@@ -558,10 +560,24 @@ def epoch_curves(rows: list[Row], history: dict[str, list[dict[str, float]]],
                          axis=0)
         epochs = [int(h["epoch"]) for h in runs[0][:length]]
         margin = epoch_margin(float(np.max(errors)), n_test)
+        window = max(1, round(length * SMOOTHING))
         curves.append(EpochCurve(width, len(runs), tuple(epochs),
                                  tuple(float(e) for e in errors),
-                                 second_descent(epochs, errors, margin)))
+                                 second_descent(epochs, moving_average(errors, window),
+                                                margin), window))
     return tuple(curves)
+
+
+def moving_average(values: np.ndarray, window: int) -> np.ndarray:
+    """The centred mean over ``window`` epochs (fewer at the ends). Epoch to epoch, SGD moves
+    a test error by a point or two: unsmoothed, the highest jitter spike becomes "the peak"
+    and the next dip "a second descent" (seen on MNIST-1D's 200-epoch sweep)."""
+    if window <= 1:
+        return np.asarray(values, dtype=float)
+    kernel = np.ones(window)
+    sums = np.convolve(values, kernel, mode="same")
+    counts = np.convolve(np.ones(len(values)), kernel, mode="same")
+    return np.asarray(sums / counts)
 
 
 def _mean(values: Sequence[float | None]) -> float | None:

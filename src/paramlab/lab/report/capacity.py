@@ -220,7 +220,8 @@ def capacity_sentences(c: Capacity) -> list[str]:
                      + "; ".join(f"{s}: {n} on {d}" for s, n, d in c.runs)
                      + "): the numbers sit side by side, but they describe different fits.")
     if c.missing:
-        lines.append(f"Not run in this folder: {', '.join(c.missing)} — its measure is "
+        which = "their measures are" if len(c.missing) > 1 else "its measure is"
+        lines.append(f"Not run in this folder: {', '.join(c.missing)} — {which} "
                      f"missing here (run `paramlab run NAME {c.network} --data …` into the "
                      "same folder to add it).")
     return lines

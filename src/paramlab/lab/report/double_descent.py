@@ -221,8 +221,10 @@ def epochwise_sentence(a: MLPAnalysis) -> str:
     widest = a.epochwise[-1]
     shape = widest.descent
     second = [c.width for c in a.epochwise if c.descent.second_descent]
-    head = (f"Over epochs, the widest network (width {widest.width:,}) reached its lowest "
-            f"test error {_percent(shape.min_before)} at epoch {shape.min_before_epoch:g}, "
+    smoothed = (f" (test error averaged over {widest.window} epochs)" if widest.window > 1
+                else "")
+    head = (f"Over epochs{smoothed}, the widest network (width {widest.width:,}) reached its "
+            f"lowest test error {_percent(shape.min_before)} at epoch {shape.min_before_epoch:g}, "
             f"rose to {_percent(shape.peak_error)} at epoch {shape.peak_epoch:g}")
     if shape.second_descent:
         head += (f" and fell again to {_percent(shape.min_after)} by epoch "

@@ -73,7 +73,8 @@ def _control_sentence(a: PruneAnalysis) -> str:
         return (head + f", {gap:.1f} points below the rewound ticket{also}; the surviving "
                 "weights' initial values, not the mask alone, make the winning ticket "
                 "(Frankle & Carbin 2019).")
-    return (head + f", {-gap:.1f} points at or above the rewound ticket: here the initial "
+    level = "as good as" if gap == 0 else f"{-gap:.1f} points above"
+    return (head + f", {level} the rewound ticket: here the initial "
             "values did not matter — the mask alone carries the small network, so this run "
             "shows no winning ticket.")
 
