@@ -186,3 +186,15 @@ def test_sentences_flip_with_the_test_set_noise() -> None:
     assert "not an artifact" in prune_sentences(_analysis())[2]
     small = _analysis(n_test=300, sampling_error=float(np.sqrt(0.95 * 0.05 / 300)))
     assert "as noisy as the test set is small" in prune_sentences(small)[2]
+
+
+def test_the_full_demo_prunes_the_network_the_capacity_studies_share() -> None:
+    from paramlab.lab.experiments import get
+    from paramlab.lab.runner import CAPACITY_DEMO_DATA, CAPACITY_DEMO_SPEC
+
+    full = EXPERIMENT.demo("full", {})
+    assert isinstance(full, PruneConfig) and full.spec == CAPACITY_DEMO_SPEC
+    assert full.data.data == CAPACITY_DEMO_DATA and 0.8**full.rounds <= 0.2
+    assert EXPERIMENT.demo("default", {}) is None and EXPERIMENT.demo("quick", {}) is None
+    effective = get("effective-dimension").demo("full", {})
+    assert CAPACITY_DEMO_SPEC in [c.spec for c in effective]
