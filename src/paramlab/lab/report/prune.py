@@ -101,7 +101,7 @@ def plot_accuracy_vs_kept(a: PruneAnalysis, path: Path) -> Path:
     spread = [[100 * (p.ticket_accuracy - p.ticket_min) for p in a.curve],
               [100 * (p.ticket_max - p.ticket_accuracy) for p in a.curve]]
     ax.errorbar(kept, ticket, yerr=spread, fmt="o-", color="#4a6fd0", capsize=3,
-                label="winning ticket (rewound to θ₀)")
+                label="ticket (rewound to θ₀)")
     pruned = [p for p in a.curve if p.control_accuracy is not None]
     ax.plot([p.kept_fraction for p in pruned], [100 * (p.control_accuracy or 0) for p in pruned],
             "s--", color="#d07a4a", label="same mask, random initialization")
@@ -114,6 +114,8 @@ def plot_accuracy_vs_kept(a: PruneAnalysis, path: Path) -> Path:
                    label=f"smallest matching: {a.kept_fraction:.1%} kept")
     ax.set_xscale("log")
     ax.invert_xaxis()
+    ax.set_xticks(kept, [f"{k:.0%}" if k >= 0.095 else f"{k:.1%}" for k in kept], fontsize=7)
+    ax.minorticks_off()
     ax.set_xlabel("fraction of weights kept (log scale)")
     ax.set_ylabel("test accuracy (%)")
     ax.set_title(f"Iterative magnitude pruning of {a.spec}")
