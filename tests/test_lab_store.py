@@ -115,3 +115,27 @@ def test_drivers_probing_one_run_folder_at_once_do_not_trip_each_other(tmp_path)
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(probe_often, range(8)))  # re-raises a RunFolderError from any thread
     assert list((tmp_path / "run").iterdir()) == []
+
+
+def test_a_store_from_before_the_per_epoch_accuracies_gains_them_when_it_resumes(
+        tmp_path: Path) -> None:
+    """The epochs table of an older run (five columns) gets NULL accuracy columns: its old
+    epochs read back without them, new epochs keep theirs (test accuracy per epoch feeds
+    epoch-wise double descent)."""
+    from paramlab.lab.store import Column, RunStore
+
+    columns = (Column("model_id", str),)
+    (tmp_path / "run").mkdir()
+    with sqlite3.connect(tmp_path / "run" / "store.sqlite") as db:
+        db.execute("CREATE TABLE epochs (model_id TEXT, epoch INTEGER, train_loss REAL, "
+                   "val_loss REAL, test_loss REAL, PRIMARY KEY (model_id, epoch))")
+        db.execute("INSERT INTO epochs VALUES ('old', 1, 1.0, 2.0, 3.0)")
+    store = RunStore.create_or_resume(tmp_path / "run", {"experiment": "x"}, columns)
+    RunStore.create_or_resume(tmp_path / "run", {"experiment": "x"}, columns)  # twice: no-op
+    store.record({"model_id": "new"}, [{"epoch": 1, "train_loss": 1.0, "val_loss": 2.0,
+                                        "test_loss": 3.0, "test_accuracy": 0.75}])
+    history = store.history()
+    assert history["old"] == [{"model_id": "old", "epoch": 1, "train_loss": 1.0,
+                               "val_loss": 2.0, "test_loss": 3.0}]
+    assert history["new"][0]["test_accuracy"] == 0.75
+    assert "train_accuracy" not in history["new"][0]

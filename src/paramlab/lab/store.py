@@ -75,9 +75,14 @@ class StoredWeights:
 _EPOCHS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS epochs (
     model_id TEXT, epoch INTEGER, train_loss REAL, val_loss REAL, test_loss REAL,
+    train_accuracy REAL, test_accuracy REAL,
     PRIMARY KEY (model_id, epoch)
 );
 """
+# per-epoch columns, in order; the accuracies (classification; NULL otherwise) came later:
+# an older store gains them when it resumes (_add_epoch_columns)
+EPOCH_COLUMNS = ("epoch", "train_loss", "val_loss", "test_loss", "train_accuracy",
+                 "test_accuracy")
 _CLAIMS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS owners (owner TEXT PRIMARY KEY, host TEXT, pid INTEGER,
                                    heartbeat REAL);
@@ -134,6 +139,7 @@ class RunStore:
             _atomic_write(path / "environment.json", json.dumps(environment(), indent=2))
         with store.connect() as db:
             db.executescript(_models_schema(columns) + _EPOCHS_SCHEMA + _CLAIMS_SCHEMA)
+            _add_epoch_columns(db)
         return store
 
     @classmethod
@@ -243,9 +249,9 @@ class RunStore:
                     values).rowcount
                 if new:
                     db.executemany(
-                        "INSERT INTO epochs VALUES (?, ?, ?, ?, ?)",
-                        [(row[key], h["epoch"], h["train_loss"], h["val_loss"], h["test_loss"])
-                         for h in history],
+                        f"INSERT INTO epochs (model_id, {', '.join(EPOCH_COLUMNS)}) VALUES "
+                        f"({', '.join('?' * (1 + len(EPOCH_COLUMNS)))})",
+                        [(row[key], *(h.get(c) for c in EPOCH_COLUMNS)) for h in history],
                     )
                 db.execute("DELETE FROM claims WHERE model_id = ?", (row[key],))
                 inserted += new
@@ -394,7 +400,9 @@ class RunStore:
         with self.connect() as db:
             db.row_factory = sqlite3.Row
             for r in db.execute("SELECT * FROM epochs ORDER BY model_id, epoch"):
-                out.setdefault(r["model_id"], []).append(dict(r))
+                # a column the run did not record (accuracies of a regression) is left out
+                out.setdefault(r["model_id"], []).append(
+                    {k: v for k, v in dict(r).items() if v is not None})
         return out
 
     def write_csv(self) -> Path:
@@ -436,6 +444,19 @@ def environment() -> dict[str, Any]:
         "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
         "numpy": np.__version__,
     }
+
+
+def _add_epoch_columns(db: sqlite3.Connection) -> None:
+    """Give a store written before the per-epoch accuracies their (NULL) columns; another
+    process resuming the same folder at once may have added them first."""
+    have = {r[1] for r in db.execute("PRAGMA table_info(epochs)")}
+    for column in EPOCH_COLUMNS:
+        if column not in have:
+            try:
+                db.execute(f"ALTER TABLE epochs ADD COLUMN {column} REAL")
+            except sqlite3.OperationalError as exc:
+                if "duplicate column" not in str(exc):
+                    raise
 
 
 def _now() -> str:

@@ -149,7 +149,9 @@ class GroupRun:
                                                          generator=order_generator))
             scores = self.evaluate_splits(("val", "test"))
             val, test = scores["val"].losses.cpu(), scores["test"].losses.cpu()
-            self.record(epoch, train_loss.cpu(), val, test, on_epoch, self.train_accuracy())
+            accuracy = {"train_accuracy": self.train_accuracy(),
+                        "test_accuracy": scores["test"].accuracy}
+            self.record(epoch, train_loss.cpu(), val, test, on_epoch, accuracy)
             if self.config.patience and self.stop_early(epoch, val):
                 break
         if self.config.patience:
@@ -204,14 +206,18 @@ class GroupRun:
         return None if accuracy is None else accuracy.cpu()
 
     def record(self, epoch: int, train: torch.Tensor, val: torch.Tensor, test: torch.Tensor,
-               on_epoch: EpochCallback | None, train_accuracy: torch.Tensor | None) -> None:
-        """Append this epoch to the history of every model still learning."""
+               on_epoch: EpochCallback | None,
+               accuracy: dict[str, torch.Tensor | None]) -> None:
+        """Append this epoch to the history of every model still learning. Classification
+        records each model's test accuracy, which the epoch's evaluation computed anyway
+        (epoch-wise double descent reads test *error* over epochs), and the training
+        accuracy when the config asks for that extra pass."""
         live = [i for i in range(len(self.archs)) if self.active[i]]
+        present = {key: values.cpu() for key, values in accuracy.items() if values is not None}
         for i in live:
             entry = {"epoch": epoch, "train_loss": float(train[i]),
                      "val_loss": float(val[i]), "test_loss": float(test[i])}
-            if train_accuracy is not None:
-                entry["train_accuracy"] = float(train_accuracy[i])
+            entry |= {key: float(values[i]) for key, values in present.items()}
             self.history[i].append(entry)
         if on_epoch is not None:
             on_epoch(epoch, {self.ids[i]: self.history[i][-1] for i in live})

@@ -52,7 +52,7 @@ from paramlab.lab.runner import (
     TrainModels,
     seed_option,
 )
-from paramlab.lab.science.capacity import parse_grid
+from paramlab.lab.science.capacity import EpochDescent, parse_grid, second_descent
 from paramlab.lab.science.dd_sweeps import (
     Scores,
     linear_sweep,
@@ -74,6 +74,7 @@ MEMORY_SHARE = 0.5  # refuse a run whose largest arrays need more than this shar
 THEORY_BAND = 0.25  # points with |p/n − 1| ≤ this are too close to the (infinite) peak
 PEAK_SHARPNESS = 1.1  # a tuned-ridge "peak": an inner point above both ends by 10 %
 ERROR_PROMINENCE = 0.03  # an MLP test-error peak: 3 points above the best on each side
+SMOOTHING = 0.05  # epoch-wise verdicts read test error averaged over 5 % of the epochs
 
 
 # ------------------------------------------------------------------ options
@@ -447,7 +448,8 @@ class DoubleDescentAnalysis(Analysis):
 
     @classmethod
     def from_json(cls: type[A], values: dict[str, Any]) -> A:
-        kind = LinearAnalysis if values.get("model") == "linear" else WidthAnalysis
+        kind = {"linear": LinearAnalysis, "mlp": MLPAnalysis}.get(values.get("model", ""),
+                                                                  WidthAnalysis)
         return cast(A, fields.from_dict(kind, values))
 
 
@@ -497,11 +499,85 @@ class WidthAnalysis(DoubleDescentAnalysis):
     prominent: bool  # stands the required height above both sides
 
 
+@dataclass(frozen=True)
+class EpochCurve:
+    """One width's test error over epochs (means over repeats), and its shape."""
+
+    width: int
+    repeats: int
+    epochs: tuple[int, ...]
+    test_error: tuple[float, ...]
+    descent: EpochDescent  # of the curve smoothed over `window` epochs
+    window: int = 1
+
+
+@dataclass(frozen=True)
+class MLPAnalysis(WidthAnalysis):
+    """The MLP sweep, with the epoch-wise side (Nakkiran et al. 2019, Sec. 6): test error
+    over epochs of every width past the interpolation threshold. Empty in a run folder
+    written before the engine recorded per-epoch test accuracy."""
+
+    epochwise: tuple[EpochCurve, ...] = ()
+    n_test: int = 0
+
+
 def analyze(config: DoubleDescentConfig, plan: Plan, store: RunStore) -> DoubleDescentAnalysis:
     rows = store.rows()
     if config.model == "linear":
         return linear_analysis(rows, config)
-    return width_analysis(rows, config)
+    analysis = width_analysis(rows, config)
+    if config.model != "mlp":
+        return analysis
+    stage = plan.stages[0]
+    assert isinstance(stage, TrainModels)
+    n_test = len(stage.data.y_test)
+    past = [r for r in rows if analysis.threshold is not None
+            and r["width"] >= analysis.threshold]
+    return MLPAnalysis(**{f.name: getattr(analysis, f.name)
+                          for f in dataclasses.fields(analysis)},
+                       epochwise=epoch_curves(past, store.history(), n_test), n_test=n_test)
+
+
+def epoch_margin(error: float, n_test: int) -> float:
+    """The rise and the fall a second descent needs: two standard errors of a test error
+    rate on ``n_test`` points, √(e(1−e)/n), and at least one point (0.01)."""
+    return max(0.01, 2 * math.sqrt(error * (1 - error) / n_test))
+
+
+def epoch_curves(rows: list[Row], history: dict[str, list[dict[str, float]]],
+                 n_test: int) -> tuple[EpochCurve, ...]:
+    """Each width's mean test error per epoch over its repeats (the epochs all of them
+    recorded), and whether it descends a second time (:func:`second_descent`)."""
+    by_width: dict[int, list[list[dict[str, float]]]] = defaultdict(list)
+    for row in rows:
+        recorded = [h for h in history.get(row["model_id"], []) if "test_accuracy" in h]
+        if len(recorded) >= 3:
+            by_width[row["width"]].append(recorded)
+    curves = []
+    for width, runs in sorted(by_width.items()):
+        length = min(len(run) for run in runs)
+        errors = np.mean([[1 - h["test_accuracy"] for h in run[:length]] for run in runs],
+                         axis=0)
+        epochs = [int(h["epoch"]) for h in runs[0][:length]]
+        margin = epoch_margin(float(np.max(errors)), n_test)
+        window = max(1, round(length * SMOOTHING))
+        curves.append(EpochCurve(width, len(runs), tuple(epochs),
+                                 tuple(float(e) for e in errors),
+                                 second_descent(epochs, moving_average(errors, window),
+                                                margin), window))
+    return tuple(curves)
+
+
+def moving_average(values: np.ndarray, window: int) -> np.ndarray:
+    """The centred mean over ``window`` epochs (fewer at the ends). Epoch to epoch, SGD moves
+    a test error by a point or two: unsmoothed, the highest jitter spike becomes "the peak"
+    and the next dip "a second descent" (seen on MNIST-1D's 200-epoch sweep)."""
+    if window <= 1:
+        return np.asarray(values, dtype=float)
+    kernel = np.ones(window)
+    sums = np.convolve(values, kernel, mode="same")
+    counts = np.convolve(np.ones(len(values)), kernel, mode="same")
+    return np.asarray(sums / counts)
 
 
 def _mean(values: Sequence[float | None]) -> float | None:

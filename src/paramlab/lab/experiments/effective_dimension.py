@@ -20,6 +20,8 @@ from paramlab.fields import check_list, int_list, option, require
 from paramlab.lab.data import DataConfig, Dataset
 from paramlab.lab.engine import MLPArch, ModelResult, Planned, TrainConfig
 from paramlab.lab.runner import (
+    CAPACITY_DEMO_DATA,
+    CAPACITY_DEMO_SPEC,
     Analysis,
     ComputePoints,
     DemoLevel,
@@ -182,19 +184,24 @@ def analyze(config: EffectiveDimensionConfig, plan: Plan,
 
 
 def demo_config(level: DemoLevel, earlier: dict[str, RunOutcome]
-                ) -> EffectiveDimensionConfig | None:
+                ) -> list[EffectiveDimensionConfig] | None:
     """``--full`` only: two hidden layers of widths 4 … 128 on 1,400 rows of the seed data —
     parameters from ~200 to ~22,000 around the number of observations. z = 30: on this
     summed-loss scale (eigenvalues up to ~2·10⁴) 40 quadrature steps resolve about ±2, so
     z = 1 would leave the two widest nets with top-k lower bounds only; at z = 30 every
-    width gets its whole-spectrum N_eff."""
+    width gets its whole-spectrum N_eff. A second run measures the network the demo's
+    capacity studies share (``CAPACITY_DEMO_SPEC`` on digits) for the report's side-by-side
+    section."""
     if level != "full":
         return None
-    return EffectiveDimensionConfig(
+    sweep = EffectiveDimensionConfig(
         "40-64-64-1", widths=(4, 8, 16, 32, 64, 128), z=30.0, top_k=100, slq_probes=4,
         slq_steps=40,
         data=DataConfig("synthetic", n_samples=2000),
         train=TrainConfig(epochs=60, batch_size=64))
+    shared = EffectiveDimensionConfig(CAPACITY_DEMO_SPEC, data=DataConfig(CAPACITY_DEMO_DATA),
+                                      train=TrainConfig(epochs=20, batch_size=64))
+    return [sweep, shared]
 
 
 EXPERIMENT = Experiment(

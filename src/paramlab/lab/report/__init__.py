@@ -11,7 +11,9 @@ experiment has one report module here, named after its module in
   table.
 
 A demo folder's runs appear in registry order, so the page reads count → ratio → fits
-anyway → why.
+anyway → why; a folder holding two or more measures of capacity (effective dimension,
+intrinsic dimension, pruning, the generalization bound) opens with
+:mod:`paramlab.lab.report.capacity`, which sets them side by side.
 """
 
 from __future__ import annotations
@@ -68,11 +70,18 @@ def build_report(run_dir: Path) -> Path:
     matplotlib.use("Agg")
     plots_dir = run_dir / "plots"
     plots_dir.mkdir(exist_ok=True)
+    from paramlab.lab.report import capacity
+
+    runs = find_runs(run_dir)
     sections = []
-    for store in find_runs(run_dir):
+    for store in runs:
         if not store.rows():
             raise DataError(f"{store.path}: the run has no finished models yet")
         sections.append(section(store, plots_dir))
+    # a folder with several measures of one network's capacity opens with them side by side
+    summary = capacity.section(runs, plots_dir)
+    if summary is not None:
+        sections.insert(0, summary)
     target = run_dir / "report.html"
     target.write_text(_page(run_dir, sections), encoding="utf-8")
     return target

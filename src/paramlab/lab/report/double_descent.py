@@ -19,6 +19,7 @@ from paramlab.lab.experiments.double_descent import (
     THEORY_BAND,
     DoubleDescentAnalysis,
     LinearAnalysis,
+    MLPAnalysis,
     WidthAnalysis,
 )
 from paramlab.lab.report import plots, tables
@@ -45,9 +46,12 @@ def section(store: RunStore, analysis: Analysis | None, plots_dir: Path) -> Sect
         figure = width_figure(a, plots_dir / f"double-descent-{a.model}-error.png")
         title = f"Double descent: {a.model.replace('-', ' ')} on {a.data}"
         columns = ("width", "params", "train_error", "test_error", "train_loss", "test_loss")
+    figures = [figure]
+    if isinstance(a, MLPAnalysis) and a.epochwise:
+        figures.append(epoch_figure(a, plots_dir / "double-descent-mlp-epochs.png"))
     curve = [dataclasses.asdict(point) for point in a.curve]
     shown = curve if len(curve) <= 40 else curve[:: math.ceil(len(curve) / 40)]
-    return Section(title, sentences(a), [figure],
+    return Section(title, sentences(a), figures,
                    [tables.rows_table("Curve (means over repeats)", shown, columns)])
 
 
@@ -199,7 +203,41 @@ def mlp_sentences(a: WidthAnalysis) -> list[str]:
         lines.append("The test error has a peak, but not near the interpolation threshold.")
     else:
         lines.append("The test error has no clear peak here: no double descent in this run.")
+    if isinstance(a, MLPAnalysis):
+        lines.append(epochwise_sentence(a))
     return lines
+
+
+def epochwise_sentence(a: MLPAnalysis) -> str:
+    """Whether test error, over epochs, descends a second time in the widths past the
+    interpolation threshold (Nakkiran et al. 2019, Sec. 6)."""
+    if a.threshold is None:
+        return ("Epoch-wise double descent needs widths past the interpolation threshold; "
+                "this sweep has none, so it is not measured.")
+    if not a.epochwise:
+        return ("This run's store holds no per-epoch test error (the engine records it "
+                "since issue #22): rerun the sweep into a new folder to see test error over "
+                "epochs.")
+    widest = a.epochwise[-1]
+    shape = widest.descent
+    second = [c.width for c in a.epochwise if c.descent.second_descent]
+    smoothed = (f" (test error averaged over {widest.window} epochs)" if widest.window > 1
+                else "")
+    head = (f"Over epochs{smoothed}, the widest network (width {widest.width:,}) reached its "
+            f"lowest test error {_percent(shape.min_before)} at epoch {shape.min_before_epoch:g}, "
+            f"rose to {_percent(shape.peak_error)} at epoch {shape.peak_epoch:g}")
+    if shape.second_descent:
+        head += (f" and fell again to {_percent(shape.min_after)} by epoch "
+                 f"{shape.min_after_epoch:g}: epoch-wise double descent (rise and fall both "
+                 f"above {_points(shape.margin)}, two standard errors on {a.n_test:,} test "
+                 "points)")
+    else:
+        head += (f" and did not fall again by more than {_points(shape.margin)} (two standard "
+                 f"errors on {a.n_test:,} test points; lowest later {_percent(shape.min_after)}"
+                 "): no second descent over epochs")
+    which = f" (widths {', '.join(map(str, second))})" if second else ""
+    return head + (f"; {len(second)} of the {len(a.epochwise)} widths past the threshold "
+                   f"descend a second time{which}.")
 
 
 def _percent(value: float) -> str:
@@ -290,4 +328,22 @@ def width_figure(a: WidthAnalysis, path: Path) -> Path:
     ax.set_ylabel("error (%)" if classes else "squared loss (log scale)")
     ax.set_title(f"Double descent: {a.model} on {a.data}")
     ax.legend(fontsize=8)
+    return plots.save(fig, path)
+
+
+def epoch_figure(a: MLPAnalysis, path: Path) -> Path:
+    """Test error over epochs (log axis) of each width past the interpolation threshold,
+    the peak the second-descent verdict found marked on each."""
+    fig, ax = plots.figure()
+    for curve in a.epochwise:
+        line, = ax.plot(curve.epochs, [100 * e for e in curve.test_error], lw=1.2,
+                        label=f"width {curve.width:,}"
+                        f"{' (descends again)' if curve.descent.second_descent else ''}")
+        ax.plot([curve.descent.peak_epoch], [100 * curve.descent.peak_error], "o",
+                color=line.get_color(), ms=5)
+    ax.set_xscale("log")
+    ax.set_xlabel("epoch (log scale)")
+    ax.set_ylabel("test error (%)")
+    ax.set_title("Epoch-wise double descent: test error over training, past the threshold")
+    ax.legend(fontsize=7)
     return plots.save(fig, path)
