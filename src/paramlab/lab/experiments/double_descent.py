@@ -563,7 +563,8 @@ def epoch_curves(rows: list[Row], history: dict[str, list[dict[str, float]]],
         window = max(1, round(length * SMOOTHING))
         curves.append(EpochCurve(width, len(runs), tuple(epochs),
                                  tuple(float(e) for e in errors),
-                                 second_descent(epochs, moving_average(errors, window),
+                                 second_descent(epochs,
+                                                moving_average(errors, window).tolist(),
                                                 margin), window))
     return tuple(curves)
 
