@@ -147,7 +147,8 @@ def _page(run_dir: Path, answer: Answer, sections: list[Section]) -> str:
              "<meta name=viewport content='width=device-width, initial-scale=1'>"
              f"<title>paramlab report — {html.escape(run_dir.name)}</title>"
              f"<style>{_STYLE}</style></head><body>",
-             f"<h1>{html.escape(answer.question)}</h1>", *_summary(answer, sections)]
+             f"<h1>paramlab report: {html.escape(run_dir.name)}</h1>",
+             *_summary(answer, sections)]
     for section in sections:
         parts.append(f"<section id={section.anchor}><h2>{html.escape(section.title)}</h2>"
                      f"<p class=finding>{html.escape(section.headline)}</p><div class=answer>")

@@ -66,6 +66,7 @@ class WhyRecord:
     notes: tuple[str, ...]  # what was assumed or ignored (shown on the page)
     stages: tuple[StageRecord, ...]
     configs: dict[str, dict[str, Any]]  # each stage's config, as run (resume reuses it)
+    request: dict[str, Any]  # the WhyConfig asked for: a resume must ask the same
 
     @classmethod
     def read(cls, run_dir: Path) -> WhyRecord | None:
@@ -131,7 +132,11 @@ def budget_section(record: WhyRecord) -> Section:
         if stage.status == "ran" and stage.estimate_seconds is not None:
             lines.append(f"{stage.experiment}: estimated "
                          f"{numbers.number(stage.estimate_seconds, 2)} s.")
-    return Section("Budget", lines, [], [], lines[1] if record.scaled else lines[-1])
+    finding = (f"To fit {numbers.number(record.budget_minutes)} minutes: "
+               f"{'; '.join(record.scaled)}." if record.scaled else
+               f"Every study ran at its full settings within "
+               f"{numbers.number(record.budget_minutes)} minutes.")
+    return Section("Budget", lines, [], [], finding)
 
 
 # ------------------------------------------------------------------ the answer
