@@ -138,8 +138,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # `paramlab count` never needs the lab's parsers: not importing them keeps it fast.
     parser = build_parser(with_lab=args[:1] != ["count"])
     if args[:1] in (["run"], ["why"]):  # the lab parses the rest itself (paramlab.lab.cli)
-        handler = _run_experiment if args[0] == "run" else _why
-        ns = argparse.Namespace(command=args[0], handler=handler, run_argv=args[1:])
+        lab = _run_experiment if args[0] == "run" else _why
+        ns = argparse.Namespace(command=args[0], handler=lab, run_argv=args[1:])
     else:
         ns = parser.parse_args(args)
     handler: Handler | None = getattr(ns, "handler", None)

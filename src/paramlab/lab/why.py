@@ -179,7 +179,8 @@ def read_network(spec: str, data: Dataset) -> Network:
     if unbiased:
         raise SpecError(f"why trains Dense layers with biases; layer {unbiased[0]} of "
                         f"{spec!r} has none (use_bias=False)")
-    widths = (dense[0].weights[0].shape[0], *(int(row.output_shape[-1]) for row in dense))
+    kernels = [row.weights[0].shape for row in dense]  # (inputs, units) each
+    widths = (kernels[0][0], *(shape[-1] for shape in kernels))
     hidden_acts, output_act = _activations(parse(spec))
     activation, notes = _activation(spec, hidden_acts, output_act, data.task)
     arch = MLPArch.parse("-".join(map(str, widths)), data.n_features, data.n_outputs, "why")

@@ -141,7 +141,8 @@ def identification_sentence(entry: Identification) -> str:
         "≈ " if entry.n_eff_method == "top-k + SLQ" else "= ")
     head = (f"{entry.model[0].upper()}{entry.model[1:]} ({params:,} parameters, "
             f"{entry.observations:,} observations): its refits land "
-            f"{entry.aligned_distance:.1e} apart after alignment, N_eff({z:g}) {bound}"
+            f"{numbers.number(entry.aligned_distance, 2)} apart after alignment, "
+            f"N_eff({z:g}) {bound}"
             f"{n_eff:,.1f}")
     smallest = entry.smallest_eigenvalue
     if entry.identified:

@@ -85,7 +85,8 @@ def _setting_sentence(label: str, plain: dict[str, Any], best: dict[str, Any]) -
              "dropout": f"rate {best['dropout']:g}",
              "early stopping": f"patience {best['patience']}, stopped at epoch "
                                f"{best['epochs']} (best {best['best_epoch']})"}[label]
-    head = (f"With {label} ({value}) it reached {numbers.number(best['val_loss'])} (training loss "
+    head = (f"With {label} ({value}) it reached {numbers.number(best['val_loss'])} (training "
+            "loss "
             f"{numbers.number(best['train_loss'])})")
     if best["val_loss"] < plain["val_loss"]:
         return head + (f": better than without — {label} chose a solution that generalizes "
@@ -119,10 +120,11 @@ def _dropout_sentences(dropouts: list[dict[str, Any]]) -> list[str]:
     if gap <= SAME:
         first = (f"Dropout on the linear model is ridge: at rates {rates}, minimizing the exact "
                  f"expected dropout loss and solving (XᵀX + ((1−q)/q)·diag(XᵀX))β = Xᵀy give "
-                 f"the same coefficients (largest difference {gap:.1e}).")
+                 f"the same coefficients (largest difference {numbers.number(gap, 2)}).")
     else:
         first = (f"At rates {rates} the expected-dropout-loss minimizer and the generalized "
-                 f"ridge solution differ by up to {gap:.1e}: the optimizer did not converge, "
+                 f"ridge solution differ by up to {numbers.number(gap, 2)}: the optimizer did "
+                 "not converge, "
                  "so this run does not confirm the equivalence.")
     if sgd <= 0.05:
         second = (f"SGD with random masks lands within {sgd:.1%} of that solution: training "
