@@ -134,6 +134,8 @@ def test_budget_scales_down_and_says_what() -> None:
     hopeless = Cost(epoch=1e4, hvp=10.0, params=1_000_000)
     tiny, warned = fit_budget(config, hopeless, 60.0)
     assert tiny.epochs == 1 and tiny.seeds == 2 and "longer than asked" in warned[-1]
+    assert not tiny.hessian and any("effective-dimension) is dropped" in n for n in warned)
+    assert settings.hessian  # the first case still fits its Hessian study
 
 
 # ------------------------------------------------------------------ sentences, both ways

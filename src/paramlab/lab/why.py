@@ -44,7 +44,10 @@ HVP_BLOCK = 16  # Hessian-vector products timed together, as the Hessian code ba
 REPORT_SHARE = 0.15  # of the budget kept for alignment, plots and the page
 MIN_EPOCHS = 3  # below this the refits rarely converge; the budget goes to 1 only as a last resort
 MIN_TOP_K = 10
-LANCZOS_HVPS_PER_EIGENVALUE = 4  # block Lanczos to tol 1e-3: measured 2–4 HVPs per eigenvalue
+# block Lanczos to tol 1e-3, measured: 432 products for the top 100 of 40-256-256-1's Hessian,
+# 200 for the top 10 of 40-1024-1024-1's (a small basis restarts often): ≈ 4k + 160
+LANCZOS_HVPS_PER_EIGENVALUE = 4
+LANCZOS_HVPS_EXTRA = 160
 SLQ_STEPS = 32
 
 
@@ -87,6 +90,7 @@ class Settings:
     seeds: int
     top_k: int
     probes: int  # SLQ probes of the Hessian's rest (0: the top-k lower bound only)
+    hessian: bool = True  # False: the Hessian study does not fit the budget at all
 
 
 @dataclass(frozen=True)
@@ -101,8 +105,11 @@ class Cost:
     exact_max: int = 3000  # effective-dimension's dense-Hessian limit (its default)
 
     def hessian(self, s: Settings) -> float:
+        """Seconds of the Hessian study's spectrum (0 when it was dropped)."""
+        if not s.hessian:
+            return 0.0
         hvps = self.params if self.params <= max(self.exact_max, s.top_k) else (
-            LANCZOS_HVPS_PER_EIGENVALUE * s.top_k + s.probes * SLQ_STEPS)
+            LANCZOS_HVPS_PER_EIGENVALUE * s.top_k + LANCZOS_HVPS_EXTRA + s.probes * SLQ_STEPS)
         return hvps * self.hvp
 
 
@@ -127,7 +134,9 @@ def _refit(config: WhyConfig, arch: MLPArch, s: Settings, activation: str) -> Re
 
 
 def _effective_dimension(config: WhyConfig, arch: MLPArch, s: Settings,
-                         activation: str) -> EffectiveDimensionConfig:
+                         activation: str) -> EffectiveDimensionConfig | None:
+    if not s.hessian:
+        return None
     return EffectiveDimensionConfig(
         arch.spec(), z=config.z, top_k=s.top_k, slq_probes=s.probes, slq_steps=SLQ_STEPS,
         data=config.data, train=_train(config, s, activation), seed=config.seed)
@@ -139,7 +148,7 @@ STAGES = (
              lambda c, s: c.start + s.seeds * s.epochs * c.epoch, _refit),
     WhyStage("effective-dimension", "how many parameter directions the data determine "
              "(Hessian N_eff)",
-             lambda c, s: c.start + s.epochs * c.epoch + c.hessian(s),
+             lambda c, s: c.start + s.epochs * c.epoch + c.hessian(s) if s.hessian else 0.0,
              _effective_dimension),
     WhyStage("intrinsic-dimension", "how many directions the task needs (intrinsic "
              "dimension)", lambda c, s: 0.0, None),
@@ -267,7 +276,7 @@ def fit_budget(config: WhyConfig, cost: Cost, seconds: float) -> tuple[Settings,
 
     def epochs_fitting(x: Settings, floor: int) -> Settings:
         hessian = cost.hessian(x) + 2 * cost.start
-        per_epoch = (x.seeds + 1) * cost.epoch
+        per_epoch = (x.seeds + x.hessian) * cost.epoch
         fit = math.floor((seconds - hessian) / per_epoch) if per_epoch > 0 else x.epochs
         return dataclasses.replace(x, epochs=max(floor, min(x.epochs, fit)))
 
@@ -276,8 +285,9 @@ def fit_budget(config: WhyConfig, cost: Cost, seconds: float) -> tuple[Settings,
         lambda x: epochs_fitting(x, MIN_EPOCHS),
         lambda x: epochs_fitting(dataclasses.replace(x, seeds=2), MIN_EPOCHS),
         lambda x: dataclasses.replace(x, top_k=max(MIN_TOP_K, min(x.top_k, math.floor(
-            (seconds - (x.seeds + 1) * x.epochs * cost.epoch)
-            / (LANCZOS_HVPS_PER_EIGENVALUE * max(cost.hvp, 1e-9)))))),
+            ((seconds - (x.seeds + 1) * x.epochs * cost.epoch) / max(cost.hvp, 1e-9)
+             - LANCZOS_HVPS_EXTRA) / LANCZOS_HVPS_PER_EIGENVALUE)))),
+        lambda x: epochs_fitting(dataclasses.replace(x, hessian=False), MIN_EPOCHS),
         lambda x: epochs_fitting(x, 1),
     ]
     for cut in cuts:
@@ -288,6 +298,10 @@ def fit_budget(config: WhyConfig, cost: Cost, seconds: float) -> tuple[Settings,
         ("epochs", asked.epochs, s.epochs), ("refits", asked.seeds, s.seeds),
         ("Hessian eigenvalues (top-k)", asked.top_k, s.top_k),
         ("SLQ probes of the Hessian's rest", asked.probes, s.probes)) if before != after]
+    if not s.hessian:
+        notes.append(f"the Hessian study (effective-dimension) is dropped: its spectrum alone "
+                     f"needs ≈ {cost.hessian(dataclasses.replace(s, hessian=True)) / 60:.0f} "
+                     f"min here; a larger --budget runs it")
     if total(s) > seconds:
         notes.append(f"even these settings are estimated at {total(s) / 60:.1f} min, over "
                      f"the {seconds / 60:.1f} min left: the run will take longer than asked")
@@ -356,11 +370,16 @@ def _prepare(config: WhyConfig, request: dict[str, Any], out: Path,
     runnable = {s.experiment for s in _runnable()}
     stages, configs = [], {}
     for stage in STAGES:
-        if stage.experiment in runnable and stage.configure is not None:
-            built = stage.configure(config, network.arch, settings, network.activation)
+        built = None if stage.experiment not in runnable or stage.configure is None else (
+            stage.configure(config, network.arch, settings, network.activation))
+        if built is not None:
             configs[stage.experiment] = dataclasses.asdict(built)
             stages.append(StageRecord(stage.experiment, stage.question, "ran",
                                       stage.estimate(cost, settings)))
+        elif stage.experiment in runnable:
+            stages.append(StageRecord(stage.experiment, stage.question, "missing",
+                                      reason=f"dropped to fit the {config.budget:g}-minute "
+                                      "budget; a larger --budget runs it"))
         else:
             reason = ("the study is not in this paramlab yet (issue #22)"
                       if stage.experiment not in {e.name for e in registry()} else

@@ -160,9 +160,11 @@ def answer(record: WhyRecord, sections: dict[str, Section], analyses: dict[str, 
                             sections["effective-dimension"].anchor))
     missing = [s.experiment for s in record.stages if s.status != "ran"]
     if missing and "missing" in sections:
+        bound = (" (no test-error bound is certified)" if "generalization-bound" in missing
+                 else "")
         claims.append(Claim(f"Not measured here: {_names(missing)} — so this page makes no "
-                            "claim about what they would show (no test-error bound is "
-                            "certified).", sections["missing"].anchor))
+                            f"claim about what they would show{bound}.",
+                            sections["missing"].anchor))
     question = QUESTION.format(params=f"{record.params:,}", n=f"{record.observations:,}")
     return Answer(question, tuple(claims))
 
