@@ -267,7 +267,8 @@ def calibrate(network: Network, data: Dataset, train: TrainConfig, seed: int) ->
 def fit_budget(config: WhyConfig, cost: Cost, seconds: float) -> tuple[Settings, list[str]]:
     """The largest settings (up to the asked ones) whose estimate fits ``seconds``, cutting
     in this order: the SLQ of the Hessian's rest, epochs (to 3), refits (to 2), eigenvalues
-    (to 10), epochs (to 1). Returns them with what was cut, in words."""
+    (to 10), the Hessian study itself (its time back to the epochs), epochs (to 1). Returns
+    them with what was cut, in words."""
     asked = Settings(config.train.epochs, config.seeds, config.top_k, 2)
     s = asked
 
@@ -287,7 +288,10 @@ def fit_budget(config: WhyConfig, cost: Cost, seconds: float) -> tuple[Settings,
         lambda x: dataclasses.replace(x, top_k=max(MIN_TOP_K, min(x.top_k, math.floor(
             ((seconds - (x.seeds + 1) * x.epochs * cost.epoch) / max(cost.hvp, 1e-9)
              - LANCZOS_HVPS_EXTRA) / LANCZOS_HVPS_PER_EIGENVALUE)))),
-        lambda x: epochs_fitting(dataclasses.replace(x, hessian=False), MIN_EPOCHS),
+        # without the Hessian study its time goes back to the refits' epochs
+        lambda x: epochs_fitting(dataclasses.replace(x, hessian=False, epochs=asked.epochs,
+                                                     top_k=asked.top_k, probes=asked.probes),
+                                 MIN_EPOCHS),
         lambda x: epochs_fitting(x, 1),
     ]
     for cut in cuts:
