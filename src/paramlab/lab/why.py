@@ -298,10 +298,11 @@ def fit_budget(config: WhyConfig, cost: Cost, seconds: float) -> tuple[Settings,
         if total(s) <= seconds:
             break
         s = cut(s)
-    notes = [f"{name} {before} → {after}" for name, before, after in (
-        ("epochs", asked.epochs, s.epochs), ("refits", asked.seeds, s.seeds),
-        ("Hessian eigenvalues (top-k)", asked.top_k, s.top_k),
-        ("SLQ probes of the Hessian's rest", asked.probes, s.probes)) if before != after]
+    knobs = [("epochs", asked.epochs, s.epochs), ("refits", asked.seeds, s.seeds)]
+    if s.hessian:
+        knobs += [("Hessian eigenvalues (top-k)", asked.top_k, s.top_k),
+                  ("SLQ probes of the Hessian's rest", asked.probes, s.probes)]
+    notes = [f"{name} {before} → {after}" for name, before, after in knobs if before != after]
     if not s.hessian:
         notes.append(f"the Hessian study (effective-dimension) is dropped: its spectrum alone "
                      f"needs ≈ {cost.hessian(dataclasses.replace(s, hessian=True)) / 60:.0f} "
