@@ -32,6 +32,7 @@ from paramlab.lab import executors, runner
 from paramlab.lab.console import progress_bar
 from paramlab.lab.data import DataConfig, Dataset
 from paramlab.lab.engine import MLPArch, TrainConfig
+from paramlab.lab.engine.cpus import usable_cpus
 from paramlab.lab.experiments import get, registry
 from paramlab.lab.experiments.effective_dimension import EffectiveDimensionConfig
 from paramlab.lab.experiments.refit import RefitConfig
@@ -102,6 +103,7 @@ class Cost:
     hvp: float
     params: int
     start: float = 0.0  # a training run's fixed start-up seconds
+    parallel: int = 1  # models training side by side (one worker per usable core)
     exact_max: int = 3000  # effective-dimension's dense-Hessian limit (its default)
 
     def hessian(self, s: Settings) -> float:
@@ -145,7 +147,8 @@ def _effective_dimension(config: WhyConfig, arch: MLPArch, s: Settings,
 STAGES = (
     WhyStage("refit", "training and validation loss of refits from different seeds; how far "
              "apart their weights land, raw and aligned; how far apart their predictions are",
-             lambda c, s: c.start + s.seeds * s.epochs * c.epoch, _refit),
+             lambda c, s: c.start + math.ceil(s.seeds / c.parallel) * s.epochs * c.epoch,
+             _refit),
     WhyStage("effective-dimension", "how many parameter directions the data determine "
              "(Hessian N_eff)",
              lambda c, s: c.start + s.epochs * c.epoch + c.hessian(s) if s.hessian else 0.0,
@@ -247,8 +250,14 @@ def calibrate(network: Network, data: Dataset, train: TrainConfig, seed: int) ->
                                X_test=data.X_test[:64], y_test=data.y_test[:64])
     two = dataclasses.replace(train, epochs=2, patience=None, activation=network.activation)
     ticks = [time.perf_counter()]
-    result = train_models([network.arch], part, two, [seed], keep_weights=True, workers=1,
-                          on_epoch=lambda epoch, metrics: ticks.append(time.perf_counter()))[0]
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # as each training worker runs (paramlab.lab.engine.workers)
+    try:
+        result = train_models(
+            [network.arch], part, two, [seed], keep_weights=True, workers=1,
+            on_epoch=lambda epoch, metrics: ticks.append(time.perf_counter()))[0]
+    finally:
+        torch.set_num_threads(threads)
     epoch = max(ticks[-1] - ticks[-2], 1e-4)
     start = max(ticks[-1] - ticks[0] - 2 * epoch, 0.0)
     assert result.weights is not None
@@ -261,7 +270,7 @@ def calibrate(network: Network, data: Dataset, train: TrainConfig, seed: int) ->
     operator.matmat(block.astype("float32"))
     hvp = (time.perf_counter() - begin) / HVP_BLOCK
     scale = data.observations / rows
-    return Cost(epoch * scale, hvp * scale, network.params, start)
+    return Cost(epoch * scale, hvp * scale, network.params, start, usable_cpus())
 
 
 def fit_budget(config: WhyConfig, cost: Cost, seconds: float) -> tuple[Settings, list[str]]:
@@ -277,17 +286,21 @@ def fit_budget(config: WhyConfig, cost: Cost, seconds: float) -> tuple[Settings,
 
     def epochs_fitting(x: Settings, floor: int) -> Settings:
         hessian = cost.hessian(x) + 2 * cost.start
-        per_epoch = (x.seeds + x.hessian) * cost.epoch
+        per_epoch = (math.ceil(x.seeds / cost.parallel) + x.hessian) * cost.epoch
         fit = math.floor((seconds - hessian) / per_epoch) if per_epoch > 0 else x.epochs
         return dataclasses.replace(x, epochs=max(floor, min(x.epochs, fit)))
+
+    def eigenvalues_fitting(x: Settings) -> int:
+        training = (math.ceil(x.seeds / cost.parallel) + 1) * x.epochs * cost.epoch
+        hvps = (seconds - training) / max(cost.hvp, 1e-9)
+        fit = math.floor((hvps - LANCZOS_HVPS_EXTRA) / LANCZOS_HVPS_PER_EIGENVALUE)
+        return max(MIN_TOP_K, min(x.top_k, fit))
 
     cuts: list[Callable[[Settings], Settings]] = [
         lambda x: dataclasses.replace(x, probes=0),
         lambda x: epochs_fitting(x, MIN_EPOCHS),
         lambda x: epochs_fitting(dataclasses.replace(x, seeds=2), MIN_EPOCHS),
-        lambda x: dataclasses.replace(x, top_k=max(MIN_TOP_K, min(x.top_k, math.floor(
-            ((seconds - (x.seeds + 1) * x.epochs * cost.epoch) / max(cost.hvp, 1e-9)
-             - LANCZOS_HVPS_EXTRA) / LANCZOS_HVPS_PER_EIGENVALUE)))),
+        lambda x: dataclasses.replace(x, top_k=eigenvalues_fitting(x)),
         # without the Hessian study its time goes back to the refits' epochs
         lambda x: epochs_fitting(dataclasses.replace(x, hessian=False, epochs=asked.epochs,
                                                      top_k=asked.top_k, probes=asked.probes),
