@@ -43,6 +43,9 @@ from paramlab.lab.store import RunFolderError
 CALIBRATION_ROWS = 2048  # rows timed for one epoch / one HVP, then scaled to all rows
 HVP_BLOCK = 16  # Hessian-vector products timed together, as the Hessian code batches them
 REPORT_SHARE = 0.15  # of the budget kept for alignment, plots and the page
+# Refits that have not converged say little about the weights, so epochs are cut to
+# FEW_EPOCHS before the Hessian study is dropped, and below that only once it is
+FEW_EPOCHS = 10
 MIN_EPOCHS = 3  # below this the refits rarely converge; the budget goes to 1 only as a last resort
 MIN_TOP_K = 10
 # block Lanczos to tol 1e-3, measured: 432 products for the top 100 of 40-256-256-1's Hessian,
@@ -275,9 +278,9 @@ def calibrate(network: Network, data: Dataset, train: TrainConfig, seed: int) ->
 
 def fit_budget(config: WhyConfig, cost: Cost, seconds: float) -> tuple[Settings, list[str]]:
     """The largest settings (up to the asked ones) whose estimate fits ``seconds``, cutting
-    in this order: the SLQ of the Hessian's rest, epochs (to 3), refits (to 2), eigenvalues
-    (to 10), the Hessian study itself (its time back to the epochs), epochs (to 1). Returns
-    them with what was cut, in words."""
+    in this order: the SLQ of the Hessian's rest, epochs (to 10), refits (to 2), eigenvalues
+    (to 10), the Hessian study itself (its time back to the epochs, then cut to 3), epochs
+    (to 1). Returns them with what was cut, in words."""
     asked = Settings(config.train.epochs, config.seeds, config.top_k, 2)
     s = asked
 
@@ -298,8 +301,8 @@ def fit_budget(config: WhyConfig, cost: Cost, seconds: float) -> tuple[Settings,
 
     cuts: list[Callable[[Settings], Settings]] = [
         lambda x: dataclasses.replace(x, probes=0),
-        lambda x: epochs_fitting(x, MIN_EPOCHS),
-        lambda x: epochs_fitting(dataclasses.replace(x, seeds=2), MIN_EPOCHS),
+        lambda x: epochs_fitting(x, FEW_EPOCHS),
+        lambda x: epochs_fitting(dataclasses.replace(x, seeds=2), FEW_EPOCHS),
         lambda x: dataclasses.replace(x, top_k=eigenvalues_fitting(x)),
         # without the Hessian study its time goes back to the refits' epochs
         lambda x: epochs_fitting(dataclasses.replace(x, hessian=False, epochs=asked.epochs,
