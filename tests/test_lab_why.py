@@ -124,7 +124,7 @@ def test_dsl_tanh_network_is_read_as_the_mlp_it_is() -> None:
 
 def test_budget_scales_down_and_says_what() -> None:
     config = WhyConfig()
-    slow = Cost(epoch=30.0, hvp=0.5, params=1_000_000, start=1.0)
+    slow = Cost(epoch=6.0, hvp=0.5, params=1_000_000, start=1.0)
     settings, notes = fit_budget(config, slow, 600.0)
     assert settings.epochs < config.train.epochs and settings.probes == 0
     assert any(note.startswith("epochs 20 → ") for note in notes)
