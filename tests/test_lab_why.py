@@ -139,8 +139,8 @@ def test_budget_scales_down_and_says_what() -> None:
     # a Hessian that cannot fit is dropped, and its time goes back to the refits' epochs
     heavy = Cost(epoch=10.0, hvp=10.0, params=1_000_000)
     kept, said = fit_budget(config, heavy, 600.0)
-    assert not kept.hessian and kept.epochs == 20 and kept.seeds == 2
-    assert said == ["refits 3 → 2", said[-1]] and "dropped" in said[-1]
+    assert not kept.hessian and kept.epochs == 20 and kept.seeds == 3
+    assert len(said) == 1 and "dropped" in said[-1] and "top 10 eigenvalues" in said[-1]
 
 
 # ------------------------------------------------------------------ sentences, both ways

@@ -305,9 +305,8 @@ def fit_budget(config: WhyConfig, cost: Cost, seconds: float) -> tuple[Settings,
         lambda x: epochs_fitting(dataclasses.replace(x, seeds=2), FEW_EPOCHS),
         lambda x: dataclasses.replace(x, top_k=eigenvalues_fitting(x)),
         # without the Hessian study its time goes back to the refits' epochs
-        lambda x: epochs_fitting(dataclasses.replace(x, hessian=False, epochs=asked.epochs,
-                                                     top_k=asked.top_k, probes=asked.probes),
-                                 MIN_EPOCHS),
+        lambda x: epochs_fitting(dataclasses.replace(asked, hessian=False), MIN_EPOCHS),
+        lambda x: epochs_fitting(dataclasses.replace(x, seeds=2), MIN_EPOCHS),
         lambda x: epochs_fitting(x, 1),
     ]
     for cut in cuts:
@@ -320,9 +319,10 @@ def fit_budget(config: WhyConfig, cost: Cost, seconds: float) -> tuple[Settings,
                   ("SLQ probes of the Hessian's rest", asked.probes, s.probes)]
     notes = [f"{name} {before} → {after}" for name, before, after in knobs if before != after]
     if not s.hessian:
+        least = dataclasses.replace(s, hessian=True, top_k=MIN_TOP_K, probes=0)
         notes.append(f"the Hessian study (effective-dimension) is dropped: its spectrum alone "
-                     f"needs ≈ {cost.hessian(dataclasses.replace(s, hessian=True)) / 60:.0f} "
-                     f"min here; a larger --budget runs it")
+                     f"needs ≈ {cost.hessian(least) / 60:.0f} min here even for the top "
+                     f"{MIN_TOP_K} eigenvalues; a larger --budget runs it")
     if total(s) > seconds:
         notes.append(f"even these settings are estimated at {total(s) / 60:.1f} min, over "
                      f"the {seconds / 60:.1f} min left: the run will take longer than asked")
