@@ -329,7 +329,8 @@ def fit_budget(config: WhyConfig, cost: Cost, seconds: float) -> tuple[Settings,
                      f"{MIN_TOP_K} eigenvalues; a larger --budget runs it")
     if total(s) > seconds:
         notes.append(f"even these settings are estimated at {total(s) / 60:.1f} min, over "
-                     f"the {seconds / 60:.1f} min left: the run will take longer than asked")
+                     f"the {seconds / 60:.1f} min planned for: the run may take longer than "
+                     "asked")
     return s, notes
 
 
