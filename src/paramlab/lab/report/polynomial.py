@@ -95,9 +95,9 @@ def _ridge_sentence(ridges: list[dict[str, Any]]) -> str:
     large, small = ordered[0], ordered[-1]
     distances = [r["distance_to_min_norm"] for r in ordered]
     head = (f"Ridge has one solution for each λ: {number(large['distance_to_min_norm'])} from "
-            f"the minimum-norm fit at λ = {large['ridge']:g} (largest residual "
+            f"the minimum-norm fit at λ = {number(large['ridge'])} (largest residual "
             f"{number(large['max_residual'])}), {number(small['distance_to_min_norm'])} at "
-            f"λ = {small['ridge']:g}")
+            f"λ = {number(small['ridge'])}")
     shrinking = all(b <= a * (1 + 1e-9) + 1e-15 for a, b in itertools.pairwise(distances))
     if len(ordered) > 1 and shrinking and small["distance_to_min_norm"] < 1e-3:
         return head + " — as λ → 0 ridge tends to the minimum-norm interpolant."
