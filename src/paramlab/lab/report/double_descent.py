@@ -47,8 +47,10 @@ def section(store: RunStore, analysis: Analysis | None, plots_dir: Path) -> Sect
         columns = ("width", "params", "train_error", "test_error", "train_loss", "test_loss")
     curve = [dataclasses.asdict(point) for point in a.curve]
     shown = curve if len(curve) <= 40 else curve[:: math.ceil(len(curve) / 40)]
-    return Section(title, sentences(a), [figure],
-                   [tables.rows_table("Curve (means over repeats)", shown, columns)])
+    lines = sentences(a)  # the first sets the scene; the second says where the peak is
+    return Section(title, lines, [figure],
+                   [tables.rows_table("Curve (means over repeats)", shown, columns)],
+                   lines[1] if len(lines) > 1 else "")
 
 
 def console_lines(store: RunStore, analysis: Analysis | None) -> list[str]:

@@ -29,9 +29,10 @@ def console_lines(store: RunStore, analysis: Analysis | None) -> list[str]:
 def section(store: RunStore, analysis: Analysis | None, plots_dir: Path) -> Section:
     rows = store.rows()
     assert isinstance(analysis, PolynomialAnalysis)
+    lines = polynomial_sentences(rows, analysis)
     return Section(
         "The four-point polynomial: a line of exact fits, and who picks one",
-        polynomial_sentences(rows, analysis),
+        lines,
         [plot_family(rows, analysis, plots_dir / "polynomial_family.png"),
          plot_convergence(rows, analysis, plots_dir / "polynomial_convergence.png")],
         [tables.rows_table("Every fit (coefficients of 1, u, …, u⁴)",
@@ -39,6 +40,7 @@ def section(store: RunStore, analysis: Analysis | None, plots_dir: Path) -> Sect
                                                          "max_residual", "norm",
                                                          "distance_to_min_norm",
                                                          *(f"c{k}" for k in range(5))])],
+        lines[1],  # whether every member drawn fits the four points: the finding
     )
 
 
