@@ -1,6 +1,7 @@
 """The report: self-contained HTML whose plots a real browser (headless Chromium) displays,
-and sentences that state the run's own numbers."""
+that opens with the answer, and sentences that state the run's own numbers."""
 
+import os
 import re
 import shutil
 import subprocess
@@ -18,8 +19,12 @@ window.addEventListener('load', () => {
   const ok = [...document.images].map(
     i => i.complete && i.naturalWidth > 100 && i.getBoundingClientRect().width > 100);
   document.body.setAttribute('data-images', ok.join(','));
+  document.body.setAttribute('data-first', document.querySelector('section').id);
+  console.error('probe-marker');
 });
 </script></body>"""
+BROWSER = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+           "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 @pytest.fixture(scope="module")
@@ -46,14 +51,61 @@ def test_report_is_self_contained_and_answers_with_numbers(report: Path) -> None
 def test_every_plot_is_visible_in_chromium(report: Path, tmp_path: Path) -> None:
     probe = tmp_path / "probe.html"
     probe.write_text(report.read_text().replace("</body>", PROBE))
-    dom = subprocess.run(
-        [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=10000",
-         "--dump-dom", probe.as_uri()],
+    done = subprocess.run(
+        [str(CHROMIUM), *BROWSER, f"--user-data-dir={tmp_path / 'profile'}",
+         "--enable-logging=stderr", "--v=0", "--virtual-time-budget=10000", "--dump-dom",
+         probe.as_uri()],
         capture_output=True, text=True, timeout=120, check=True,
-    ).stdout
+    )
+    dom = done.stdout
     match = re.search(r'data-images="([^"]*)"', dom)
     assert match, "the page did not finish loading"
     shown = match.group(1).split(",")
     assert len(shown) >= 4 and all(flag == "true" for flag in shown)
+    assert 'data-first="summary"' in dom  # the summary is the first section
+    # console messages reach stderr (the probe's own marker proves it); the page adds none
+    console = [line for line in done.stderr.splitlines() if "CONSOLE" in line]
+    assert any("probe-marker" in line for line in console)
+    assert [line for line in console if "probe-marker" not in line] == []
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium package is not installed")
+def test_screenshot_of_the_top_of_the_page(report: Path, tmp_path: Path) -> None:
+    """Saved as a test artifact: under $PARAMLAB_ARTIFACTS if set, else the test's tmp dir."""
+    folder = Path(os.environ.get("PARAMLAB_ARTIFACTS", tmp_path))
+    folder.mkdir(parents=True, exist_ok=True)
+    shot = folder / "report-top.png"
+    subprocess.run(
+        [str(CHROMIUM), *BROWSER, f"--user-data-dir={tmp_path / 'profile'}",
+         "--window-size=1100,1400", f"--screenshot={shot}", report.as_uri()],
+        capture_output=True, text=True, timeout=120, check=True)
+    print(f"screenshot of the report's top: {shot}")
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
+
+
+def test_the_page_opens_with_the_answer(report: Path) -> None:
+    page = report.read_text()
+    assert page.index("<section id=summary>") == page.index("<section")
+    anchors = re.findall(r"<section id=([\w-]+)>", page)[1:]
+    links = set(re.findall(r"href='#([\w-]+)'", page))
+    assert anchors and set(anchors) <= links and links <= set(anchors)
+    summary = page[page.index("<section id=summary>"):page.index("</section>")]
+    claims = re.findall(r"<li>(.*?) <a href=", summary.split("<nav>")[0])
+    assert 3 <= len(claims) <= 5
+    rows = RunStore.open(report.parent / "sweep").rows()
+    largest = max(rows, key=lambda r: r["params"])
+    assert f"{largest['spec']}, has {largest['params']:,} parameters" in claims[0]
+    for anchor in anchors:  # each section starts with its one-line finding
+        assert re.search(rf"<section id={anchor}><h2>[^<]*</h2><p class=finding>\S", page)
+
+
+def test_numbers_are_for_people(report: Path) -> None:
+    """Numeric cells and sentences: no exponent notation (ids such as ridge-1e-06 are
+    names); values below float noise read '< 1e-12'."""
+    page = report.read_text()
+    shown = re.findall(r"<td class=n>([^<]*)</td>", page) + re.findall(r"<p>(.*?)</p>", page)
+    assert "&lt; 1e-12" in shown  # the polynomial's exact fits: residuals below float noise
+    exponent = re.compile(r"\d\.?\d*e[+-]\d\d")
+    raw = [t for t in shown if exponent.search(re.sub(r"(&lt; |&gt; −)1e-12", "", t))]
+    assert raw == [], "raw floats on the page"
+    assert "<details>" in page and page.count("<details>") >= page.count("<table>") - 1

@@ -162,7 +162,7 @@ def _add_lab_parsers(subparsers: argparse._SubParsersAction) -> None:  # type: i
 
 # The modules of the `lab` extra, as imported (scikit-learn imports as sklearn).
 LAB_MODULES = ("numpy", "torch", "scipy", "sklearn", "matplotlib", "rich", "mnist1d")
-LAB_COMMANDS = ("run", "report", "demo")
+LAB_COMMANDS = ("run", "report", "demo", "why")
 
 
 def check_lab_extra(command: str | None) -> None:
@@ -183,12 +183,19 @@ def _run_experiment(ns: argparse.Namespace) -> int:
     return run_command(ns.run_argv)
 
 
+def _why(ns: argparse.Namespace) -> int:
+    from paramlab.lab.cli import why_command
+
+    return why_command(ns.run_argv)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else list(argv)
     # `paramlab count` never needs the lab's parsers: not importing them keeps it fast.
     parser = build_parser(with_lab=args[:1] not in (["count"], ["explain"]))
-    if args[:1] == ["run"]:  # the lab parses the rest itself (see paramlab.lab.cli)
-        ns = argparse.Namespace(command="run", handler=_run_experiment, run_argv=args[1:])
+    if args[:1] in (["run"], ["why"]):  # the lab parses the rest itself (paramlab.lab.cli)
+        lab = _run_experiment if args[0] == "run" else _why
+        ns = argparse.Namespace(command=args[0], handler=lab, run_argv=args[1:])
     else:
         ns = parser.parse_args(args)
     handler: Handler | None = getattr(ns, "handler", None)

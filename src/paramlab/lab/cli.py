@@ -30,6 +30,10 @@ def add_lab_parsers(subparsers: argparse._SubParsersAction) -> None:  # type: ig
     subparsers.add_parser(
         "run", add_help=False, help="run a lab experiment (`paramlab run --help` lists them)")
 
+    subparsers.add_parser(
+        "why", add_help=False, help="your network and your data: the count, refits, the "
+        "directions the data determine, and a one-page answer (`paramlab why --help`)")
+
     report = subparsers.add_parser("report", help="write report.html and plots for a run")
     report.add_argument("run_dir", type=Path, metavar="RUN_DIR")
     report.set_defaults(handler=run_report)
@@ -104,6 +108,40 @@ def run_command(argv: Sequence[str]) -> int:
         flags = {**fields.flags(config), **fields.flags(where)}
         raise error.as_flag(flags) from None
     print_outcome(experiment, outcome, output.json, console_lines(experiment, outcome.store))
+    return 0
+
+
+@dataclass(frozen=True)
+class WhyOutput:
+    """``paramlab why``'s output options (not part of the request: the folder's name
+    hashes the request alone)."""
+
+    out: Path | None = option(None, flag="--out", group="output", type=Path,
+                              help="why folder (default: runs/why-HASH of the request; the "
+                              "same command again resumes it)")
+    quiet: bool = option(False, flag="--quiet", group="output", action="store_true",
+                         help="no progress bars")
+
+
+def why_command(argv: Sequence[str]) -> int:
+    """Parse ``paramlab why …`` (flags generated from :class:`WhyConfig`) and run it."""
+    from paramlab.lab.why import WhyConfig, why
+
+    parser = argparse.ArgumentParser(
+        prog="paramlab why", description="How can this network fit this many parameters "
+        "from these observations, and why does it still generalize? Counts, trains and "
+        "measures your network on your data within --budget minutes, then writes one "
+        "report that opens with the answer.")
+    fields.add_options(parser, WhyConfig())
+    fields.add_options(parser, WhyOutput())
+    ns = parser.parse_args(argv)
+    config = fields.from_namespace(WhyConfig, ns)
+    output = fields.from_namespace(WhyOutput, ns)
+    try:
+        path = why(config, output.out or default_out("why", config), quiet=output.quiet)
+    except fields.OptionError as error:
+        raise error.as_flag(fields.flags(config)) from None
+    print(f"report: {path}")
     return 0
 
 

@@ -27,7 +27,7 @@ from typing import Any
 
 from paramlab.errors import DataError
 from paramlab.lab.experiments import get, registry
-from paramlab.lab.report.section import Section
+from paramlab.lab.report.section import Answer, Section
 from paramlab.lab.runner import Experiment
 from paramlab.lab.store import RunStore
 
@@ -67,37 +67,67 @@ def build_report(run_dir: Path) -> Path:
     """Write plots and report.html into ``run_dir``; return the HTML path."""
     import matplotlib
 
+    from paramlab.lab.report import answer as answer_module
+    from paramlab.lab.report import capacity
+    from paramlab.lab.report import why as why_report
+
     matplotlib.use("Agg")
     plots_dir = run_dir / "plots"
     plots_dir.mkdir(exist_ok=True)
-    from paramlab.lab.report import capacity
-
+    sections: dict[str, Section] = {}
+    analyses: dict[str, Any] = {}
+    rows: dict[str, list[Any]] = {}
+    record = why_report.WhyRecord.read(run_dir)
+    if record is not None:
+        sections["count"] = why_report.count_section(record)
     runs = find_runs(run_dir)
-    sections = []
+    # a folder with several measures of one network's capacity opens with them side by side
+    side_by_side = capacity.section(runs, plots_dir)
+    if side_by_side is not None:
+        sections["capacity"] = side_by_side
     for store in runs:
         if not store.rows():
             raise DataError(f"{store.path}: the run has no finished models yet")
-        sections.append(section(store, plots_dir))
-    # a folder with several measures of one network's capacity opens with them side by side
-    summary = capacity.section(runs, plots_dir)
-    if summary is not None:
-        sections.insert(0, summary)
+        experiment = get(store.experiment)
+        key = experiment.name if experiment.name not in sections else store.path.name
+        analyses[key] = experiment.read_analysis(store)
+        rows[key] = store.rows()
+        sections[key] = module_for(experiment).section(store, analyses[key], plots_dir)
+    if record is None:
+        answer = answer_module.demo_answer(sections, analyses, rows)
+    else:
+        missing = why_report.missing_section(record)
+        if missing is not None:
+            sections["missing"] = missing
+        sections["budget"] = why_report.budget_section(record)
+        answer = why_report.answer(record, sections, analyses, rows)
     target = run_dir / "report.html"
-    target.write_text(_page(run_dir, sections), encoding="utf-8")
+    target.write_text(_page(run_dir, answer, list(sections.values())), encoding="utf-8")
     return target
 
 
 # ------------------------------------------------------------------ page
 
 
+# Narrow screens: images and wide tables scroll inside their box, not the page. Print: every
+# collapsed table opens (::details-content, Chromium 131+) and nothing breaks across a figure.
 _STYLE = """
 body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;
 color:#222;line-height:1.45}
 h1{font-size:1.6em}h2{margin-top:2em;border-bottom:1px solid #ccc}
 table{border-collapse:collapse;margin:1em 0;font-size:.9em}
 td,th{border:1px solid #ddd;padding:3px 8px}td.n{text-align:right}
-img{max-width:100%;border:1px solid #eee;margin:.5em 0}
+img{max-width:100%;height:auto;border:1px solid #eee;margin:.5em 0}
 .answer{background:#f5f8ff;padding:.5em 1.2em;border-left:4px solid #4a6fd0}
+.finding{font-weight:600}
+#summary{background:#fbfbf3;border:1px solid #e4e2c8;padding:.2em 1.2em 1em}
+#summary h2{margin-top:.6em}
+.scroll{overflow-x:auto}
+details{margin:.6em 0}summary{cursor:pointer;color:#33a}
+@media (max-width:600px){body{margin:1em auto;font-size:15px}h1{font-size:1.3em}}
+@media print{body{max-width:none;margin:0}summary{color:#222}
+details::details-content{content-visibility:visible;display:block}
+img,table{break-inside:avoid}h2{break-after:avoid}}
 """
 
 
@@ -107,16 +137,33 @@ def _embed(path: Path) -> str:
     return f'<img alt="{alt}" src="data:image/png;base64,{data}">'
 
 
-def _page(run_dir: Path, sections: list[Section]) -> str:
-    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>paramlab report — "
-             f"{html.escape(run_dir.name)}</title><style>{_STYLE}</style></head><body>",
-             "<h1>How can a network with more parameters than observations fit and still "
-             "generalize?</h1>"]
+def _summary(answer: Answer, sections: list[Section]) -> list[str]:
+    """The page's first section: the question, the answer (each claim linked to its
+    evidence) and the table of contents with each section's one-line finding."""
+    claims = "".join(f"<li>{html.escape(c.text)} <a href='#{c.anchor}'>(evidence)</a></li>"
+                     for c in answer.claims)
+    contents = "".join(f"<li><a href='#{s.anchor}'>{html.escape(s.title)}</a> — "
+                       f"{html.escape(s.headline)}</li>" for s in sections)
+    return ["<section id=summary><h2>Summary</h2>",
+            f"<p><strong>The question:</strong> {html.escape(answer.question)}</p>",
+            f"<p><strong>The answer, from this run's numbers:</strong></p><ol>{claims}</ol>",
+            f"<nav><h3>Contents</h3><ol>{contents}</ol></nav></section>"]
+
+
+def _page(run_dir: Path, answer: Answer, sections: list[Section]) -> str:
+    parts = [f"<!doctype html><html lang=en><head><meta charset='utf-8'>"
+             "<meta name=viewport content='width=device-width, initial-scale=1'>"
+             f"<title>paramlab report — {html.escape(run_dir.name)}</title>"
+             f"<style>{_STYLE}</style></head><body>",
+             f"<h1>paramlab report: {html.escape(run_dir.name)}</h1>",
+             *_summary(answer, sections)]
     for section in sections:
-        parts.append(f"<h2>{html.escape(section.title)}</h2><div class=answer>")
+        parts.append(f"<section id={section.anchor}><h2>{html.escape(section.title)}</h2>"
+                     f"<p class=finding>{html.escape(section.headline)}</p><div class=answer>")
         parts += [f"<p>{html.escape(s)}</p>" for s in section.sentences]
         parts.append("</div>")
         parts += [_embed(p) for p in section.plots]
         parts += section.tables
+        parts.append("</section>")
     parts.append("</body></html>")
     return "\n".join(parts)

@@ -51,8 +51,10 @@ def section(store: RunStore, analysis: Analysis | None, plots_dir: Path) -> Sect
         figures.append(epoch_figure(a, plots_dir / "double-descent-mlp-epochs.png"))
     curve = [dataclasses.asdict(point) for point in a.curve]
     shown = curve if len(curve) <= 40 else curve[:: math.ceil(len(curve) / 40)]
-    return Section(title, sentences(a), figures,
-                   [tables.rows_table("Curve (means over repeats)", shown, columns)])
+    lines = sentences(a)  # the first sets the scene; the second says where the peak is
+    return Section(title, lines, figures,
+                   [tables.rows_table("Curve (means over repeats)", shown, columns)],
+                   lines[1] if len(lines) > 1 else "")
 
 
 def console_lines(store: RunStore, analysis: Analysis | None) -> list[str]:

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from paramlab.lab.experiments.effective_dimension import DISPLAY, EffectiveDimensionAnalysis
-from paramlab.lab.report import plots, tables
+from paramlab.lab.report import numbers, plots, tables
 from paramlab.lab.report.section import Section
 from paramlab.lab.runner import Analysis, Row
 from paramlab.lab.store import RunStore
@@ -29,7 +29,8 @@ def section(store: RunStore, analysis: Analysis | None, plots_dir: Path) -> Sect
     figures.append(spectrum_plot(store, rows[-1], plots_dir / "effective_dimension_spectrum.png"))
     return Section(f"Effective dimensionality: {len(rows)} Hessian spectra",
                    sentences(rows, analysis), figures,
-                   [tables.rows_table("Every model", rows, DISPLAY)])
+                   [tables.rows_table("Every model", rows, DISPLAY)],
+                   finding(rows[-1], analysis.z))
 
 
 def console_lines(store: RunStore, analysis: Analysis | None) -> list[str]:
@@ -50,6 +51,21 @@ def sentences(rows: list[Row], analysis: EffectiveDimensionAnalysis) -> list[str
         bounded = any(r["n_eff_method"] == "top-k lower bound" for r in rows)
         lines.append(_growth_sentence(by_width, rows[0]["observations"], bounded))
     return lines
+
+
+def finding(row: Row, z: float) -> str:
+    """The section's one line, for the largest model: how many directions the data
+    determine against its parameters — a lower bound called one."""
+    params, value = row["params"], row["n_eff"]
+    share = numbers.percent(value / params)
+    if row["n_eff_method"] == "top-k lower bound":
+        return (f"The data determine at least {numbers.number(value)} of {params:,} parameter "
+                f"directions (N_eff({z:g}), a lower bound: {share} at least).")
+    approx = "=" if row["n_eff_method"] == "exact" else "≈"
+    flat = ("the loss is flat along the rest" if value / params < 0.5 else
+            "most directions are curved")
+    return (f"The data determine N_eff({z:g}) {approx} {numbers.number(value)} of {params:,} "
+            f"parameter directions ({share}); {flat}.")
 
 
 def _model_sentence(row: Row, z: float) -> str:

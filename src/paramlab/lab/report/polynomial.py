@@ -11,6 +11,7 @@ import numpy as np
 
 from paramlab.lab.experiments.polynomial import INTERPOLATES, LANDED, PolynomialAnalysis
 from paramlab.lab.report import plots, tables
+from paramlab.lab.report.numbers import number
 from paramlab.lab.report.section import Section
 from paramlab.lab.runner import Analysis
 from paramlab.lab.science.polynomial import DEGREE, scale, vandermonde
@@ -21,16 +22,17 @@ def console_lines(store: RunStore, analysis: Analysis | None) -> list[str]:
     rows = {r["model_id"]: r for r in store.rows()}
     descended = rows["gradient-descent"]
     return [f"minimum-norm ‖c‖ = {rows['min-norm']['norm']:.4f} · gradient descent from zero "
-            f"ended {descended['distance_to_min_norm']:.1e} from it after "
+            f"ended {number(descended['distance_to_min_norm'], 2)} from it after "
             f"{descended['steps']:,} steps"]
 
 
 def section(store: RunStore, analysis: Analysis | None, plots_dir: Path) -> Section:
     rows = store.rows()
     assert isinstance(analysis, PolynomialAnalysis)
+    lines = polynomial_sentences(rows, analysis)
     return Section(
         "The four-point polynomial: a line of exact fits, and who picks one",
-        polynomial_sentences(rows, analysis),
+        lines,
         [plot_family(rows, analysis, plots_dir / "polynomial_family.png"),
          plot_convergence(rows, analysis, plots_dir / "polynomial_convergence.png")],
         [tables.rows_table("Every fit (coefficients of 1, u, …, u⁴)",
@@ -38,6 +40,7 @@ def section(store: RunStore, analysis: Analysis | None, plots_dir: Path) -> Sect
                                                          "max_residual", "norm",
                                                          "distance_to_min_norm",
                                                          *(f"c{k}" for k in range(5))])],
+        lines[1],  # whether every member drawn fits the four points: the finding
     )
 
 
@@ -62,12 +65,12 @@ def polynomial_sentences(rows: list[dict[str, Any]], analysis: PolynomialAnalysi
     if worst <= INTERPOLATES:
         lines.append(f"Every one of the {len(exact)} members drawn, the minimum-norm fit plus "
                      f"t·∏(x − xᵢ) for t from {min(ts):+.3g} to {max(ts):+.3g}, passes through "
-                     f"all four points (largest residual {worst:.1e}): the data cannot tell "
+                     f"all four points (largest residual {number(worst, 2)}): the data cannot tell "
                      "them apart.")
     else:
-        lines.append(f"The members drawn do not all fit: the largest residual is {worst:.1e} "
-                     "— the points are too close together for floating point to keep the "
-                     "null direction exact.")
+        lines.append(f"The members drawn do not all fit: the largest residual is "
+                     f"{number(worst, 2)} — the points are too close together for floating "
+                     "point to keep the null direction exact.")
     cubic = by_id.get("cubic")
     if cubic is not None:
         lines.append(f"The minimum-norm member (pseudo-inverse) has ‖c‖ = {best['norm']:.4f}; "
@@ -75,7 +78,7 @@ def polynomial_sentences(rows: list[dict[str, Any]], analysis: PolynomialAnalysi
                      f"with ‖c‖ = {cubic['norm']:.4f}.")
     distance = descended["distance_to_min_norm"]
     head = (f"Gradient descent from zero ({descended['steps']:,} steps of "
-            f"{analysis.lr:.3g}) ended {distance:.1e} from the minimum-norm fit")
+            f"{analysis.lr:.3g}) ended {number(distance, 2)} from the minimum-norm fit")
     if distance <= LANDED:
         lines.append(head + " — it landed on it: its gradients lie in the row space of the "
                      "Vandermonde matrix, so from zero it never moves along ∏(x − xᵢ). The "
@@ -93,10 +96,10 @@ def _ridge_sentence(ridges: list[dict[str, Any]]) -> str:
     ordered = sorted(ridges, key=lambda r: -r["ridge"])
     large, small = ordered[0], ordered[-1]
     distances = [r["distance_to_min_norm"] for r in ordered]
-    head = (f"Ridge has one solution for each λ: {large['distance_to_min_norm']:.2e} from "
-            f"the minimum-norm fit at λ = {large['ridge']:g} (largest residual "
-            f"{large['max_residual']:.2e}), {small['distance_to_min_norm']:.2e} at "
-            f"λ = {small['ridge']:g}")
+    head = (f"Ridge has one solution for each λ: {number(large['distance_to_min_norm'])} from "
+            f"the minimum-norm fit at λ = {number(large['ridge'])} (largest residual "
+            f"{number(large['max_residual'])}), {number(small['distance_to_min_norm'])} at "
+            f"λ = {number(small['ridge'])}")
     shrinking = all(b <= a * (1 + 1e-9) + 1e-15 for a, b in itertools.pairwise(distances))
     if len(ordered) > 1 and shrinking and small["distance_to_min_norm"] < 1e-3:
         return head + " — as λ → 0 ridge tends to the minimum-norm interpolant."

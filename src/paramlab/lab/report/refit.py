@@ -7,7 +7,7 @@ import dataclasses
 from pathlib import Path
 
 from paramlab.lab.experiments.refit import RefitAnalysis
-from paramlab.lab.report import plots, tables
+from paramlab.lab.report import numbers, plots, tables
 from paramlab.lab.report.section import Section
 from paramlab.lab.runner import Analysis, Row
 from paramlab.lab.science.barriers import BarrierSummary
@@ -38,7 +38,7 @@ def section(store: RunStore, analysis: Analysis | None, plots_dir: Path) -> Sect
             "Identified or not", [dataclasses.asdict(e) for e in analysis.contrast],
             IDENTIFICATION_DISPLAY))
     return Section(f"Refits: {rows[0]['spec']} with {len(rows)} seeds", sentences, figures,
-                   html)
+                   html, finding(analysis))
 
 
 def console_lines(store: RunStore, analysis: Analysis | None) -> list[str]:
@@ -54,17 +54,42 @@ def console_lines(store: RunStore, analysis: Analysis | None) -> list[str]:
     return lines
 
 
+SAME_LOSS = 0.1  # validation losses within 10 % of each other: equally good fits
+APART = 0.2  # aligned weights more than 20 % apart (relative L2): different solutions
+
+
+def verdict(analysis: RefitAnalysis) -> str:
+    """``apart`` (same loss, different weights: the seed answer), ``pinned`` (same loss,
+    close weights) or ``unconverged`` (the losses differ, so the weights say little)."""
+    if analysis.val_loss_spread >= SAME_LOSS:
+        return "unconverged"
+    return "apart" if analysis.aligned_distance > APART else "pinned"
+
+
+def finding(analysis: RefitAnalysis) -> str:
+    """The section's one line."""
+    spread = numbers.percent(analysis.val_loss_spread)
+    aligned = numbers.percent(analysis.aligned_distance)
+    return {
+        "apart": f"Same loss, different weights: validation losses within {spread}, weights "
+                 f"{aligned} apart even after matching hidden units.",
+        "pinned": f"Same loss and close weights: after matching hidden units the refits are "
+                  f"only {aligned} apart — the data pin these weights down.",
+        "unconverged": f"The refits do not agree on the loss (spread {spread}): training "
+                       "has not converged to equally good solutions.",
+    }[verdict(analysis)]
+
+
 def refit_sentences(analysis: RefitAnalysis, rows: list[Row]) -> list[str]:
     """The seed answer, measured — or contradicted, when the numbers say so."""
     n = analysis.observations or rows[0]["observations"]
     params = analysis.params or rows[0]["params"]
-    same_loss = analysis.val_loss_spread < 0.1
-    apart = analysis.aligned_distance > 0.2
+    apart = analysis.aligned_distance > APART
     lines = [
         f"{len(rows)} refits of {rows[0]['spec']} ({params:,} parameters for {n:,} "
         f"observations, {params / n:,.1f} per observation) differ only in their random seed.",
         f"Their validation losses are within {analysis.val_loss_spread:.1%} of each other "
-        f"(mean {analysis.val_loss_mean:.4f}).",
+        f"(mean {numbers.number(analysis.val_loss_mean)}).",
         f"Their weights are {'far apart' if apart else 'close'}: the mean relative distance "
         f"between two refits is {analysis.weight_distance:.0%} (cosine similarity "
         f"{analysis.weight_cosine:.2f}); after matching hidden units across refits it is "
@@ -72,11 +97,12 @@ def refit_sentences(analysis: RefitAnalysis, rows: list[Row]) -> list[str]:
         f"Their test predictions differ by {analysis.prediction_difference:.1%} of the "
         "targets' spread.",
     ]
-    if same_loss and apart:
+    outcome = verdict(analysis)
+    if outcome == "apart":
         lines.append("This is the seed answer, measured: the data determine the predictions, "
                      "not the parameters. The goal of fitting is a good predictor, and many "
                      "very different weight settings are equally good ones.")
-    elif same_loss:
+    elif outcome == "pinned":
         lines.append("Here the data do pin the weights down: after matching units the refits "
                      "land close together, as a model with few parameters per observation "
                      "should.")
@@ -96,15 +122,16 @@ def barrier_sentence(summary: BarrierSummary) -> str:
 
     if raw <= 0.05 * level:
         return (f"The refits sit in one basin: the straight path between two of them rises by "
-                f"only {raw:.4g} in training loss ({share(raw)}) even before matching units "
-                f"(after matching: {matched:.4g}).")
+                f"only {numbers.number(raw)} in training loss ({share(raw)}) even before "
+                f"matching units (after matching: {numbers.number(matched)}).")
     head = (f"The refits sit in different basins of equal height: the raw path rises by "
-            f"{raw:.4g} in training loss ({share(raw)}); after matching units the rise is ")
+            f"{numbers.number(raw)} in training loss ({share(raw)}); after matching units the "
+            "rise is ")
     if matched <= 0.5 * raw:
-        return head + (f"{matched:.4g} ({share(matched)}) — the basins are largely relabelled "
-                       "copies of one another (Ainsworth et al. 2022).")
-    return head + (f"still {matched:.4g} ({share(matched)}) — the basins differ by more than a "
-                   "relabelling of hidden units.")
+        return head + (f"{numbers.number(matched)} ({share(matched)}) — the basins are "
+                       "largely relabelled copies of one another (Ainsworth et al. 2022).")
+    return head + (f"still {numbers.number(matched)} ({share(matched)}) — the basins differ "
+                   "by more than a relabelling of hidden units.")
 
 
 def identification_sentence(entry: Identification) -> str:
@@ -114,7 +141,8 @@ def identification_sentence(entry: Identification) -> str:
         "≈ " if entry.n_eff_method == "top-k + SLQ" else "= ")
     head = (f"{entry.model[0].upper()}{entry.model[1:]} ({params:,} parameters, "
             f"{entry.observations:,} observations): its refits land "
-            f"{entry.aligned_distance:.1e} apart after alignment, N_eff({z:g}) {bound}"
+            f"{numbers.number(entry.aligned_distance, 2)} apart after alignment, "
+            f"N_eff({z:g}) {bound}"
             f"{n_eff:,.1f}")
     smallest = entry.smallest_eigenvalue
     if entry.identified:

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from paramlab.lab.experiments.regularization import SAME, RegularizationAnalysis
-from paramlab.lab.report import plots, tables
+from paramlab.lab.report import numbers, plots, tables
 from paramlab.lab.report.section import Section
 from paramlab.lab.runner import Analysis
 from paramlab.lab.science.regularization import degrees_of_freedom
@@ -70,8 +70,8 @@ def _network_sentences(networks: list[dict[str, Any]]) -> list[str]:
     plain = baseline[0]
     lines = [f"Without regularization the widest network ({plain['spec']}, "
              f"{plain['params']:,} parameters for {plain['observations']:,} observations) "
-             f"reached validation loss {plain['val_loss']:.4f} (training loss "
-             f"{plain['train_loss']:.4f})."]
+             f"reached validation loss {numbers.number(plain['val_loss'])} (training loss "
+             f"{numbers.number(plain['train_loss'])})."]
     for setting, label in (("weight-decay", "weight decay"), ("dropout", "dropout"),
                            ("early-stopping", "early stopping")):
         tried = at_widest.get(setting, [])
@@ -85,8 +85,9 @@ def _setting_sentence(label: str, plain: dict[str, Any], best: dict[str, Any]) -
              "dropout": f"rate {best['dropout']:g}",
              "early stopping": f"patience {best['patience']}, stopped at epoch "
                                f"{best['epochs']} (best {best['best_epoch']})"}[label]
-    head = (f"With {label} ({value}) it reached {best['val_loss']:.4f} (training loss "
-            f"{best['train_loss']:.4f})")
+    head = (f"With {label} ({value}) it reached {numbers.number(best['val_loss'])} (training "
+            "loss "
+            f"{numbers.number(best['train_loss'])})")
     if best["val_loss"] < plain["val_loss"]:
         return head + (f": better than without — {label} chose a solution that generalizes "
                        "better among those that fit.")
@@ -101,7 +102,7 @@ def _df_sentence(ridges: list[dict[str, Any]]) -> str:
             f"effective degrees of freedom df(λ) = Σ dᵢ²/(dᵢ² + λ) run from "
             f"{ordered[0]['df']:.2f} at λ = {ordered[0]['ridge']:g} to "
             f"{ordered[-1]['df']:.2f} at λ = {ordered[-1]['ridge']:g}; the best validation "
-            f"loss, {best['val_loss']:.4f}, is at λ = {best['ridge']:g} with df = "
+            f"loss, {numbers.number(best['val_loss'])}, is at λ = {best['ridge']:g} with df = "
             f"{best['df']:.2f}")
     if best["df"] < 0.95 * p:
         return head + (": fewer effective parameters than raw ones generalize best — the "
@@ -119,10 +120,11 @@ def _dropout_sentences(dropouts: list[dict[str, Any]]) -> list[str]:
     if gap <= SAME:
         first = (f"Dropout on the linear model is ridge: at rates {rates}, minimizing the exact "
                  f"expected dropout loss and solving (XᵀX + ((1−q)/q)·diag(XᵀX))β = Xᵀy give "
-                 f"the same coefficients (largest difference {gap:.1e}).")
+                 f"the same coefficients (largest difference {numbers.number(gap, 2)}).")
     else:
         first = (f"At rates {rates} the expected-dropout-loss minimizer and the generalized "
-                 f"ridge solution differ by up to {gap:.1e}: the optimizer did not converge, "
+                 f"ridge solution differ by up to {numbers.number(gap, 2)}: the optimizer did "
+                 "not converge, "
                  "so this run does not confirm the equivalence.")
     if sgd <= 0.05:
         second = (f"SGD with random masks lands within {sgd:.1%} of that solution: training "

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from paramlab.lab.report import plots, tables
+from paramlab.lab.report import numbers, plots, tables
 from paramlab.lab.report.section import Section
 from paramlab.lab.runner import MODEL_DISPLAY, Analysis
 from paramlab.lab.store import RunStore
@@ -28,7 +28,31 @@ def section(store: RunStore, analysis: Analysis | None, plots_dir: Path) -> Sect
         figures,
         [tables.rows_table("Every model", ordered, MODEL_DISPLAY),
          *tables.architecture_tables([ordered[0]["spec"], ordered[-1]["spec"]])],
+        finding(rows),
     )
+
+
+def medians(rows: list[dict[str, Any]]) -> tuple[float, float] | None:
+    """Median validation loss of the networks with more parameters than observations and
+    of the others; ``None`` unless the run has both kinds."""
+    n = rows[0]["observations"]
+    over = [r["val_loss"] for r in rows if r["params"] > n]
+    under = [r["val_loss"] for r in rows if r["params"] <= n]
+    return (tables.median(over), tables.median(under)) if over and under else None
+
+
+def finding(rows: list[dict[str, Any]]) -> str:
+    """The section's one line: did the networks with more parameters than observations
+    generalize as well as the others?"""
+    n = rows[0]["observations"]
+    over = sum(r["params"] > n for r in rows)
+    head = f"{over} of {len(rows)} networks have more parameters than observations"
+    pair = medians(rows)
+    if pair is None:
+        return head + "."
+    better = "no worse" if pair[0] <= pair[1] else "worse"
+    return (head + f"; they generalize {better} than the others (median validation loss "
+            f"{numbers.number(pair[0])} against {numbers.number(pair[1])}).")
 
 
 def sweep_sentences(rows: list[dict[str, Any]], config: dict[str, Any]) -> list[str]:
@@ -45,10 +69,12 @@ def sweep_sentences(rows: list[dict[str, Any]], config: dict[str, Any]) -> list[
         f"{len(over)} of them have more trainable parameters than observations.",
         f"The largest ({largest['spec']}) has {largest['params']:,} parameters — "
         f"{largest['params'] / n:,.1f} per observation — and reached validation loss "
-        f"{largest['val_loss']:.4f} (training loss {largest['train_loss']:.4f}); the smallest "
+        f"{numbers.number(largest['val_loss'])} (training loss "
+        f"{numbers.number(largest['train_loss'])}); the smallest "
         f"({smallest['spec']}, {smallest['params']:,} parameters) reached "
-        f"{smallest['val_loss']:.4f}.",
-        f"The best validation loss, {best['val_loss']:.4f}, came from {best['spec']} with "
+        f"{numbers.number(smallest['val_loss'])}.",
+        f"The best validation loss, {numbers.number(best['val_loss'])}, came from "
+        f"{best['spec']} with "
         f"{best['params']:,} parameters ({best['params'] / n:,.2f} per observation).",
     ]
     if over and under:
@@ -62,8 +88,8 @@ def sweep_sentences(rows: list[dict[str, Any]], config: dict[str, Any]) -> list[
 def _over_vs_under(over: list[dict[str, Any]], under: list[dict[str, Any]]) -> str:
     median_over = tables.median([r["val_loss"] for r in over])
     median_under = tables.median([r["val_loss"] for r in under])
-    head = (f"Median validation loss is {median_over:.4f} for the networks with more "
-            f"parameters than observations and {median_under:.4f} for the others — ")
+    head = (f"Median validation loss is {numbers.number(median_over)} for the networks with more "
+            f"parameters than observations and {numbers.number(median_under)} for the others — ")
     if median_over <= median_under:
         return head + ("lower for the over-parameterized ones: having more parameters than "
                        "observations did not by itself ruin generalization.")
@@ -74,7 +100,7 @@ def _over_vs_under(over: list[dict[str, Any]], under: list[dict[str, Any]]) -> s
 
 def _gap_sentence(gap: float, val_median: float) -> str:
     head = (f"For the over-parameterized networks the median gap between validation and "
-            f"training loss is {gap:.4f}")
+            f"training loss is {numbers.number(gap)}")
     if gap <= 0.5 * val_median:
         return head + (": the training data constrain the function, not each weight. The "
                        "weights are not determined by the data — see the refits — yet the "

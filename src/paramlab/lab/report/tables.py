@@ -10,6 +10,8 @@ import html
 from collections.abc import Sequence
 from typing import Any
 
+from paramlab.lab.report import numbers
+
 
 def median(values: Sequence[float]) -> float:
     ordered = sorted(values)
@@ -18,19 +20,25 @@ def median(values: Sequence[float]) -> float:
 
 
 def rows_table(title: str, rows: list[dict[str, Any]], columns: Sequence[str]) -> str:
-    """An HTML table of the given columns, numbers right-aligned and grouped."""
+    """An HTML table of the given columns, numbers right-aligned and formatted for people
+    (:mod:`.numbers`), collapsed behind its title: the plots above it show the same rows."""
     head = "".join(f"<th>{html.escape(c.replace('_', ' '))}</th>" for c in columns)
     body = "".join(
         "<tr>" + "".join(_cell(r.get(c)) for c in columns) + "</tr>" for r in rows)
-    return f"<h3>{html.escape(title)}</h3><table><tr>{head}</tr>{body}</table>"
+    return collapsed(f"{title} ({len(rows):,} rows)", f"<table><tr>{head}</tr>{body}</table>")
+
+
+def collapsed(title: str, content: str) -> str:
+    """``content`` behind a ``<details>`` disclosure titled ``title`` (closed on screen;
+    the page's print style opens every one)."""
+    return (f"<details><summary>{html.escape(title)}</summary>"
+            f"<div class=scroll>{content}</div></details>")
 
 
 def _cell(value: Any) -> str:
-    if isinstance(value, bool) or value is None or isinstance(value, str):
-        return f"<td>{html.escape('' if value is None else str(value))}</td>"
-    if isinstance(value, int):
-        return f"<td class=n>{value:,}</td>"
-    return f"<td class=n>{value:.4g}</td>"
+    text = html.escape(numbers.cell(value))
+    numeric = isinstance(value, int | float) and not isinstance(value, bool)
+    return f"<td class=n>{text}</td>" if numeric else f"<td>{text}</td>"
 
 
 def architecture_tables(specs: Sequence[str]) -> list[str]:
@@ -38,5 +46,5 @@ def architecture_tables(specs: Sequence[str]) -> list[str]:
     from paramlab import count
 
     summaries = sorted(((count(s), s) for s in set(specs)), key=lambda pair: pair[0].total)
-    return [f"<h3>Architecture {html.escape(spec)}</h3>{summary._repr_html_()}"
-            for summary, spec in summaries]
+    return [collapsed(f"Architecture {spec}: {summary.total:,} parameters, layer by layer",
+                      summary._repr_html_()) for summary, spec in summaries]

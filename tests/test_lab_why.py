@@ -1,0 +1,259 @@
+"""`paramlab why`: the user's network on the user's data, end to end within a budget; its
+errors in one line; its resume; and the answer's sentences, each checked in both
+directions."""
+
+import csv
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from paramlab.cli import main
+from paramlab.lab.data import load_dataset
+from paramlab.lab.experiments.refit import RefitAnalysis
+from paramlab.lab.report import answer as demo_answer
+from paramlab.lab.report import numbers
+from paramlab.lab.report import why as why_report
+from paramlab.lab.report.section import Section
+from paramlab.lab.why import Cost, WhyConfig, fit_budget, read_network, why
+
+TINY = ["--n-samples", "300", "--epochs", "2", "--budget", "1", "--top-k", "5", "--quiet"]
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
+    out = tmp_path_factory.mktemp("why") / "w"
+    said: list[str] = []
+    config = WhyConfig("40-8-1")
+    config.data.n_samples, config.train.epochs, config.budget, config.top_k = 300, 2, 1.0, 5
+    why(config, out, quiet=True, say=said.append)
+    return out, said
+
+
+def test_why_counts_trains_measures_and_answers(tiny_run: tuple[Path, list[str]]) -> None:
+    out, said = tiny_run
+    record = json.loads((out / "why.json").read_text())
+    # the count, against PyTorch's own parameters of the same network
+    net = torch.nn.Sequential(torch.nn.Linear(40, 8), torch.nn.ReLU(), torch.nn.Linear(8, 1))
+    assert record["params"] == sum(p.numel() for p in net.parameters())
+    assert record["observations"] == load_dataset("synthetic", n_samples=300).observations
+    for stage in ("refit", "effective-dimension"):
+        assert (out / stage / "analysis.json").exists()
+    page = (out / "report.html").read_text()
+    assert page.index("<section id=summary>") < page.index("<section id=the-count")
+    assert f"has exactly {record['params']:,} parameters" in page
+    # the studies that are not in this paramlab are named, never filled in
+    for stage in record["stages"]:
+        if stage["status"] == "missing":
+            assert f"{stage['experiment']}: " in page and "not measured" in page
+    assert any(line.startswith("[1/") and "estimated" in line for line in said)
+
+
+def test_why_resumes_without_training(tiny_run: tuple[Path, list[str]]) -> None:
+    out, _ = tiny_run
+    said: list[str] = []
+    config = WhyConfig("40-8-1")
+    config.data.n_samples, config.train.epochs, config.budget, config.top_k = 300, 2, 1.0, 5
+    why(config, out, quiet=True, say=said.append)
+    assert any(line.startswith("resuming") for line in said)
+    done = [line for line in said if "already in the folder" in line]
+    assert done and all(line.strip().startswith("0 computed") for line in done)
+
+
+def test_why_refuses_another_request_in_the_same_folder(
+        tiny_run: tuple[Path, list[str]], capsys: pytest.CaptureFixture[str]) -> None:
+    out, _ = tiny_run
+    code = main(["why", "40-16-1", *TINY, "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2 and "another request" in err and err.count("\n") == 1
+
+
+def _csv(path: Path, rows: list[list[object]], header: list[str]) -> Path:
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+@pytest.mark.parametrize("case", ["no target", "bad column", "non-numeric"])
+def test_csv_errors_match_the_lab(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                  case: str) -> None:
+    rows: list[list[object]] = [[i, 2 * i, i % 3] for i in range(40)]
+    if case == "non-numeric":
+        rows[7][1] = "seven"
+    path = _csv(tmp_path / "d.csv", rows, ["a", "b", "y"])
+    target = [] if case == "no target" else ["--target", "nope" if case == "bad column" else "y"]
+    args = ["--data", str(path), *target, "--quiet"]
+    why_code = main(["why", "2-4-1", *args, "--out", str(tmp_path / "w")])
+    why_err = capsys.readouterr().err
+    run_code = main(["run", "refit", "2-4-1", *args, "--out", str(tmp_path / "r")])
+    run_err = capsys.readouterr().err
+    assert why_code == run_code == 2
+    assert why_err == run_err and why_err.count("\n") == 1 and str(path) in why_err
+
+
+@pytest.mark.parametrize(("spec", "fragment"), [
+    ("input(40) > dense(8) > BatchNormalization > dense(1)", "Dense layers only"),
+    ("input(40) > dense(8, activation='sigmoid') > dense(1)", "relu or tanh"),
+    ("input(40) > dense(8, use_bias=False) > dense(1)", "has none (use_bias=False)"),
+    ("5-8-1", "does not fit the data: it has 40 features"),
+])
+def test_other_networks_are_refused_in_one_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], spec: str, fragment: str) -> None:
+    code = main(["why", spec, *TINY, "--out", str(tmp_path / "w")])
+    err = capsys.readouterr().err
+    assert code == 2 and fragment in err and "Traceback" not in err
+
+
+def test_dsl_tanh_network_is_read_as_the_mlp_it_is() -> None:
+    data = load_dataset("synthetic", n_samples=100)
+    net = read_network("input(40) > dense(16, activation='tanh') > dense(1)", data)
+    assert (net.arch.spec(), net.activation) == ("40-16-1", "tanh")
+    torch_net = torch.nn.Sequential(torch.nn.Linear(40, 16), torch.nn.Tanh(),
+                                    torch.nn.Linear(16, 1))
+    assert net.params == sum(p.numel() for p in torch_net.parameters())
+    assert [layer.params for layer in net.layers] == [656, 17]
+
+
+# ------------------------------------------------------------------ the budget
+
+
+def test_budget_scales_down_and_says_what() -> None:
+    config = WhyConfig()
+    slow = Cost(epoch=6.0, hvp=0.5, params=1_000_000, start=1.0)
+    settings, notes = fit_budget(config, slow, 600.0)
+    assert settings.epochs < config.train.epochs and settings.probes == 0
+    assert any(note.startswith("epochs 20 → ") for note in notes)
+    fast = Cost(epoch=0.01, hvp=0.001, params=1_000, start=0.1)
+    same, none = fit_budget(config, fast, 600.0)
+    assert none == [] and same.epochs == config.train.epochs and same.seeds == config.seeds
+    hopeless = Cost(epoch=1e4, hvp=10.0, params=1_000_000)
+    tiny, warned = fit_budget(config, hopeless, 60.0)
+    assert tiny.epochs == 1 and tiny.seeds == 2 and "longer than asked" in warned[-1]
+    assert not tiny.hessian and any("effective-dimension) is dropped" in n for n in warned)
+    assert settings.hessian  # the first case still fits its Hessian study
+    # a Hessian that cannot fit is dropped, and its time goes back to the refits' epochs
+    heavy = Cost(epoch=10.0, hvp=10.0, params=1_000_000)
+    kept, said = fit_budget(config, heavy, 600.0)
+    assert not kept.hessian and kept.epochs == 20 and kept.seeds == 3
+    assert len(said) == 1 and "dropped" in said[-1] and "top 10 eigenvalues" in said[-1]
+
+
+# ------------------------------------------------------------------ sentences, both ways
+
+
+def _refit(spread: float, aligned: float) -> RefitAnalysis:
+    return RefitAnalysis(val_losses=(0.3, 0.31), test_losses=(0.3, 0.3), val_loss_mean=0.3,
+                         val_loss_spread=spread, weight_distance=1.3, weight_cosine=0.1,
+                         aligned_distance=aligned, aligned_cosine=0.5,
+                         prediction_difference=0.05, params=50_000, observations=1000,
+                         pairs=())
+
+
+def test_weights_claim_follows_the_refits() -> None:
+    apart = why_report.weights_claim(_refit(0.02, 0.9))
+    pinned = why_report.weights_claim(_refit(0.02, 0.05))
+    unconverged = why_report.weights_claim(_refit(0.4, 0.9))
+    assert apart.startswith("The data cannot pin every weight") and "90%" in apart
+    assert pinned.startswith("Here the data do pin the weights down") and "5%" in pinned
+    assert "do not agree on the loss" in unconverged and "cannot pin" not in unconverged
+
+
+def _spectrum(method: str, n_eff: float) -> dict[str, object]:
+    return {"params": 10_000, "n_eff": n_eff, "z": 1.0, "n_eff_method": method,
+            "eigenvalues_computed": 50}
+
+
+def test_directions_claim_calls_a_bound_a_bound() -> None:
+    bound = why_report.directions_claim(_spectrum("top-k lower bound", 42.0))
+    few = why_report.directions_claim(_spectrum("top-k + SLQ", 300.0))
+    most = why_report.directions_claim(_spectrum("exact", 9000.0))
+    assert "at least 42" in bound and "lower bound" in bound and "loss is flat" not in bound
+    assert "≈ 300" in few and "flat" in few and "lower bound" not in few
+    assert "most parameter directions" in most and "= 9,000" in most
+
+
+def test_generalization_claim_follows_the_held_out_loss() -> None:
+    good = why_report.generalization_claim([{"train_loss": 0.01, "val_loss": 0.2}], "regression")
+    weak = why_report.generalization_claim([{"train_loss": 0.01, "val_loss": 0.9}], "regression")
+    assert "carries over" in good and "80%" in good and "weak" not in good
+    assert "weak" in weak and "carries over" not in weak
+    assert all("not a guarantee" in s for s in (good, weak))
+
+
+def _record(missing: bool, params: int = 337) -> why_report.WhyRecord:
+    status = "missing" if missing else "ran"
+    return why_report.WhyRecord(
+        "40-8-1", "40-8-1", "relu", params, 420, "synthetic", "regression",
+        (why_report.LayerCount("dense", "(40 + 1) × 8 = 328", 328),
+         why_report.LayerCount("dense_1", "(8 + 1) × 1 = 9", 9)), 10.0, 1.0, 0.1, (), (),
+        (why_report.StageRecord("generalization-bound", "a bound", status, reason="absent"),),
+        {}, {})
+
+
+def test_why_answer_changes_with_the_numbers() -> None:
+    sections = {"count": Section("The count", []), "refit": Section("Refits", [])}
+    rows = {"refit": [{"train_loss": 0.01, "val_loss": 0.2}]}
+    few = why_report.answer(_record(False), sections, {"refit": _refit(0.02, 0.9)}, rows)
+    sections["missing"] = why_report.missing_section(_record(True))  # type: ignore[assignment]
+    many = why_report.answer(_record(True, 1_000_000), sections,
+                             {"refit": _refit(0.02, 0.05)}, rows)
+    assert "fewer parameters than observations" in few.claims[0].text
+    assert "more parameters than observations" in many.claims[0].text
+    assert "1,000,000" in many.question and "337" in few.question
+    assert few.claims[1].text.startswith("The data cannot pin")
+    assert many.claims[1].text.startswith("Here the data do pin")
+    assert not any("Not measured" in c.text for c in few.claims)
+    assert "generalization-bound" in many.claims[-1].text
+    assert many.claims[-1].anchor == "not-measured-in-this-run"
+    assert 3 <= len(few.claims) <= 5 and 3 <= len(many.claims) <= 5
+
+
+def _sweep_row(params: int, train: float, val: float) -> dict[str, object]:
+    return {"params": params, "observations": 1000, "spec": f"40-{params}-1",
+            "train_loss": train, "val_loss": val}
+
+
+def test_demo_answer_changes_with_the_numbers() -> None:
+    sections = {"sweep": Section("Sweep", [])}
+    good = demo_answer.demo_answer(sections, {}, {"sweep": [
+        _sweep_row(100, 0.5, 0.6), _sweep_row(5000, 0.25, 0.3)]})
+    bad = demo_answer.demo_answer(sections, {}, {"sweep": [
+        _sweep_row(100, 0.5, 0.3), _sweep_row(5000, 0.01, 0.9)]})
+    assert "generalize no worse" in good.claims[1].text
+    assert "generalize worse" in bad.claims[1].text and "no worse" not in bad.claims[1].text
+    assert "5,000 parameters" in good.claims[0].text and "5 per observation" in good.claims[0].text
+
+
+# ------------------------------------------------------------------ numbers for people
+
+
+def test_numbers_are_formatted_for_people() -> None:
+    assert numbers.cell(11020) == "11,020" and numbers.cell(11020.0) == "11,020"
+    assert numbers.number(5.83e-25) == "< 1e-12" and numbers.cell(5.83e-25) == "< 1e-12"
+    assert numbers.number(0.012345) == "0.0123" and numbers.number(4210.4) == "4,210"
+    assert numbers.number(3.2e-7) == "3.2 × 10⁻⁷" and numbers.number(None) == "—"
+    assert numbers.percent(0.873) == "87%" and numbers.percent(0.005) == "0.5%"
+    assert "e+" not in numbers.number(2.5e9) and "e-" not in numbers.number(1e-8)
+
+
+# ------------------------------------------------------------------ the seed's sizes
+
+
+@pytest.mark.slow
+def test_why_on_13000_csv_rows_finishes_within_its_budget(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((13_000, 5))
+    y = np.tanh(x @ rng.standard_normal(5)) + 0.1 * rng.standard_normal(13_000)
+    path = _csv(tmp_path / "user.csv", np.column_stack([x, y]).tolist(),
+                ["a", "b", "c", "d", "e", "target"])
+    start = time.perf_counter()
+    code = main(["why", "5-32-32-1", "--data", str(path), "--target", "target", "--budget",
+                 "2", "--quiet", "--out", str(tmp_path / "w")])
+    elapsed = time.perf_counter() - start
+    assert code == 0 and (tmp_path / "w" / "report.html").exists()
+    assert elapsed < 2 * 60, f"took {elapsed:.0f} s for a 2-minute budget"
