@@ -7,9 +7,9 @@ training loss over all 13,000 rows, both at the same tolerance (ARPACK's: every 
 
 * anchor: ``scipy.sparse.linalg.eigsh`` over a plain autograd HVP, one vector at a time
   (double backward: ``grad(grad(L)·v)``);
-* paramlab: :func:`paramlab.lab.hessian.top_eigenpairs` — thick-restart block Lanczos whose
+* paramlab: :func:`paramlab.lab.science.hessian.top_eigenpairs` — thick-restart block Lanczos whose
   every step is one HVP on a block of vectors (for the seed's two ReLU hidden layers the
-  Gauss–Newton + residual split of :mod:`paramlab.lab.hessian_fast`).
+  Gauss–Newton + residual split of :mod:`paramlab.lab.science.hessian_fast`).
 
 Both in float32 HVPs (paramlab's Lanczos basis in float32 too, its projected matrix in
 float64); paramlab's time includes building its operator (the one pass over the rows that
@@ -28,7 +28,7 @@ import torch
 
 from paramlab.lab.data import load_dataset
 from paramlab.lab.engine import MLPArch, TrainConfig, train_models
-from paramlab.lab.hessian import HessianOperator, eigsh_top, summed_loss, top_eigenpairs
+from paramlab.lab.science.hessian import HessianOperator, eigsh_top, summed_loss, top_eigenpairs
 
 
 def autograd_operator(weights: list[np.ndarray], x: np.ndarray, y: np.ndarray) -> object:

@@ -7,18 +7,20 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from paramlab.cli import main
-from paramlab.lab import landscape
-from paramlab.lab.experiments.refit import (
-    align,
-    barrier_sentence,
-    flat,
-    identification_sentence,
+from paramlab.lab.report.refit import barrier_sentence, identification_sentence
+from paramlab.lab.science import landscape
+from paramlab.lab.science.alignment import align, flat, relative_distance
+from paramlab.lab.science.barriers import BarrierPath, BarrierSummary, barrier_paths, summarize
+from paramlab.lab.science.hessian import mlp_output
+from paramlab.lab.science.identification import (
+    Identification,
+    identification,
     least_squares_refits,
-    relative_distance,
 )
 
 
@@ -48,10 +50,6 @@ def test_a_permuted_copy_aligns_exactly_and_only_the_raw_path_has_a_barrier() ->
     net = random_mlp(rng, [5, 16, 12, 1])
     copy = relabelled(net, rng)
     x = rng.standard_normal((400, 5))
-    import torch
-
-    from paramlab.lab.hessian import mlp_output
-
     y = mlp_output([torch.tensor(w) for w in net], torch.tensor(x), "relu").numpy()
     ts = np.linspace(0, 1, 11)
     aligned = align(net, copy)
@@ -97,22 +95,71 @@ def test_least_squares_refits_agree_when_identified_and_not_when_under_determine
     assert relative_distance(flat(loose[0]), flat(loose[1])) > 0.1
 
 
-def test_barrier_sentence_follows_the_numbers() -> None:
-    def summary(raw: float, aligned: float) -> dict[str, float]:
-        return {"raw_barrier": raw, "aligned_barrier": aligned, "end_loss": 0.1}
+def test_barrier_paths_of_a_relabelled_copy_rise_raw_and_stay_flat_aligned() -> None:
+    """A network and a permuted copy of itself, each a perfect fit of the teacher's data:
+    the raw path between them climbs, the aligned one is the network itself all the way."""
+    rng = np.random.default_rng(4)
+    net = random_mlp(rng, [3, 8, 1])
+    x = rng.standard_normal((200, 3))
+    y = mlp_output([torch.tensor(w) for w in net], torch.tensor(x), "relu").numpy()
+    summary = barrier_paths([net, relabelled(net, rng)], (x, y), (x[:50], y[:50]), 5,
+                            loss="mse", activation="relu")
+    raw, aligned = summary.pairs
+    assert (raw.pair, raw.aligned, aligned.aligned) == ("0-1", False, True)
+    assert summary.ts == (0.0, 0.25, 0.5, 0.75, 1.0) and len(raw.train) == 5
+    assert raw.barrier > 0.1 * float(np.var(y)) and raw.distance > 0.3
+    assert aligned.barrier < 1e-20 and aligned.distance == 0.0
+    assert summary.raw_barrier == raw.barrier and summary.aligned_barrier == aligned.barrier
+    assert summary.end_loss == pytest.approx(0, abs=1e-20)
 
-    copies = barrier_sentence(summary(0.3, 0.01))
+
+def _summary(raw: float, aligned: float) -> BarrierSummary:
+    paths = tuple(BarrierPath("0-1", a, 1.0, b, b, (0.1, 0.1 + b, 0.1), (0.2, 0.2, 0.2))
+                  for a, b in ((False, raw), (True, aligned)))
+    return summarize((0.0, 0.5, 1.0), paths)
+
+
+def test_barrier_summary_averages_raw_and_aligned_paths_apart() -> None:
+    summary = summarize((0.0, 1.0), (
+        BarrierPath("0-1", False, 1.0, 0.4, 0.5, (1.0, 3.0), (0.0, 0.0)),
+        BarrierPath("0-2", False, 1.0, 0.2, 0.1, (2.0, 2.0), (0.0, 0.0)),
+        BarrierPath("0-1", True, 0.5, 0.0, 0.05, (1.0, 3.0), (0.0, 0.0))))
+    assert summary.raw_barrier == pytest.approx(0.3)
+    assert summary.raw_test_barrier == pytest.approx(0.3)
+    assert summary.aligned_barrier == 0.0 and summary.aligned_test_barrier == 0.05
+    assert summary.end_loss == pytest.approx((1 + 3 + 2 + 2 + 1 + 3) / 6)
+
+
+def test_least_squares_is_identified_with_the_n_eff_of_its_normal_matrix() -> None:
+    """OLS's summed-loss Hessian Σ ½‖f(x) − y‖² is AᵀA with A = [X 1]: N_eff from its own
+    eigenvalues, and refits that agree."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((120, 6))
+    y = x @ rng.standard_normal((6, 1)) + 0.1 * rng.standard_normal((120, 1))
+    fits = least_squares_refits(x, y, [0, 1, 2])
+    entry = identification("ordinary least squares", fits, x, y, activation="relu", z=2.0,
+                           top_k=5, seed=0)
+    design = np.hstack([x, np.ones((120, 1))])
+    eigenvalues = np.linalg.eigvalsh(design.T @ design)
+    assert entry.params == 7 and entry.observations == 120 and entry.n_eff_method == "exact"
+    assert entry.n_eff == pytest.approx(float(np.sum(eigenvalues / (eigenvalues + 2.0))))
+    assert entry.smallest_eigenvalue == pytest.approx(eigenvalues[0])
+    assert entry.aligned_distance < 1e-6 and entry.identified
+
+
+def test_barrier_sentence_follows_the_numbers() -> None:
+    copies = barrier_sentence(_summary(0.3, 0.01))
     assert "different basins of equal height: the raw path rises by 0.3" in copies
     assert "relabelled copies" in copies
-    distinct = barrier_sentence(summary(0.3, 0.25))
+    distinct = barrier_sentence(_summary(0.3, 0.25))
     assert "still 0.25" in distinct and "more than a relabelling" in distinct
-    assert barrier_sentence(summary(0.001, 0.0)).startswith("The refits sit in one basin")
+    assert barrier_sentence(_summary(0.001, 0.0)).startswith(
+        "The refits sit in one basin")
 
 
-def _entry(distance: float, n_eff: float, smallest: float | None) -> dict[str, object]:
-    return {"model": "ordinary least squares", "params": 41, "observations": 13000, "z": 1.0,
-            "aligned_distance": distance, "n_eff": n_eff, "n_eff_method": "exact",
-            "smallest_eigenvalue": smallest}
+def _entry(distance: float, n_eff: float, smallest: float | None) -> Identification:
+    return Identification("ordinary least squares", 41, 13000, 1.0, distance, n_eff, "exact",
+                          None, 40, "exact", 41, 9000.0, smallest, 0, None, 0, None)
 
 
 def test_identification_sentence_follows_the_numbers() -> None:

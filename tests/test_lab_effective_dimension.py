@@ -1,18 +1,27 @@
 """The effective-dimension experiment: bad input, labels of what was computed, verdicts that
-follow the numbers, and resume without retraining."""
+follow the numbers, resume without retraining, and a run folder written before the migration
+that still resumes and reports."""
 
 import itertools
+import json
+import shutil
 import sqlite3
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from paramlab import fields
 from paramlab.cli import main
-from paramlab.lab import hessian
+from paramlab.lab import executors, runner
+from paramlab.lab.data import DataConfig
 from paramlab.lab.engine import TrainConfig
 from paramlab.lab.experiments import effective_dimension as ed
-from paramlab.lab.experiments.common import DataConfig
+from paramlab.lab.report import build_report
+from paramlab.lab.report import effective_dimension as ed_report
+from paramlab.lab.science import hessian
+
+OLD_RUN = Path(__file__).parent / "data" / "old_runs" / "effective-dimension"
 
 TINY = ["--epochs", "1", "--n-samples", "200", "--quiet"]
 
@@ -67,18 +76,18 @@ def _row(width: int, params: int, n_eff: float) -> dict[str, object]:
 
 
 def test_width_verdict_follows_the_numbers() -> None:
-    analysis = {"z": 1.0, "convention": hessian.convention()}
-    flat = ed.sentences([_row(4, 200, 100.0), _row(64, 7000, 180.0)], analysis)
+    analysis = ed.EffectiveDimensionAnalysis(hessian.convention(), 1.0, 1000)
+    flat = ed_report.sentences([_row(4, 200, 100.0), _row(64, 7000, 180.0)], analysis)
     assert "summed training loss" in flat[0]
     assert any("N_eff levels off" in s and "stays below the 1,000 observations" in s
                for s in flat)
     bounded = [_row(4, 200, 100.0), _row(64, 7000, 100.0) | {
         "n_eff_method": "top-k lower bound", "eigenvalues_computed": 100}]
-    capped = ed.sentences(bounded, analysis)  # N_eff ≤ k = 100: flat by construction
+    capped = ed_report.sentences(bounded, analysis)  # N_eff ≤ k = 100: flat by construction
     assert not any("levels off —" in s for s in capped)
     assert any("does not show that it levels off" in s for s in capped)
     assert any("at least" in s and "this run does not say" in s for s in capped)
-    growing = ed.sentences([_row(4, 200, 100.0), _row(64, 7000, 3000.0)], analysis)
+    growing = ed_report.sentences([_row(4, 200, 100.0), _row(64, 7000, 3000.0)], analysis)
     assert not any("levels off" in s for s in growing)
     assert any("keeps pace with the parameter count" in s for s in growing)
 
@@ -88,22 +97,54 @@ def test_a_run_killed_after_training_resumes_without_retraining(
     config = ed.EffectiveDimensionConfig(
         "40-3-1", widths=(2, 3), data=DataConfig("synthetic", n_samples=200),
         train=TrainConfig(epochs=1))
-    first = ed.run(config, tmp_path / "run")
+    first = runner.run(ed.EXPERIMENT, config, tmp_path / "run")
     assert first.trained == 2
     rows = {r["model_id"]: r for r in first.store.rows()}
-    with sqlite3.connect(tmp_path / "run" / "store.sqlite") as db:  # as if killed before
-        for table in ("models", "epochs"):  # its Hessian was recorded (one transaction)
-            db.execute(f"DELETE FROM {table} WHERE model_id = ?", ("ed-40-3-1-s0",))
+    with sqlite3.connect(tmp_path / "run" / "store.sqlite") as db:  # as if killed after
+        db.execute("UPDATE models SET n_eff = NULL WHERE model_id = ?",  # training, before
+                   ("ed-40-3-1-s0",))  # its Hessian was filled in
 
-    def no_training(*args: object, **kwargs: object) -> None:
-        raise AssertionError("trained again although the weights were saved")
+    def no_training(todo: list[object], *args: object, **kwargs: object) -> list[object]:
+        assert not todo, "trained again although the weights were saved"
+        return []
 
-    monkeypatch.setattr(ed, "train_models", no_training)
-    again = ed.run(config, tmp_path / "run")
+    monkeypatch.setattr(executors, "run_plan", no_training)
+    again = runner.run(ed.EXPERIMENT, config, tmp_path / "run")
     assert (again.trained, again.skipped) == (1, 1)
     redone = {r["model_id"]: r for r in again.store.rows()}["ed-40-3-1-s0"]
     assert redone["n_eff"] == pytest.approx(rows["ed-40-3-1-s0"]["n_eff"], rel=1e-9)
     assert redone["params"] == 40 * 3 + 3 + 3 + 1
+    assert len(again.store.rows()) == 2  # one row per model, as before
+    assert len(again.store.history()["ed-40-3-1-s0"]) == 1  # its training epoch, kept
+
+
+def test_python_callers_see_the_field_name(tmp_path: Path) -> None:
+    config = ed.EffectiveDimensionConfig("40-3-1", top_k=0)
+    with pytest.raises(fields.OptionError, match=r"^top_k must be at least 1"):
+        runner.run(ed.EXPERIMENT, config, tmp_path / "run")
+
+
+def test_a_run_folder_written_before_the_migration_resumes_and_reports(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Made by the pre-#21 code (effective-dimension 40-2-1 --widths 1,2 --epochs 1
+    --n-samples 60): nothing is trained or measured again, and its report renders."""
+    run = shutil.copytree(OLD_RUN, tmp_path / "old")
+    old = json.loads((run / "analysis.json").read_text())
+    values = {k: v for k, v in json.loads((run / "config.json").read_text())[
+        "experiment_config"].items() if k != "experiment"}
+
+    def no_hessian(*args: object, **kwargs: object) -> None:
+        raise AssertionError("measured again although the spectrum was recorded")
+
+    monkeypatch.setattr(hessian, "measure", no_hessian)
+    outcome = runner.run(ed.EXPERIMENT, fields.from_dict(ed.EffectiveDimensionConfig, values),
+                         run)
+    assert (outcome.trained, outcome.skipped) == (0, 2)
+    assert json.loads((run / "analysis.json").read_text()) == old
+    assert ed.EXPERIMENT.read_analysis(outcome.store) == ed.EffectiveDimensionAnalysis(**old)
+    page = build_report(run).read_text()
+    assert "Effective dimensionality: 2 Hessian spectra" in page
+    assert "From width 1 to 2 the raw parameter count grows" in page
 
 
 def test_slq_completes_n_eff_only_where_its_nodes_resolve_z() -> None:

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from paramlab.errors import ParamlabError
-from paramlab.lab import hessian
+from paramlab.lab.science import hessian
 
 
 def random_mlp(rng: np.random.Generator, widths: list[int]) -> list[np.ndarray]:

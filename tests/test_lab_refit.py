@@ -1,10 +1,27 @@
-"""Refit analysis: permutation alignment and distances, checked on constructed cases."""
+"""Refit analysis: permutation alignment and distances, checked on constructed cases; a run
+through the runner; a run folder written before the migration still resumes and reports."""
 
 import itertools
+import json
+import shutil
+from pathlib import Path
 
 import numpy as np
+import pytest
 
-from paramlab.lab.experiments.refit import align, analyze, cosine, flat, relative_distance
+from paramlab import fields
+from paramlab.lab import runner
+from paramlab.lab.experiments.refit import EXPERIMENT, RefitAnalysis, RefitConfig
+from paramlab.lab.report import build_report
+from paramlab.lab.science.alignment import (
+    align,
+    compare_refits,
+    cosine,
+    flat,
+    relative_distance,
+)
+
+OLD_RUN = Path(__file__).parent / "data" / "old_runs" / "refit"
 
 
 def random_mlp(rng: np.random.Generator, widths: list[int]) -> list[np.ndarray]:
@@ -50,15 +67,73 @@ def test_distances_of_identical_and_opposite_vectors() -> None:
     assert relative_distance(v, -v) == 2.0 and cosine(v, -v) == -1.0
 
 
-def test_analysis_of_functionally_identical_refits() -> None:
+def test_comparison_of_functionally_identical_refits() -> None:
     """Permuted copies: raw weights differ, aligned weights and predictions do not."""
     rng = np.random.default_rng(1)
     net = random_mlp(rng, [4, 8, 1])
     refits = [net, permuted(net, rng), permuted(net, rng)]
     x = rng.standard_normal((30, 4))
-    predictions = [forward(w, x) for w in refits]
-    result = analyze(refits, predictions, [0.5, 0.5, 0.5], [0.6, 0.6, 0.6], 1.0)
-    assert result.val_loss_spread == 0.0
-    assert result.weight_distance > 0.3
-    assert result.aligned_distance < 1e-12
-    assert result.prediction_difference < 1e-12
+    pairs = compare_refits(refits, [forward(w, x) for w in refits], 1.0)
+    assert [(p.i, p.j) for p in pairs] == [(0, 1), (0, 2), (1, 2)]
+    for pair in pairs:
+        assert pair.distance > 0.3
+        assert pair.aligned_distance < 1e-12 and pair.aligned_cosine == pytest.approx(1.0)
+        assert pair.prediction_difference < 1e-12
+
+
+def _config(**changes: object) -> RefitConfig:
+    config = RefitConfig("40-4-1", seeds=3)
+    config.data.n_samples = 200
+    config.train.epochs = 2
+    for name, value in changes.items():
+        setattr(config, name, value)
+    return config
+
+
+def test_a_run_analyzes_its_refits_from_the_stored_weights(tmp_path: Path) -> None:
+    outcome = runner.run(EXPERIMENT, _config(), tmp_path / "r")
+    analysis = outcome.analysis
+    assert isinstance(analysis, RefitAnalysis) and outcome.trained == 3
+    rows = {r["model_id"]: r for r in outcome.store.rows()}
+    assert analysis.val_losses == tuple(rows[f"refit-00{k}"]["val_loss"] for k in range(3))
+    assert analysis.val_loss_spread == pytest.approx(
+        (max(analysis.val_losses) - min(analysis.val_losses)) / analysis.val_loss_mean)
+    assert analysis.params == 40 * 4 + 4 + 4 + 1 and len(analysis.pairs) == 3
+    assert analysis.aligned_distance <= analysis.weight_distance + 1e-12
+    stored = json.loads((tmp_path / "r" / "analysis.json").read_text())
+    assert "barrier" not in stored and "contrast" not in stored  # as before: not asked for
+    assert RefitAnalysis.from_json(stored) == analysis
+
+
+@pytest.mark.parametrize(("changes", "message"), [
+    ({"seeds": 1}, "seeds must be at least 2"),
+    ({"barrier_points": 2}, "barrier_points must be at least 3"),
+    ({"z": 0.0}, "z must be a positive number"),
+])
+def test_python_callers_see_the_field_name(changes: dict[str, object], message: str,
+                                           tmp_path: Path) -> None:
+    with pytest.raises(fields.OptionError, match=message):
+        runner.run(EXPERIMENT, _config(**changes), tmp_path / "r")
+
+
+def test_a_run_folder_written_before_the_migration_resumes_and_reports(
+        tmp_path: Path) -> None:
+    """Made by the pre-#21 code (refit 40-2-1 --seeds 2 --barrier --barrier-points 3
+    --barrier-rows 10 --epochs 1 --n-samples 60): nothing is trained again, the analysis
+    recomputed from its weights equals the one it stored, and its report renders."""
+    run = shutil.copytree(OLD_RUN, tmp_path / "old")
+    old = json.loads((run / "analysis.json").read_text())
+    stored = RefitAnalysis.from_json(old)  # the old file reads back, typed
+    assert stored.barrier is not None and stored.barrier.pairs[1].aligned
+    values = {k: v for k, v in json.loads((run / "config.json").read_text())[
+        "experiment_config"].items() if k != "experiment"}
+    outcome = runner.run(EXPERIMENT, fields.from_dict(RefitConfig, values), run)
+    assert (outcome.trained, outcome.skipped) == (0, 2)
+    again = json.loads((run / "analysis.json").read_text())
+    assert list(again) == list(old)
+    assert again["aligned_distance"] == pytest.approx(old["aligned_distance"], rel=1e-9)
+    assert again["barrier"]["raw_barrier"] == pytest.approx(old["barrier"]["raw_barrier"],
+                                                            rel=1e-9, abs=1e-12)
+    assert (run / "paths.csv").read_text() == (OLD_RUN / "paths.csv").read_text()
+    page = build_report(run).read_text()
+    assert "Refits: 40-2-1 with 2 seeds" in page

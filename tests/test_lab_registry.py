@@ -12,8 +12,10 @@ import pytest
 from paramlab.cli import main
 from paramlab.errors import ParamlabError
 from paramlab.fields import from_dict
-from paramlab.lab.experiments import get, refit, registry
+from paramlab.lab.experiments import get, registry
+from paramlab.lab.experiments.refit import RefitAnalysis
 from paramlab.lab.report import build_report, module_for, section
+from paramlab.lab.report import refit as refit_report
 from paramlab.lab.report import sweep as sweep_report
 from paramlab.lab.runner import Experiment
 from paramlab.lab.store import RunStore
@@ -89,17 +91,19 @@ def test_sweep_verdict_follows_the_medians() -> None:
     assert any("memorizing" in s for s in bad) and not any("memorizing" in s for s in good)
 
 
-def _analysis(spread: float, aligned: float) -> dict[str, float]:
-    return {"observations": 1000, "params": 50_000, "val_loss_spread": spread,
-            "val_loss_mean": 0.3, "weight_distance": max(aligned, 1.2), "weight_cosine": 0.1,
-            "aligned_distance": aligned, "aligned_cosine": 0.5, "prediction_difference": 0.05}
+def _analysis(spread: float, aligned: float) -> RefitAnalysis:
+    return RefitAnalysis(val_losses=(0.3,), test_losses=(0.3,), val_loss_mean=0.3,
+                         val_loss_spread=spread, weight_distance=max(aligned, 1.2),
+                         weight_cosine=0.1, aligned_distance=aligned, aligned_cosine=0.5,
+                         prediction_difference=0.05, params=50_000, observations=1000,
+                         pairs=())
 
 
 def test_refit_verdict_follows_the_distances() -> None:
     rows = [{"spec": "40-512-1", "observations": 1000, "params": 50_000}] * 3
-    apart = refit.refit_sentences(_analysis(0.02, 0.9), rows)
-    close = refit.refit_sentences(_analysis(0.02, 0.01), rows)
-    unconverged = refit.refit_sentences(_analysis(0.5, 0.9), rows)
+    apart = refit_report.refit_sentences(_analysis(0.02, 0.9), rows)
+    close = refit_report.refit_sentences(_analysis(0.02, 0.01), rows)
+    unconverged = refit_report.refit_sentences(_analysis(0.5, 0.9), rows)
     assert "far apart" in apart[2] and "seed answer, measured" in apart[-1]
     assert "close" in close[2] and "pin the weights down" in close[-1]
     assert "do not even agree on the loss" in unconverged[-1]

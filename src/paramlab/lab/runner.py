@@ -125,6 +125,10 @@ class ComputePoints:
 
     ids: Sequence[str]
     compute: Callable[[list[str], RunStore], Iterable[Sequence[tuple[Row, History]]]]
+    # a column this stage fills in on rows an earlier stage recorded (effective-dimension's
+    # spectrum of each trained model): its ids are those rows', a point is missing while
+    # the column is empty, and its history is the earlier stage's (None: new rows)
+    fills: str | None = None
 
 
 Stage = TrainModels | ComputePoints
@@ -229,18 +233,18 @@ def run(experiment: Experiment[C], config: C, out: Path, *,
     progress = progress or Progress()
     executor = executor or executors.make("local")
     start = time.perf_counter()
-    done = store.finished_ids()
     ids = [i for stage in plan.stages for i in stage.ids]
     epochs = max((s.train.epochs for s in plan.stages if isinstance(s, TrainModels)),
                  default=0)
-    progress.start(len(ids), sum(i in done for i in ids), epochs)
+    progress.start(len(ids), sum(len(set(s.ids) & _done(s, store)) for s in plan.stages),
+                   epochs)
     results: list[ModelResult] = []
-    computed = 0
+    computed: set[str] = set()
     for stage in plan.stages:
         if isinstance(stage, TrainModels):
             results += _train(stage, store, executor, progress)
         else:
-            computed += _compute(stage, store, progress)
+            computed |= _compute(stage, store, progress)
     store.write_csv()
     analysis = plan.prepared
     if experiment.analyze is not None:
@@ -252,8 +256,9 @@ def run(experiment: Experiment[C], config: C, out: Path, *,
         store.write_json("analysis.json", analysis.to_json())
         for name, (columns, rows) in analysis.tables().items():
             store.write_table(name, columns, rows)
-    trained = len(results) + computed
-    return RunOutcome(store, trained, len(ids) - trained, time.perf_counter() - start,
+    # a row a later stage completes (a spectrum of a model trained now) counts once
+    trained = len({r.model_id for r in results} | computed)
+    return RunOutcome(store, trained, len(set(ids)) - trained, time.perf_counter() - start,
                       plan.data, results, analysis)
 
 
@@ -278,15 +283,26 @@ def _train(stage: TrainModels, store: RunStore, executor: executors.Executor,
     return sorted(trained, key=lambda r: order[r.model_id])
 
 
-def _compute(stage: ComputePoints, store: RunStore, progress: Progress) -> int:
-    """Compute the points the store does not hold yet, committing each as it comes."""
-    done = store.finished_ids()
+def _done(stage: Stage, store: RunStore) -> set[str]:
+    """The ids of ``stage`` the store holds already."""
+    if isinstance(stage, ComputePoints) and stage.fills is not None:
+        return store.ids_with(stage.fills)
+    return store.finished_ids()
+
+
+def _compute(stage: ComputePoints, store: RunStore, progress: Progress) -> set[str]:
+    """Compute the points the store does not hold yet, committing each as it comes; the
+    ids computed."""
+    done = _done(stage, store)
     missing = [i for i in stage.ids if i not in done]
-    count = 0
+    computed: set[str] = set()
     if missing:
         for batch in stage.compute(missing, store):
-            store.record_many(batch)
+            if stage.fills is None:
+                store.record_many(batch)
+            else:
+                store.complete_many([row for row, _ in batch])
             for row, _ in batch:
                 progress.model_done(row)
-            count += len(batch)
-    return count
+            computed |= {row[store.columns[0]] for row, _ in batch}
+    return computed

@@ -251,6 +251,29 @@ class RunStore:
                 inserted += new
         return inserted
 
+    def complete_many(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Fill in more columns of models already recorded, in one transaction: a later
+        stage's numbers about the same model (the Hessian spectrum of trained weights), so
+        ``results.csv`` keeps one row per model."""
+        key = self.columns[0]
+        with self.connect() as db:
+            for row in rows:
+                names = [c for c in row if c != key]
+                unknown = sorted(set(names) - set(self.columns))
+                if unknown:  # a bug in the experiment: fail loudly
+                    raise ValueError(f"row has columns the experiment did not declare: "
+                                     f"{unknown}")
+                db.execute(f"UPDATE models SET {', '.join(f'{c} = ?' for c in names)} "
+                           f"WHERE {key} = ?", [row[c] for c in names] + [row[key]])
+
+    def ids_with(self, column: str) -> set[str]:
+        """The recorded models whose ``column`` is filled in."""
+        if column not in self.columns:
+            raise ValueError(f"no column {column!r} in this run's results")
+        with self.connect() as db:
+            return {row[0] for row in db.execute(
+                f"SELECT {self.columns[0]} FROM models WHERE {column} IS NOT NULL")}
+
     # --- claims: several processes on one folder
     @property
     def owner(self) -> str:

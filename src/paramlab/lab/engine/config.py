@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from paramlab.errors import ParamlabError
+from paramlab.errors import ParamlabError, SpecError
 from paramlab.fields import option, require
 
 EpochCallback = Callable[[int, dict[str, dict[str, float]]], None]  # (epoch, {id: metrics})
@@ -29,6 +29,21 @@ class MLPArch:
     @property
     def widths(self) -> tuple[int, ...]:
         return (self.in_features, *self.hidden, self.out_features)
+
+    @classmethod
+    def parse(cls, spec: str, n_in: int, n_out: int, who: str) -> MLPArch:
+        """The MLP a shorthand such as ``40-256-256-1`` names, checked against the data
+        (``who``: the experiment asking, named in the error)."""
+        parts = spec.replace(" ", "").split("-")
+        if len(parts) < 2 or not all(p.isdigit() and int(p) > 0 for p in parts):
+            raise SpecError(f"{who} needs an MLP shorthand such as {n_in}-256-256-{n_out}; "
+                            f"received {spec!r}")
+        widths = [int(p) for p in parts]
+        if widths[0] != n_in or widths[-1] != n_out:
+            hidden = "-".join(map(str, widths[1:-1])) or "64"
+            raise SpecError(f"{spec!r} does not fit the data: it has {n_in} features and "
+                            f"needs {n_out} outputs, e.g. {n_in}-{hidden}-{n_out}")
+        return cls(n_in, tuple(widths[1:-1]), n_out)
 
     def spec(self) -> str:
         """The MLP shorthand, e.g. ``40-256-256-1``."""

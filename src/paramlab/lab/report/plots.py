@@ -87,19 +87,3 @@ def learning_curves(history: dict[str, list[dict[str, float]]], rows: list[dict[
     ax.legend(fontsize=7)
     return save(fig, path)
 
-
-def refit_spread(analysis: dict[str, Any], path: Path) -> Path:
-    """How much refits differ: in validation loss, in weights (raw and aligned), in output."""
-    labels = ["validation loss\n(max − min) / mean", "weights\nrelative L2",
-              "weights after\nunit alignment", "test predictions\nRMS / target std"]
-    values = [analysis["val_loss_spread"], analysis["weight_distance"],
-              analysis["aligned_distance"], analysis["prediction_difference"]]
-    fig, ax = figure(height=4.2)
-    bars = ax.bar(labels, [100 * v for v in values],
-                  color=["#4a6fd0", "#d0704a", "#e0a060", "#6a9a5a"])
-    for bar, value in zip(bars, values, strict=True):
-        ax.annotate(f"{value:.1%}", (bar.get_x() + bar.get_width() / 2, bar.get_height()),
-                    ha="center", va="bottom")
-    ax.set_ylabel("percent")
-    ax.set_title("Refits: same loss, different weights")
-    return save(fig, path)

@@ -22,7 +22,7 @@ products are a few wide GEMMs shared by the block). Two exact ways to compute th
   tanh): one forward pass, the tangent forward and the second-order backward; six products of
   the size rows·w·w' per vector on each inner layer;
 * ``"relu-split"`` — for ReLU nets with exactly two hidden layers,
-  :mod:`paramlab.lab.hessian_fast`: Gauss–Newton plus a residual that, with piecewise linear
+  :mod:`paramlab.lab.science.hessian_fast`: Gauss–Newton plus a residual that, with piecewise linear
   activations, reduces to couplings summed over the rows once; two such products per vector
   (5–7× faster on the seed's 40-256-256-1 net; the top eigenvalues of a large model take
   hundreds of products), after one pass of rows·(d+1)·w1·w2·outputs multiply-adds.
@@ -57,8 +57,9 @@ import torch
 import torch.nn.functional as F
 
 from paramlab.errors import ParamlabError
+from paramlab.fields import require
 from paramlab.lab.blas import one_blas_thread
-from paramlab.lab.hessian_fast import (
+from paramlab.lab.science.hessian_fast import (
     MAX_COUPLING,
     ReluTwoHidden,
     curvature_times,
@@ -105,8 +106,9 @@ class HessianOperator:
     ``weights`` are [W1, b1, …] arrays (the engine's layout); vectors are flat in that order.
     Rows are processed in chunks of ``rows_per_chunk`` (the HVP is a sum over rows) and vectors
     in blocks of ``block``, which bounds memory. ``method`` (read back as :attr:`method`) is
-    ``"auto"`` — ``"relu-split"`` where :func:`paramlab.lab.hessian_fast.qualifies` (ReLU, two
-    hidden layers, (d+1)·w1·w2·outputs ≤ 5·10⁷), else ``"r-operator"`` — or either by name.
+    ``"auto"`` — ``"relu-split"`` where
+    :func:`paramlab.lab.science.hessian_fast.qualifies` (ReLU, two hidden layers,
+    (d+1)·w1·w2·outputs ≤ 5·10⁷), else ``"r-operator"`` — or either by name.
     """
 
     def __init__(self, weights: Sequence[np.ndarray], x: np.ndarray, y: np.ndarray, *,
@@ -270,7 +272,7 @@ def dense_hessian(operator: HessianOperator, memory: int = 2**27) -> np.ndarray:
         h = operator.matmat(np.eye(operator.size))
     finally:
         operator.block = saved
-    return (h + h.T) / 2
+    return np.asarray((h + h.T) / 2)
 
 
 # ------------------------------------------------------------------ top eigenvalues
@@ -385,13 +387,14 @@ def _next_block(residual: torch.Tensor, q: torch.Tensor, basis: torch.Tensor,
         rng.standard_normal((int(collapsed.sum()), rows.shape[1])), dtype=rows.dtype)
     for _ in range(2):
         rows = rows - (basis @ rows.T).T @ basis
-    return torch.linalg.qr(rows.T)[0].T
+    basis_next: torch.Tensor = torch.linalg.qr(rows.T)[0]
+    return basis_next.T
 
 
 def eigsh_top(operator: Any, k: int, tol: float = 1e-4) -> np.ndarray:
     """The ``k`` largest eigenvalues by ARPACK (``scipy.sparse.linalg.eigsh``), descending —
     one product at a time; the reference :func:`top_eigenpairs` is measured against."""
-    from scipy.sparse.linalg import eigsh  # type: ignore[import-untyped]
+    from scipy.sparse.linalg import eigsh
 
     values = eigsh(operator, k=k, which="LA", tol=tol, return_eigenvectors=False)
     return np.sort(values)[::-1]
@@ -422,7 +425,7 @@ class Quadrature:
         a count above z — are not resolved: the mass at λ = 0 of an over-parameterized
         net's Hessian is smeared onto nodes a resolution away from 0."""
         span = float(self.nodes.max() - self.nodes.min())
-        return span / (2 * self.nodes.shape[1])
+        return span / (2 * int(self.nodes.shape[1]))
 
 
 def slq(matmat: MatMat, size: int, *, probes: int = 8, steps: int = 64,
@@ -470,14 +473,14 @@ def n_eff(eigenvalues: np.ndarray, z: float) -> float:
 def n_eff_terms(nodes: np.ndarray, z: float) -> np.ndarray:
     """λ/(λ + z) element-wise (negative λ → 0): the function SLQ integrates."""
     lam = np.clip(nodes, 0.0, None)
-    return lam / (lam + z)
+    return np.asarray(lam / (lam + z))
 
 
 def check_z(z: float, name: str = "z") -> None:
-    """Refuse a z ≤ 0 (or not a number), naming it as the caller's user knows it."""
-    if not (isinstance(z, int | float) and math.isfinite(z) and z > 0):
-        raise ParamlabError(f"{name} must be a positive number (the prior precision of "
-                            f"N_eff(z)); received {z!r}")
+    """Refuse a z ≤ 0 (or not a number) as an :class:`~paramlab.fields.OptionError` of the
+    config field ``name`` (the CLI names it as its flag)."""
+    require(isinstance(z, int | float) and math.isfinite(z) and z > 0, name,
+            f"must be a positive number (the prior precision of N_eff(z)); received {z!r}")
 
 
 def deflated(matmat: MatMat, pairs: Eigenpairs) -> MatMat:
@@ -488,7 +491,7 @@ def deflated(matmat: MatMat, pairs: Eigenpairs) -> MatMat:
     u, lam = pairs.vectors, pairs.values
 
     def apply(v: np.ndarray) -> np.ndarray:
-        return np.asarray(matmat(v)) - u @ (lam[:, None] * (u.T @ v))
+        return np.asarray(np.asarray(matmat(v)) - u @ (lam[:, None] * (u.T @ v)))
 
     return apply
 

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from paramlab.lab.engine import per_model_loss
-from paramlab.lab.hessian import mlp_output
+from paramlab.lab.science.hessian import mlp_output
 
 
 def path_losses(a: Sequence[np.ndarray], b: Sequence[np.ndarray], x: np.ndarray,
@@ -53,7 +53,7 @@ def polish(weights: Sequence[np.ndarray], x: np.ndarray, y: np.ndarray, *, loss:
     """The nearest minimum: full-batch L-BFGS (float64) from the given weights, so refits of
     a small model are compared where the gradient vanishes rather than where stochastic
     training happened to stop."""
-    from paramlab.lab.hessian import summed_loss
+    from paramlab.lab.science.hessian import summed_loss
 
     params = [torch.tensor(np.asarray(w), dtype=torch.float64, requires_grad=True)
               for w in weights]
@@ -68,10 +68,10 @@ def polish(weights: Sequence[np.ndarray], x: np.ndarray, y: np.ndarray, *, loss:
     def closure() -> torch.Tensor:
         optimizer.zero_grad()
         value = summed_loss(params, xt, yt, loss, activation) / xt.shape[0]
-        value.backward()
+        value.backward()  # type: ignore[no-untyped-call]
         return value
 
-    optimizer.step(closure)
+    optimizer.step(closure)  # type: ignore[no-untyped-call]
     return [p.detach().numpy().copy() for p in params]
 
 

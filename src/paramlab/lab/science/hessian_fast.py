@@ -1,7 +1,7 @@
 """Hessian-vector products for a ReLU MLP with exactly two hidden layers, at two products of
 the size rows·w1·w2 per vector instead of the R-operator's six.
 
-Why a second path: :class:`paramlab.lab.hessian.HessianOperator`'s R-operator (any depth,
+Why a second path: :class:`paramlab.lab.science.hessian.HessianOperator`'s R-operator (any depth,
 any activation) multiplies the big middle layer six times per vector — Ra1·W2, a1·V2 and
 g·V2ᵀ forward and back, a1ᵀ·Rg and Ra1ᵀ·g for the weights. Splitting the Hessian of
 Σᵢ ℓ(fᵢ) as
