@@ -27,7 +27,7 @@ from paramlab.lab.engine.config import (
     resolve_device,
 )
 from paramlab.lab.engine.grouping import StepCost, group_archs
-from paramlab.lab.engine.kernels import per_model_loss
+from paramlab.lab.engine.kernels import per_model_loss, predict
 from paramlab.lab.engine.loop import GroupRun, train_models
 from paramlab.lab.engine.masked import MaskedModel, train_masked
 from paramlab.lab.engine.stack import flatten, init_weights, unflatten
@@ -35,5 +35,6 @@ from paramlab.lab.engine.subspace import SubspaceModel, full_weights, train_subs
 
 __all__ = ["GroupRun", "MLPArch", "MaskedModel", "ModelResult", "Planned", "StepCost",
            "SubspaceModel", "TrainConfig", "flatten", "full_weights", "group_archs",
-           "init_weights", "per_model_loss", "resolve_device", "train_masked", "train_models",
+           "init_weights", "per_model_loss", "predict", "resolve_device", "train_masked",
+           "train_models",
            "train_subspace", "unflatten"]
