@@ -31,8 +31,15 @@ import numpy as np
 from paramlab.errors import DataError
 from paramlab.fields import check_list, int_list, option, require
 from paramlab.lab.data import DataConfig, Dataset
-from paramlab.lab.engine import MLPArch, SubspaceModel, TrainConfig, full_weights, predict, \
-    train_subspace, unflatten
+from paramlab.lab.engine import (
+    MLPArch,
+    SubspaceModel,
+    TrainConfig,
+    full_weights,
+    predict,
+    train_subspace,
+    unflatten,
+)
 from paramlab.lab.engine.projection import PROJECTIONS
 from paramlab.lab.runner import (
     Analysis,
@@ -45,8 +52,7 @@ from paramlab.lab.runner import (
     RunOutcome,
     seed_option,
 )
-from paramlab.lab.science.bounds import catoni_bound, default_tau, occam_bound, \
-    regression_error
+from paramlab.lab.science.bounds import catoni_bound, default_tau, occam_bound, regression_error
 from paramlab.lab.science.capacity import parse_grid
 from paramlab.lab.science.coding import message_length, quantize
 from paramlab.lab.store import Column, RunStore
@@ -91,9 +97,9 @@ class GeneralizationBoundConfig:
                                      type=int_list, metavar="L,…",
                                      help="quantization levels L (each ≥ 2; default "
                                      "3,5,7,11)")
-    projection: str = option("fastfood", flag="--projection", group=GROUP,
+    projection: str = option("sparse", flag="--projection", group=GROUP,
                              choices=[k for k in PROJECTIONS if k != "identity"],
-                             help="the random projection P (default fastfood)")
+                             help="the random projection P (default sparse: the fastest on CPU)")
     delta: float = option(0.05, flag="--delta", group=GROUP, type=float,
                           help="the bound fails with probability at most δ (default 0.05)")
     tau: float | None = option(None, flag="--tau", group=GROUP, type=float,

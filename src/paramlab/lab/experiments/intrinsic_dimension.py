@@ -15,6 +15,7 @@ true targets, on the training split for shuffled ones.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -22,8 +23,14 @@ import numpy as np
 
 from paramlab.fields import option, require, word_list
 from paramlab.lab.data import DataConfig, Dataset
-from paramlab.lab.engine import MLPArch, ModelResult, Planned, SubspaceModel, TrainConfig, \
-    train_subspace
+from paramlab.lab.engine import (
+    MLPArch,
+    ModelResult,
+    Planned,
+    SubspaceModel,
+    TrainConfig,
+    train_subspace,
+)
 from paramlab.lab.engine.projection import PROJECTIONS
 from paramlab.lab.runner import (
     Analysis,
@@ -83,9 +90,9 @@ class IntrinsicDimensionConfig:
     labels: tuple[str, ...] = option(("true",), flag="--labels", group=GROUP, type=word_list,
                                      metavar="true,shuffled",
                                      help="label settings: true, shuffled or both")
-    projection: str = option("fastfood", flag="--projection", group=GROUP,
+    projection: str = option("sparse", flag="--projection", group=GROUP,
                              choices=[k for k in PROJECTIONS if k != "identity"],
-                             help="the random projection P (default fastfood)")
+                             help="the random projection P (default sparse: the fastest on CPU)")
     data: DataConfig = option(default_factory=lambda: DataConfig("mnist"))
     train: TrainConfig = option(default_factory=lambda: TrainConfig(
         epochs=10, batch_size=128, lr=3e-3))
@@ -163,6 +170,10 @@ def _row(result: ModelResult, data: Dataset, labels: str, kind: str, d: int) -> 
             "epochs": result.epochs, "seconds": result.seconds}
 
 
+def _full_row(result: ModelResult, *, data: Dataset, labels: str, D: int) -> Row:
+    return _row(result, data, labels, "full", D)
+
+
 def subspace_id(labels: str, d: int, seed: int) -> str:
     return f"sub-{labels}-d{d}-s{seed}"
 
@@ -183,7 +194,7 @@ def plan(config: IntrinsicDimensionConfig) -> Plan:
         stages.append(TrainModels(
             [Planned(f"full-{labels}-s{s}", arch, s) for s in seeds], labelled_data,
             config.train,
-            row=lambda r, ld=labelled_data, lb=labels: _row(r, ld, lb, "full", D)))
+            row=functools.partial(_full_row, data=labelled_data, labels=labels, D=D)))
     points = {subspace_id(labels, d, s): (labels, SubspaceModel(arch, d, s, config.projection))
               for labels in config.labels for d in config.dims for s in seeds}
 
