@@ -112,7 +112,8 @@ def _analysis(bound: float, test_error: float, tau: float | None = None
 
 def test_verdict_flips_between_vacuous_and_not() -> None:
     good, bad = _analysis(0.4, 0.1), _analysis(0.95, 0.1)
-    assert "non-vacuous: 40.0% is below chance (1 − 1/10)'s 90.0%" in report.verdict(good)
+    assert "non-vacuous: 40.0% is below the trivial bound (chance (1 − 1/10): 90.0%" in \
+        report.verdict(good)
     assert "vacuous: 95.0% is no better than" in report.verdict(bad)
     assert "non-vacuous" not in report.verdict(bad)
 
@@ -146,11 +147,9 @@ def test_a_regression_bounds_the_tau_error_with_the_default_tau(tmp_path: Path) 
 def test_digits_bound_is_below_chance_and_not_below_the_test_error(tmp_path: Path) -> None:
     """More parameters (2,410) than training examples (1,257), and still a certified error
     well below chance that the measured test error does not beat by more than its noise."""
-    config = gb.GeneralizationBoundConfig(
-        "64-32-10", dims=gb._dims("20..320:5"), levels=(3, 5, 7), data=DataConfig("digits"),
-        train=TrainConfig(epochs=40, batch_size=64, lr=1e-2))
-    analysis = runner.run(gb.EXPERIMENT, config, tmp_path / "o").analysis
+    analysis = runner.run(gb.EXPERIMENT, gb.demo_small(), tmp_path / "o").analysis
     assert isinstance(analysis, gb.GeneralizationBoundAnalysis)
     assert analysis.params > analysis.n_train
+    # measured 0.542 (Catoni 0.551) at d = 320, L = 5 against a test error of 0.085
     assert analysis.bound < 0.6 < analysis.trivial and not analysis.vacuous
     assert analysis.bound >= analysis.test_error - analysis.test_sampling_error
