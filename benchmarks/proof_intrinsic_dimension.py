@@ -9,6 +9,9 @@ d_int90 and PASS/FAIL against each criterion.
     PYTHONPATH=src python benchmarks/proof_intrinsic_dimension.py [--epochs 10] \
         [--dims 10..3000:10] [--shuffled-dims 300..100000:8] [--seeds 2] [--out runs/proof-id]
 
+A scaled-down analogue (other data, widths): ``--data digits --in-features 64 --width 64
+--widths 32,64,128``.
+
 Each study is an ordinary resumable run folder under --out: kill and rerun to continue.
 """
 
@@ -57,14 +60,15 @@ def main() -> None:
     parser.add_argument("--projection", default="sparse")
     parser.add_argument("--dims", default="10..3000:10")
     parser.add_argument("--shuffled-dims", default="300..100000:8")
+    parser.add_argument("--width", type=int, default=200, help="the main network's width")
     parser.add_argument("--widths", default="100,200,400")
     parser.add_argument("--out", default="runs/proof-intrinsic-dimension")
     args = parser.parse_args()
     n = args.in_features
-    main_spec = f"{n}-200-200-10"
+    main_spec = f"{n}-{args.width}-{args.width}-10"
     true = measure(main_spec, "true", args.dims, args)
     shuffled = measure(main_spec, "shuffled", args.shuffled_dims, args)
-    widths = {w: true if w == 200 else measure(f"{n}-{w}-{w}-10", "true", args.dims, args)
+    widths = {w: true if w == args.width else measure(f"{n}-{w}-{w}-10", "true", args.dims, args)
               for w in map(int, args.widths.split(","))}
     d_true, d_shuffled = true.d_int90["true"], shuffled.d_int90["shuffled"]
     results = [verdict("d_int90 ≤ 2 % of D", d_true is not None and

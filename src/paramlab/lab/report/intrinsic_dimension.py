@@ -17,6 +17,7 @@ from paramlab.lab.report.section import Section
 from paramlab.lab.runner import Analysis, Row
 from paramlab.lab.store import RunStore
 
+MEMORIZED = 0.9  # a full network below this training accuracy has not memorized shuffled labels
 MANY_MORE = 10.0  # shuffled/true ratio that counts as "far more directions" (the 10×)
 
 
@@ -53,6 +54,9 @@ def label_sentence(r: LabelResult, params: int, observations: int,
                    dims: tuple[int, ...]) -> str:
     head = (f"{r.labels.capitalize()} labels: the full network's {r.measure} is "
             f"{r.full_performance:.3f}")
+    if r.labels == "shuffled" and r.full_performance < MEMORIZED:
+        head += (f" — it memorizes only part of the shuffled labels in this training budget, "
+                 f"so d_int90 measures reaching {r.threshold:.3f}, not memorizing them all")
     if r.note:
         return f"{head}; no d_int90: {r.note}."
     if r.d_int90 is None:
