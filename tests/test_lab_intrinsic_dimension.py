@@ -13,8 +13,8 @@ from sklearn.metrics import r2_score
 
 from paramlab.cli import main
 from paramlab.lab import runner
-from paramlab.lab.data import DataConfig, load_dataset
-from paramlab.lab.engine import MLPArch, ModelResult, TrainConfig
+from paramlab.lab.data import load_dataset
+from paramlab.lab.engine import MLPArch, ModelResult
 from paramlab.lab.experiments import intrinsic_dimension as idim
 from paramlab.lab.report import intrinsic_dimension as report
 

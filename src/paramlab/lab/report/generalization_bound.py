@@ -60,12 +60,14 @@ def verdict(a: GeneralizationBoundAnalysis) -> str:
     """Vacuous or not, against the trivial bound; computed, so it flips with the numbers."""
     if a.vacuous:
         return (f"The bound is vacuous: {a.bound:.1%} is no better than the trivial bound "
-                f"({a.trivial_name}: {a.trivial:.1%} {loss_words(a)}); this run certifies nothing (a lower training "
-                "error, more data or a shorter message would tighten it).")
+                f"({a.trivial_name}: {a.trivial:.1%} {loss_words(a)}); this run certifies "
+                "nothing (a lower training error, more data or a shorter message would "
+                "tighten it).")
+    outnumber = "outnumber" if a.params > a.n_train else "do not even outnumber"
     return (f"The bound is non-vacuous: {a.bound:.1%} is below the trivial bound "
-            f"({a.trivial_name}: {a.trivial:.1%} {loss_words(a)}), although the {a.params:,} parameters outnumber "
-            f"the {a.n_train:,} observations{'' if a.params > a.n_train else ' (here they do not)'}"
-            ": what the bound counts is the message, not the parameters.")
+            f"({a.trivial_name}: {a.trivial:.1%} {loss_words(a)}), and the {a.params:,} "
+            f"parameters {outnumber} the {a.n_train:,} observations: what the bound counts is "
+            "the message, not the parameters.")
 
 
 def bound_plot(rows: list[Row], a: GeneralizationBoundAnalysis, path: Path) -> Path:
