@@ -54,7 +54,7 @@ def label_sentence(r: LabelResult, params: int, observations: int,
                    dims: tuple[int, ...]) -> str:
     head = (f"{r.labels.capitalize()} labels: the full network's {r.measure} is "
             f"{r.full_performance:.3f}")
-    if r.labels == "shuffled" and r.full_performance < MEMORIZED:
+    if r.labels == "shuffled" and r.full_performance < MEMORIZED and not r.note:
         head += (f" — it memorizes only part of the shuffled labels in this training budget, "
                  f"so d_int90 measures reaching {r.threshold:.3f}, not memorizing them all")
     if r.note:
