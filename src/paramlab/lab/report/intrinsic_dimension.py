@@ -109,10 +109,10 @@ def performance_plot(rows: list[Row], analysis: IntrinsicDimensionAnalysis,
     for r in analysis.results:
         sub = [row for row in rows if row["labels"] == r.labels and row["kind"] == "subspace"]
         dims = sorted({row["d"] for row in sub})
-        ax.plot([row["d"] for row in sub], [row["performance"] for row in sub], ".",
-                alpha=0.4)
         mean = [np.mean([row["performance"] for row in sub if row["d"] == d]) for d in dims]
         line = ax.plot(dims, mean, "o-", label=f"{r.labels} labels ({r.measure})")[0]
+        ax.plot([row["d"] for row in sub], [row["performance"] for row in sub], ".",
+                color=line.get_color(), alpha=0.4)
         ax.axhline(r.threshold, color=line.get_color(), ls="--", lw=1,
                    label=f"90 % of full ({r.threshold:.3f})")
         if r.d_int90 is not None:
