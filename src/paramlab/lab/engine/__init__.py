@@ -36,5 +36,4 @@ from paramlab.lab.engine.subspace import SubspaceModel, full_weights, train_subs
 __all__ = ["GroupRun", "MLPArch", "MaskedModel", "ModelResult", "Planned", "StepCost",
            "SubspaceModel", "TrainConfig", "flatten", "full_weights", "group_archs",
            "init_weights", "per_model_loss", "predict", "resolve_device", "train_masked",
-           "train_models",
-           "train_subspace", "unflatten"]
+           "train_models", "train_subspace", "unflatten"]
