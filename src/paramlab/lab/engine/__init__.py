@@ -7,7 +7,8 @@ the order data flows through them:
 
 * ``config``   — ``MLPArch``, ``TrainConfig``, ``ModelResult``: the public vocabulary;
 * ``stack``    — initialization and the stacked, padded weights of one group;
-* ``kernels``  — forward, the hand-written backward and the losses;
+* ``kernels``  — forward, the hand-written backward and the losses; ``predict``: one
+  network's outputs from any weights (a quantized subspace model's);
 * ``optim``    — PyTorch's fused Adam / SGD over the stacked weights;
 * ``grouping`` — which models share a group: padded work against per-step overhead;
 * ``workers``  — independent groups side by side, one forked process per core;
