@@ -23,14 +23,17 @@ from pathlib import Path
 
 from paramlab.lab import runner
 from paramlab.lab.data import DataConfig
-from paramlab.lab.engine import TrainConfig
+from paramlab.lab.engine import MLPArch, TrainConfig
 from paramlab.lab.experiments import intrinsic_dimension as idim
 
 
 def measure(spec: str, labels: str, dims: str, args: argparse.Namespace
             ) -> idim.IntrinsicDimensionAnalysis:
+    D = MLPArch.parse(spec, args.in_features, 10, "proof").params()
+    asked = idim._dims(dims)
+    grid = asked if asked[-1] <= D else (*(d for d in asked if d < D), D)  # cut at D
     config = idim.IntrinsicDimensionConfig(
-        spec, dims=idim._dims(dims), seeds=args.seeds, labels=(labels,),
+        spec, dims=grid, seeds=args.seeds, labels=(labels,),
         projection=args.projection, data=DataConfig(args.data),
         train=TrainConfig(epochs=args.epochs, batch_size=128, lr=args.lr))
     start = time.perf_counter()
