@@ -247,6 +247,12 @@ def int_list(text: str) -> tuple[int, ...]:
             f"expected comma-separated integers such as 64,512; received {text!r}") from None
 
 
+def word_list(text: str) -> tuple[str, ...]:
+    """``true,shuffled`` as a tuple of words (checked against the allowed ones by the
+    config, which names the option)."""
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
 def check_list(name: str, values: Sequence[float], *, low: float | None = None,
                high: float | None = None, low_open: bool = False) -> None:
     """Refuse an empty list or a value outside [low, high] (``low_open``: (low, high])."""

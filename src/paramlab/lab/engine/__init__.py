@@ -7,7 +7,8 @@ the order data flows through them:
 
 * ``config``   — ``MLPArch``, ``TrainConfig``, ``ModelResult``: the public vocabulary;
 * ``stack``    — initialization and the stacked, padded weights of one group;
-* ``kernels``  — forward, the hand-written backward and the losses;
+* ``kernels``  — forward, the hand-written backward and the losses; ``predict``: one
+  network's outputs from any weights (a quantized subspace model's);
 * ``optim``    — PyTorch's fused Adam / SGD over the stacked weights;
 * ``grouping`` — which models share a group: padded work against per-step overhead;
 * ``workers``  — independent groups side by side, one forked process per core;
@@ -27,7 +28,7 @@ from paramlab.lab.engine.config import (
     resolve_device,
 )
 from paramlab.lab.engine.grouping import StepCost, group_archs
-from paramlab.lab.engine.kernels import per_model_loss
+from paramlab.lab.engine.kernels import per_model_loss, predict
 from paramlab.lab.engine.loop import GroupRun, train_models
 from paramlab.lab.engine.masked import MaskedModel, train_masked
 from paramlab.lab.engine.stack import flatten, init_weights, unflatten
@@ -35,5 +36,5 @@ from paramlab.lab.engine.subspace import SubspaceModel, full_weights, train_subs
 
 __all__ = ["GroupRun", "MLPArch", "MaskedModel", "ModelResult", "Planned", "StepCost",
            "SubspaceModel", "TrainConfig", "flatten", "full_weights", "group_archs",
-           "init_weights", "per_model_loss", "resolve_device", "train_masked", "train_models",
-           "train_subspace", "unflatten"]
+           "init_weights", "per_model_loss", "predict", "resolve_device", "train_masked",
+           "train_models", "train_subspace", "unflatten"]

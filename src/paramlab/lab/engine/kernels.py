@@ -12,9 +12,11 @@ No tensor here requires grad, so autograd records nothing and the step needs no 
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
+from paramlab.lab.engine.config import MLPArch
 from paramlab.lab.engine.stack import StackedMLP
 
 _ACTIVATIONS = {"relu": torch.relu, "tanh": torch.tanh}
@@ -64,6 +66,18 @@ def forward(stack: StackedMLP, x: torch.Tensor, activation: str) -> torch.Tensor
     for weight, bias in zip(stack.weights[1:], stack.biases[1:], strict=True):
         h = _bmm(act(h), weight).add_(bias)
     return h
+
+
+def predict(arch: MLPArch, weights: list[np.ndarray], x: np.ndarray, activation: str,
+            chunk: int = 4096) -> np.ndarray:
+    """One network's outputs (rows, outputs) for any [W1, b1, …] ((fan_in, fan_out) W), e.g.
+    ``unflatten`` of a quantized subspace model's θ: the training kernels' forward pass, so
+    what a bound or a score evaluates is exactly the network that was trained."""
+    stack = StackedMLP.from_weights([arch], [[torch.as_tensor(w) for w in weights]],
+                                    torch.device("cpu"))
+    rows = torch.as_tensor(np.asarray(x, dtype=np.float32))
+    return torch.cat([forward(stack, rows[i: i + chunk], activation)[0]
+                      for i in range(0, rows.shape[0], chunk)]).numpy()
 
 
 def gradients(stack: StackedMLP, x: torch.Tensor, y: torch.Tensor, *, loss: str,

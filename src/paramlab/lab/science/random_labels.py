@@ -39,3 +39,12 @@ def fit_epoch(history: list[dict[str, float]]) -> int | None:
     """The first epoch after which training accuracy is 100 %, or None within the budget
     (the engine records it per epoch: ``TrainConfig.track_train_accuracy``)."""
     return next((int(h["epoch"]) for h in history if h.get("train_accuracy") == 1.0), None)
+
+
+def shuffled(data: Dataset, seed: int) -> Dataset:
+    """``data`` with its training targets permuted by one seeded permutation (Li et al.
+    2018's shuffled-label control, Zhang et al. 2017's "shuffled labels"): the same marginal
+    distribution of targets, no relation left between a row and its target. Classes or
+    regression targets alike; the test split keeps its true targets."""
+    order = np.random.default_rng([seed, 11]).permutation(data.observations)
+    return dataclasses.replace(data, y_train=data.y_train[order])
