@@ -140,8 +140,9 @@ def test_unreachable_address_is_one_line_not_a_hang(tmp_path: Path,
 def test_experiments_declaring_executors_train_through_them(
         experiment: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
-    """An experiment that offers --executor must train through ``common.execute`` (else
-    --executor ray would be silently ignored); one that does not, refuses the option."""
+    """An experiment that offers --executor must train through the runner's TrainModels
+    stages (else --executor ray would be silently ignored); one that does not, refuses the
+    option."""
     from paramlab.lab.executors.local import LocalExecutor
 
     launched: list[int] = []
@@ -154,7 +155,7 @@ def test_experiments_declaring_executors_train_through_them(
         assert main(argv) == 0
         assert sum(launched) > 0, (
             f"{experiment.name} declares executors=True (the default) but trained nothing "  # type: ignore[attr-defined]
-            "through common.execute: set executors=False in its Experiment")
+            "through the executor: set executors=False in its Experiment")
     else:
         with pytest.raises(SystemExit):
             main(argv)

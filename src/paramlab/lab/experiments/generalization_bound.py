@@ -285,4 +285,5 @@ EXPERIMENT = Experiment(
     demo=demo_config,
     example=("64-8-10", "--data", "digits", "--dims", "4,8", "--levels", "2,3", "--epochs",
              "1"),
+    executors=False,  # subspace models train in the engine's own workers, not the executors
 )
