@@ -18,7 +18,7 @@ from paramlab.lab.report import answer as demo_answer
 from paramlab.lab.report import numbers
 from paramlab.lab.report import why as why_report
 from paramlab.lab.report.section import Section
-from paramlab.lab.why import Cost, WhyConfig, fit_budget, read_network, why
+from paramlab.lab.why import FEW_EPOCHS, Cost, WhyConfig, fit_budget, read_network, why
 
 TINY = ["--n-samples", "300", "--epochs", "2", "--budget", "1", "--top-k", "5", "--quiet"]
 
@@ -140,7 +140,27 @@ def test_budget_scales_down_and_says_what() -> None:
     heavy = Cost(epoch=10.0, hvp=10.0, params=1_000_000)
     kept, said = fit_budget(config, heavy, 600.0)
     assert not kept.hessian and kept.epochs == 20 and kept.seeds == 3
-    assert len(said) == 1 and "dropped" in said[-1] and "top 10 eigenvalues" in said[-1]
+    assert len(said) == 3 and "top 10 eigenvalues" in said[0]
+    assert all("is dropped" in note for note in said)
+
+
+def test_budget_drops_the_subspace_studies_before_the_hessian() -> None:
+    config = WhyConfig()
+    fast = Cost(epoch=0.01, hvp=0.001, params=1_000, start=0.1)
+    everything, none = fit_budget(config, fast, 600.0)
+    assert everything.intrinsic and everything.bound and everything.subspace_seeds == 2
+    # subspace models cost SUBSPACE_FACTOR model-epochs each: 5 d × 2 seeds for d_int90 and
+    # 4 d for the bound outweigh 3 refits, so they go first, and their time returns to epochs
+    middling = Cost(epoch=1.0, hvp=0.01, params=1_000_000, start=0.0)
+    kept, said = fit_budget(config, middling, 150.0)
+    assert kept.hessian and not kept.intrinsic and not kept.bound and kept.epochs == 20
+    assert any(n.startswith("the intrinsic-dimension study is dropped") for n in said)
+    assert any(n.startswith("the generalization-bound study is dropped") for n in said)
+    # with a little more time the intrinsic dimension comes back, with one seed
+    roomy, notes = fit_budget(config, middling, 300.0)
+    assert roomy.intrinsic and roomy.subspace_seeds == 1 and not roomy.bound
+    assert "intrinsic-dimension seeds 2 → 1" in notes and FEW_EPOCHS <= roomy.epochs < 20
+    assert fit_budget(config, middling, 420.0)[0].bound
 
 
 # ------------------------------------------------------------------ sentences, both ways

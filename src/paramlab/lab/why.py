@@ -35,8 +35,11 @@ from paramlab.lab.engine import MLPArch, TrainConfig
 from paramlab.lab.engine.cpus import usable_cpus
 from paramlab.lab.experiments import get, registry
 from paramlab.lab.experiments.effective_dimension import EffectiveDimensionConfig
+from paramlab.lab.experiments.generalization_bound import GeneralizationBoundConfig
+from paramlab.lab.experiments.intrinsic_dimension import IntrinsicDimensionConfig
 from paramlab.lab.experiments.refit import RefitConfig
 from paramlab.lab.report.why import RECORD, LayerCount, StageRecord, WhyRecord
+from paramlab.lab.science.capacity import parse_grid
 from paramlab.lab.science.hessian import check_z
 from paramlab.lab.store import RunFolderError
 
@@ -57,6 +60,15 @@ MIN_TOP_K = 10
 LANCZOS_HVPS_PER_EIGENVALUE = 4
 LANCZOS_HVPS_EXTRA = 160
 SLQ_STEPS = 32
+# One model-epoch in a random subspace (sparse P, one thread) against one of the full network,
+# measured at d = 100 and 1000: 0.6–2.4× for 40-256-256-1, 1.4–3.0× for 40-1024-1024-1 (the
+# projection θ₀ + P·θ_d and its transpose every step); the larger is planned for
+SUBSPACE_FACTOR = 3.0
+# why's own grids, fixed by the network alone before any data are seen (the bound's prior):
+# a few d, geometric from the low end to the high end, never above D
+INTRINSIC_GRID = (10, 1000, 5)  # low, high, count: d_int90 of true labels only
+BOUND_GRID = (100, 2000, 4)
+BOUND_LEVELS = (3, 5, 7, 11)  # generalization-bound's default levels
 
 
 @dataclass
@@ -99,6 +111,9 @@ class Settings:
     top_k: int
     probes: int  # SLQ probes of the Hessian's rest (0: the top-k lower bound only)
     hessian: bool = True  # False: the Hessian study does not fit the budget at all
+    subspace_seeds: int = 2  # intrinsic dimension's seeds per d (and full models)
+    intrinsic: bool = True  # False: the intrinsic-dimension study is dropped
+    bound: bool = True  # False: the generalization-bound study is dropped
 
 
 @dataclass(frozen=True)
@@ -120,6 +135,33 @@ class Cost:
         hvps = self.params if self.params <= max(self.exact_max, s.top_k) else (
             LANCZOS_HVPS_PER_EIGENVALUE * s.top_k + LANCZOS_HVPS_EXTRA + s.probes * SLQ_STEPS)
         return hvps * self.hvp
+
+    def intrinsic(self, s: Settings) -> float:
+        """Seconds of the intrinsic-dimension study: its full models, then every (d, seed)
+        subspace model, one after the other (0 when it was dropped)."""
+        if not s.intrinsic:
+            return 0.0
+        dims = len(grid(INTRINSIC_GRID, self.params))
+        models = s.subspace_seeds * (1 + dims * SUBSPACE_FACTOR)
+        return 2 * self.start + models * s.epochs * self.epoch
+
+    def bound(self, s: Settings) -> float:
+        """Seconds of the bound: one subspace model per d, then for each (d, L) the quantized
+        and the float network evaluated on the training and test rows (about one epoch's
+        forward and backward passes together)."""
+        if not s.bound:
+            return 0.0
+        dims = len(grid(BOUND_GRID, self.params))
+        training = dims * SUBSPACE_FACTOR * s.epochs * self.epoch
+        return self.start + training + dims * len(BOUND_LEVELS) * self.epoch
+
+
+def grid(declared: tuple[int, int, int], params: int) -> tuple[int, ...]:
+    """``declared`` (low, high, count) as a geometric grid, its top capped at ``params``
+    (a subspace cannot exceed D) and its bottom lowered when D is below it."""
+    low, high, count = declared
+    high = min(high, params)
+    return parse_grid(f"{min(low, max(1, high // 10))}..{high}:{count}")
 
 
 @dataclass(frozen=True)
@@ -151,6 +193,29 @@ def _effective_dimension(config: WhyConfig, arch: MLPArch, s: Settings,
         data=config.data, train=_train(config, s, activation), seed=config.seed)
 
 
+def _intrinsic_dimension(config: WhyConfig, arch: MLPArch, s: Settings,
+                         activation: str) -> IntrinsicDimensionConfig | None:
+    """True labels only: ``why`` asks what the user's task needs, not what memorizing
+    needs."""
+    if not s.intrinsic:
+        return None
+    return IntrinsicDimensionConfig(
+        arch.spec(), dims=grid(INTRINSIC_GRID, arch.params()), seeds=s.subspace_seeds,
+        labels=("true",), data=config.data, train=_train(config, s, activation),
+        seed=config.seed)
+
+
+def _generalization_bound(config: WhyConfig, arch: MLPArch, s: Settings,
+                          activation: str) -> GeneralizationBoundConfig | None:
+    """The declared grids of :data:`BOUND_GRID` and :data:`BOUND_LEVELS`; τ is left to
+    the study's default (half the training target's standard deviation)."""
+    if not s.bound:
+        return None
+    return GeneralizationBoundConfig(
+        arch.spec(), dims=grid(BOUND_GRID, arch.params()), levels=BOUND_LEVELS,
+        data=config.data, train=_train(config, s, activation), seed=config.seed)
+
+
 STAGES = (
     WhyStage("refit", "training and validation loss of refits from different seeds; how far "
              "apart their weights land, raw and aligned; how far apart their predictions are",
@@ -161,9 +226,9 @@ STAGES = (
              lambda c, s: c.start + s.epochs * c.epoch + c.hessian(s) if s.hessian else 0.0,
              _effective_dimension),
     WhyStage("intrinsic-dimension", "how many directions the task needs (intrinsic "
-             "dimension)", lambda c, s: 0.0, None),
+             "dimension)", lambda c, s: c.intrinsic(s), _intrinsic_dimension),
     WhyStage("generalization-bound", "a certified test-error bound",
-             lambda c, s: 0.0, None),
+             lambda c, s: c.bound(s), _generalization_bound),
 )
 
 
@@ -282,9 +347,10 @@ def calibrate(network: Network, data: Dataset, train: TrainConfig, seed: int) ->
 
 def fit_budget(config: WhyConfig, cost: Cost, seconds: float) -> tuple[Settings, list[str]]:
     """The largest settings (up to the asked ones) whose estimate fits ``seconds``, cutting
-    in this order: the SLQ of the Hessian's rest, epochs (to 10), refits (to 2), eigenvalues
-    (to 10), the Hessian study itself (its time back to the epochs, then cut to 3), epochs
-    (to 1). Returns them with what was cut, in words."""
+    in this order: the SLQ of the Hessian's rest, the subspace seeds (to 1), epochs (to 10),
+    the bound, the intrinsic dimension (each dropped study's time back to the epochs),
+    refits (to 2), eigenvalues (to 10), the Hessian study itself, epochs (to 3, then 1).
+    Returns them with what was cut, in words."""
     asked = Settings(config.train.epochs, config.seeds, config.top_k, 2)
     s = asked
 
@@ -292,24 +358,34 @@ def fit_budget(config: WhyConfig, cost: Cost, seconds: float) -> tuple[Settings,
         return sum(stage.estimate(cost, x) for stage in _runnable())
 
     def epochs_fitting(x: Settings, floor: int) -> Settings:
-        hessian = cost.hessian(x) + 2 * cost.start
-        per_epoch = (math.ceil(x.seeds / cost.parallel) + x.hessian) * cost.epoch
-        fit = math.floor((seconds - hessian) / per_epoch) if per_epoch > 0 else x.epochs
+        # every estimate is linear in the epochs: fixed seconds plus seconds per epoch
+        fixed = total(dataclasses.replace(x, epochs=0))
+        per_epoch = total(dataclasses.replace(x, epochs=1)) - fixed
+        fit = math.floor((seconds - fixed) / per_epoch) if per_epoch > 0 else x.epochs
         return dataclasses.replace(x, epochs=max(floor, min(x.epochs, fit)))
 
     def eigenvalues_fitting(x: Settings) -> int:
-        training = (math.ceil(x.seeds / cost.parallel) + 1) * x.epochs * cost.epoch
+        training = total(dataclasses.replace(x, hessian=False)) + x.epochs * cost.epoch
         hvps = (seconds - training) / max(cost.hvp, 1e-9)
         fit = math.floor((hvps - LANCZOS_HVPS_EXTRA) / LANCZOS_HVPS_PER_EIGENVALUE)
         return max(MIN_TOP_K, min(x.top_k, fit))
 
+    def drop(x: Settings, **studies: bool) -> Settings:
+        """Drop studies and give their time back to the epochs."""
+        return epochs_fitting(dataclasses.replace(x, epochs=asked.epochs, **studies),
+                              FEW_EPOCHS)
+
     cuts: list[Callable[[Settings], Settings]] = [
         lambda x: dataclasses.replace(x, probes=0),
+        lambda x: dataclasses.replace(x, subspace_seeds=1),
         lambda x: epochs_fitting(x, FEW_EPOCHS),
+        lambda x: drop(x, bound=False),
+        lambda x: drop(x, intrinsic=False),
         lambda x: epochs_fitting(dataclasses.replace(x, seeds=2), FEW_EPOCHS),
         lambda x: dataclasses.replace(x, top_k=eigenvalues_fitting(x)),
         # without the Hessian study its time goes back to the refits' epochs
-        lambda x: epochs_fitting(dataclasses.replace(asked, hessian=False), MIN_EPOCHS),
+        lambda x: epochs_fitting(dataclasses.replace(
+            asked, hessian=False, intrinsic=False, bound=False), MIN_EPOCHS),
         lambda x: epochs_fitting(dataclasses.replace(x, seeds=2), MIN_EPOCHS),
         lambda x: epochs_fitting(x, 1),
     ]
@@ -317,21 +393,38 @@ def fit_budget(config: WhyConfig, cost: Cost, seconds: float) -> tuple[Settings,
         if total(s) <= seconds:
             break
         s = cut(s)
+    return s, _scaled(asked, s, cost, seconds, total(s))
+
+
+def _scaled(asked: Settings, s: Settings, cost: Cost, seconds: float,
+            total: float) -> list[str]:
+    """What the budget changed from ``asked`` to ``s``, in words."""
+    runnable = {stage.experiment for stage in _runnable()}
     knobs = [("epochs", asked.epochs, s.epochs), ("refits", asked.seeds, s.seeds)]
     if s.hessian:
         knobs += [("Hessian eigenvalues (top-k)", asked.top_k, s.top_k),
                   ("SLQ probes of the Hessian's rest", asked.probes, s.probes)]
+    if s.intrinsic and "intrinsic-dimension" in runnable:
+        knobs.append(("intrinsic-dimension seeds", asked.subspace_seeds, s.subspace_seeds))
     notes = [f"{name} {before} → {after}" for name, before, after in knobs if before != after]
     if not s.hessian:
         least = dataclasses.replace(s, hessian=True, top_k=MIN_TOP_K, probes=0)
         notes.append(f"the Hessian study (effective-dimension) is dropped: its spectrum alone "
                      f"needs ≈ {cost.hessian(least) / 60:.0f} min here even for the top "
                      f"{MIN_TOP_K} eigenvalues; a larger --budget runs it")
-    if total(s) > seconds:
-        notes.append(f"even these settings are estimated at {total(s) / 60:.1f} min, over "
+    least = dataclasses.replace(s, epochs=FEW_EPOCHS, subspace_seeds=1, intrinsic=True,
+                                bound=True)
+    for name, flag, needs, seed in (
+            ("intrinsic-dimension", s.intrinsic, cost.intrinsic(least), " and 1 seed"),
+            ("generalization-bound", s.bound, cost.bound(least), "")):
+        if not flag and name in runnable:
+            notes.append(f"the {name} study is dropped: it needs ≈ {needs / 60:.1f} min here "
+                         f"even at {FEW_EPOCHS} epochs{seed}; a larger --budget runs it")
+    if total > seconds:
+        notes.append(f"even these settings are estimated at {total / 60:.1f} min, over "
                      f"the {seconds / 60:.1f} min planned for: the run may take longer than "
                      "asked")
-    return s, notes
+    return notes
 
 
 def _runnable() -> list[WhyStage]:
