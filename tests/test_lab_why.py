@@ -13,6 +13,8 @@ import torch
 
 from paramlab.cli import main
 from paramlab.lab.data import load_dataset
+from paramlab.lab.experiments.generalization_bound import GeneralizationBoundAnalysis
+from paramlab.lab.experiments.intrinsic_dimension import IntrinsicDimensionAnalysis, LabelResult
 from paramlab.lab.experiments.refit import RefitAnalysis
 from paramlab.lab.report import answer as demo_answer
 from paramlab.lab.report import numbers
@@ -147,8 +149,8 @@ def test_budget_scales_down_and_says_what() -> None:
 def test_budget_drops_the_subspace_studies_before_the_hessian() -> None:
     config = WhyConfig()
     fast = Cost(epoch=0.01, hvp=0.001, params=1_000, start=0.1)
-    everything, none = fit_budget(config, fast, 600.0)
-    assert everything.intrinsic and everything.bound and everything.subspace_seeds == 2
+    everything, notes = fit_budget(config, fast, 600.0)
+    assert notes == [] and everything.intrinsic and everything.bound and everything.subspace_seeds == 2
     # subspace models cost SUBSPACE_FACTOR model-epochs each: 5 d × 2 seeds for d_int90 and
     # 4 d for the bound outweigh 3 refits, so they go first, and their time returns to epochs
     middling = Cost(epoch=1.0, hvp=0.01, params=1_000_000, start=0.0)
@@ -231,6 +233,65 @@ def test_why_answer_changes_with_the_numbers() -> None:
     assert "generalization-bound" in many.claims[-1].text
     assert many.claims[-1].anchor == "not-measured-in-this-run"
     assert 3 <= len(few.claims) <= 5 and 3 <= len(many.claims) <= 5
+
+
+def _intrinsic(d_int90: int | None, full: float = 0.8,
+               note: str = "") -> IntrinsicDimensionAnalysis:
+    result = LabelResult("true", "test R²", full, 0.9 * full, d_int90, None if d_int90 is None
+                         else 40, (d_int90,), d_int90, d_int90, int(d_int90 is None), note)
+    return IntrinsicDimensionAnalysis("40-8-1", 337, 420, "regression", "sparse",
+                                      (10, 40, 100, 337), 1, 0.9, (result,),
+                                      {"true": d_int90})
+
+
+def _bound(value: float, trivial: float = 0.6) -> GeneralizationBoundAnalysis:
+    return GeneralizationBoundAnalysis(
+        "40-8-1", 337, "regression", "τ-error (|ŷ − y| > τ)", 0.5, 100, 5, value, value + 0.1,
+        900.0, 0.1, 0.2, 0.03, 300, 60, 0.05, trivial, "predicting the training mean",
+        value >= trivial, 16)
+
+
+def test_intrinsic_claim_says_what_the_task_needs_or_that_it_was_not_reached() -> None:
+    found = why_report.intrinsic_claim(_intrinsic(100))
+    assert found.startswith("The task needs about 100 directions of the 337")
+    assert "R²" in found and "90%" in found and "below, 40, does not" in found
+    none = why_report.intrinsic_claim(_intrinsic(None))
+    assert "needs about" not in none and "d up to 337" in none and "R²" in none
+    flat = why_report.intrinsic_claim(_intrinsic(None, -0.2, "the full model's test R² is "
+                                                 "-0.2 ≤ 0: nothing to reach 90 % of"))
+    assert flat.startswith("How many directions the task needs is not measured")
+
+
+def test_bound_claim_is_called_vacuous_when_it_does_not_beat_the_trivial_bound() -> None:
+    useful = why_report.bound_claim(_bound(0.3))
+    vacuous = why_report.bound_claim(_bound(0.7))
+    assert "at most 30%" in useful and "non-vacuous" in useful and "vacuous —" not in useful
+    assert "probability ≥ 95%" in useful and "τ = 0.5, half the training target" in useful
+    assert "outnumber" in useful  # 337 parameters for 300 training rows
+    assert vacuous.startswith("No useful test-error bound") and "at most 70%" in vacuous
+    assert vacuous.endswith("vacuous.") and "non-vacuous" not in vacuous
+    assert "τ = 0.5" in vacuous
+
+
+def test_why_answer_claims_the_bound_and_d_int90_only_when_they_ran() -> None:
+    sections = {name: Section(name, []) for name in
+                ("count", "refit", "effective-dimension", "intrinsic-dimension",
+                 "generalization-bound")}
+    rows = {"refit": [{"train_loss": 0.01, "val_loss": 0.2}],
+            "effective-dimension": [_spectrum("exact", 40.0)]}
+    analyses = {"refit": _refit(0.02, 0.9), "intrinsic-dimension": _intrinsic(100),
+                "generalization-bound": _bound(0.3)}
+    ran = why_report.answer(_record(False), sections, analyses, rows)
+    text = [c.text for c in ran.claims]
+    assert len(text) == 4 and "at most 30%" in text[2] and "carries over" in text[2]
+    assert "N_eff(1) = 40" in text[3] and "needs about 100 directions" in text[3]
+    assert ran.claims[2].anchor == sections["generalization-bound"].anchor
+    sections["missing"] = why_report.missing_section(_record(True))  # type: ignore[assignment]
+    absent = why_report.answer(_record(True), sections, {"refit": _refit(0.02, 0.9)}, rows)
+    said = " ".join(c.text for c in absent.claims)
+    assert "at most" not in said and "needs about" not in said
+    assert "no test-error bound is certified" in absent.claims[-1].text
+    assert len(absent.claims) <= 5
 
 
 def _sweep_row(params: int, train: float, val: float) -> dict[str, object]:

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from paramlab.fields import from_dict
+from paramlab.lab.experiments.generalization_bound import GeneralizationBoundAnalysis
+from paramlab.lab.experiments.intrinsic_dimension import IntrinsicDimensionAnalysis
 from paramlab.lab.experiments.refit import RefitAnalysis
 from paramlab.lab.report import numbers
 from paramlab.lab.report import refit as refit_report
@@ -152,21 +154,91 @@ def answer(record: WhyRecord, sections: dict[str, Section], analyses: dict[str, 
     refit = analyses.get("refit")
     if isinstance(refit, RefitAnalysis):
         claims.append(Claim(weights_claim(refit), sections["refit"].anchor))
+    bound = analyses.get("generalization-bound")
+    if isinstance(bound, GeneralizationBoundAnalysis):  # measured, then certified: one claim
+        measured = (generalization_claim(rows["refit"], record.task) + " "
+                    if isinstance(refit, RefitAnalysis) else "")
+        claims.append(Claim(measured + bound_claim(bound),
+                            sections["generalization-bound"].anchor))
+    elif isinstance(refit, RefitAnalysis):
         claims.append(Claim(generalization_claim(rows["refit"], record.task),
                             sections["refit"].anchor))
-    spectra = rows.get("effective-dimension")
-    if spectra:
-        claims.append(Claim(directions_claim(spectra[-1]),
-                            sections["effective-dimension"].anchor))
+    claims += _directions(sections, analyses, rows)
     missing = [s.experiment for s in record.stages if s.status != "ran"]
     if missing and "missing" in sections:
-        bound = (" (no test-error bound is certified)" if "generalization-bound" in missing
-                 else "")
+        none = (" (no test-error bound is certified)" if "generalization-bound" in missing
+                else "")
         claims.append(Claim(f"Not measured here: {_names(missing)} — so this page makes no "
-                            f"claim about what they would show{bound}.",
+                            f"claim about what they would show{none}.",
                             sections["missing"].anchor))
     question = QUESTION.format(params=f"{record.params:,}", n=f"{record.observations:,}")
     return Answer(question, tuple(claims))
+
+
+def _directions(sections: dict[str, Section], analyses: dict[str, Any],
+                rows: dict[str, list[Row]]) -> list[Claim]:
+    """How many directions the data determine and how many the task needs: one claim (the
+    side-by-side section's when the page has it), so the answer stays at five at most."""
+    spectra = rows.get("effective-dimension")
+    intrinsic = analyses.get("intrinsic-dimension")
+    parts = [directions_claim(spectra[-1])] if spectra else []
+    if isinstance(intrinsic, IntrinsicDimensionAnalysis):
+        parts.append(intrinsic_claim(intrinsic))
+    if not parts:
+        return []
+    anchor = next(sections[k].anchor for k in ("capacity", "effective-dimension",
+                                               "intrinsic-dimension") if k in sections)
+    return [Claim(" ".join(parts), anchor)]
+
+
+def intrinsic_claim(analysis: IntrinsicDimensionAnalysis) -> str:
+    """How many directions the task needs (d_int90 of the true labels, Li et al. 2018),
+    against the raw count; no number when the grid did not reach it or the baseline is not
+    positive."""
+    result = next(r for r in analysis.results if r.labels == "true")
+    D = f"{analysis.params:,}"
+    measure = result.measure + (" (R² = 1 − MSE / variance of the targets)"
+                                if "R²" in result.measure else "")
+    if result.note:
+        return (f"How many directions the task needs is not measured: {result.note} "
+                f"({measure}).")
+    if result.d_int90 is None:
+        return (f"No random subspace on the grid (d up to {max(analysis.dims):,}) reaches "
+                f"90% of the full network's {measure} of {numbers.number(result.full_performance)}"
+                f": this run does not show the task needing fewer directions than that, of "
+                f"the {D}.")
+    seeds = ("" if result.seed_min == result.seed_max or result.seed_min is None else
+             f", {result.seed_min:,}–{result.seed_max:,} across seeds")
+    below = f"; the grid point below, {result.below:,}, does not" if result.below else ""
+    return (f"The task needs about {result.d_int90:,} directions of the {D}: training only "
+            f"{result.d_int90:,} random directions of weight space reaches 90% of the full "
+            f"network's {measure} of {numbers.number(result.full_performance)} (d_int90, Li "
+            f"et al. 2018{seeds}{below}).")
+
+
+def bound_claim(analysis: GeneralizationBoundAnalysis) -> str:
+    """The certified test-error bound (Occam / kl-inverse over the quantized subspace model,
+    Lotfi et al. 2022), called vacuous when it is not below the trivial bound."""
+    loss = "test error (the fraction of test points misclassified)"
+    if analysis.tau is not None:
+        loss = (f"test τ-error (the fraction of test points with |ŷ − y| > τ = "
+                f"{numbers.number(analysis.tau)}, half the training target's standard "
+                "deviation)")
+    certified = (f"With probability ≥ {numbers.percent(1 - analysis.delta)} over the draw of "
+                 f"the {analysis.n_train:,} training rows, the quantized network (d = "
+                 f"{analysis.d:,}, {analysis.levels} levels, "
+                 f"{numbers.number(analysis.message_bits)} bits) has {loss} at most "
+                 f"{numbers.percent(analysis.bound)}")
+    measured = (f"measured: {numbers.percent(analysis.test_error)} ± "
+                f"{numbers.percent(analysis.test_sampling_error)}")
+    trivial = f"{numbers.percent(analysis.trivial)} of {analysis.trivial_name}"
+    if analysis.vacuous:
+        return (f"No useful test-error bound is certified here: {certified[0].lower()}"
+                f"{certified[1:]} ({measured}), not below the trivial {trivial} — vacuous.")
+    over = (", although the parameters outnumber the training rows"
+            if analysis.params > analysis.n_train else "")
+    return (f"{certified} ({measured}) — below the trivial {trivial}: a certified, "
+            f"non-vacuous bound{over}.")
 
 
 def weights_claim(analysis: RefitAnalysis) -> str:
