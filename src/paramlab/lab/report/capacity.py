@@ -10,10 +10,10 @@ measure of capacity a demo folder holds:
   (``generalization-bound``; Lotfi et al., NeurIPS 2022).
 
 A report-level section, first on the page when the folder holds at least two of these runs.
-It reads each run's ``analysis.json`` (and, for N_eff, its rows) by the keys the issue names,
-so a study whose typed analysis lives on another branch is read the same way; a study that did
-not run is named as missing, never guessed. Every sentence is computed from the numbers and
-says the opposite when they do.
+The intrinsic dimension and the bound are read through their typed analyses
+(``experiment.read_analysis``), N_eff from its rows, prune by its ``analysis.json`` keys; a
+study that did not run is named as missing, never guessed. Every sentence is computed from
+the numbers and says the opposite when they do.
 """
 
 from __future__ import annotations
@@ -21,13 +21,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from paramlab.errors import ParamlabError
+from paramlab.lab.experiments import get
+from paramlab.lab.experiments.generalization_bound import GeneralizationBoundAnalysis
+from paramlab.lab.experiments.intrinsic_dimension import IntrinsicDimensionAnalysis
 from paramlab.lab.report import plots, tables
 from paramlab.lab.report.section import Section
 from paramlab.lab.store import RunStore
 
+A = TypeVar("A")
 STUDIES = ("effective-dimension", "intrinsic-dimension", "prune", "generalization-bound")
 MIN_RUNS = 2  # the section appears when the folder holds at least this many of STUDIES
 
@@ -56,7 +60,7 @@ class Capacity:
     observations: int
     measures: tuple[Measure, ...]
     missing: tuple[str, ...]
-    bound: dict[str, Any] | None = None  # the generalization bound's analysis.json
+    bound: GeneralizationBoundAnalysis | None = None
     same: bool = True  # every run measured the same network on the same data
     runs: tuple[tuple[str, str, str], ...] = field(default=())  # (study, network, data)
 
@@ -109,17 +113,6 @@ def _analysis(store: RunStore) -> dict[str, Any]:
     return dict(store.read_json("analysis.json")) if path.exists() else {}
 
 
-def _true_labels(value: Any) -> Any:
-    """d_int90 of the true labels from ``d_int90`` as the study may store it: a number, a
-    mapping by label setting (``{"true": …, "shuffled": …}``), or such a mapping's entry
-    holding ``d_int90`` itself."""
-    if isinstance(value, dict):
-        value = value.get("true", next(iter(value.values()), None))
-    if isinstance(value, dict):
-        value = value.get("d_int90")
-    return value
-
-
 def read_capacity(runs: dict[str, RunStore]) -> Capacity:
     """Each study's measure, the network and data they were taken on."""
     from paramlab import count
@@ -143,7 +136,8 @@ def read_capacity(runs: dict[str, RunStore]) -> Capacity:
         params = count(target, other_convention=False).total
     except ParamlabError:  # a spec the counter cannot read: the sentences say so
         params = 0
-    bound = _analysis(runs["generalization-bound"]) if "generalization-bound" in runs else None
+    bound = (_typed(runs["generalization-bound"], GeneralizationBoundAnalysis)
+             if "generalization-bound" in runs else None)
     return Capacity(target, where[next(iter(runs))][1], params,
                     observations[0] if observations else 0, tuple(measures),
                     tuple(s for s in STUDIES if s not in runs), bound, same, runs_seen)
@@ -166,13 +160,25 @@ def _effective(store: RunStore, analysis: dict[str, Any], target: str) -> Read:
              sum(n_effs) / len(n_effs), ""), int(best["observations"]), best["spec"])
 
 
+def _typed(store: RunStore, kind: type[A]) -> A | None:
+    """The run's typed analysis, or None when it has not been analysed yet."""
+    if not (store.path / "analysis.json").exists():
+        return None
+    analysis = get(store.experiment).read_analysis(store)
+    return analysis if isinstance(analysis, kind) else None
+
+
 def _intrinsic(store: RunStore, analysis: dict[str, Any], target: str) -> Read:
-    d_int = _true_labels(analysis.get("d_int90"))
-    seen = next((int(analysis[k]) for k in ("n_train", "observations")
-                 if isinstance(analysis.get(k), int)), None)
-    note = "" if d_int is not None else "no d on the grid reached 90 % of the full model"
-    return (("d_int90", "d_int90 (random-subspace directions reaching 90 % of the full "
-             "model, true labels)", d_int, note), seen, None)
+    typed = _typed(store, IntrinsicDimensionAnalysis)
+    if typed is None:
+        return None
+    true = next((r for r in typed.results if r.labels == "true"), None)
+    if true is None:
+        return None  # a shuffled-labels-only run measures memorizing, not the task
+    note = true.note or "no d on the grid reached 90 % of the full model"
+    return ((("d_int90", f"d_int90 (random-subspace directions reaching 90 % of the full "
+              f"model's {true.measure}, true labels)", true.d_int90,
+              "" if true.d_int90 is not None else note), typed.observations, None))
 
 
 def _pruned(store: RunStore, analysis: dict[str, Any], target: str) -> Read:
@@ -185,10 +191,11 @@ def _pruned(store: RunStore, analysis: dict[str, Any], target: str) -> Read:
 
 
 def _bound(store: RunStore, analysis: dict[str, Any], target: str) -> Read:
-    seen = analysis.get("n_train")
+    typed = _typed(store, GeneralizationBoundAnalysis)
+    if typed is None:
+        return None
     return (("bound: message bits", "Bits coding the quantized subspace model (message "
-             "length)", analysis.get("message_bits"), ""),
-            seen if isinstance(seen, int) else None, None)
+             "length)", typed.message_bits, ""), typed.n_train, None)
 
 
 _READERS = {"effective-dimension": _effective, "intrinsic-dimension": _intrinsic,
@@ -256,24 +263,19 @@ def _measure_sentence(c: Capacity, m: Measure) -> str:
     return f"{m.name}: {m.value:,.0f} — {share}{side}."
 
 
-def _bound_sentence(bound: dict[str, Any]) -> str:
-    value, delta = bound.get("bound"), bound.get("delta", 0.05)
-    if value is None:
-        return "The generalization-bound run stored no bound."
-    measured = bound.get("test_error")
-    head = (f"With probability at least {1 - delta:.0%} over the draw of the training set, "
-            f"the quantized model's test error (the fraction of test points it gets wrong, a "
-            f"loss in [0, 1]) is at most {value:.1%}")
-    if measured is not None:
-        head += f"; measured: {measured:.1%}"
-    trivial = next((bound[k] for k in ("trivial_bound", "chance", "trivial")
-                    if isinstance(bound.get(k), int | float)), None)
-    if trivial is None:
-        return head + " (the run stored no trivial bound to compare with)."
-    if value < trivial:
-        return head + (f" — below the trivial {trivial:.1%} of guessing: a non-vacuous "
-                       "certificate although the parameters outnumber the observations.")
-    return head + f" — not below the trivial {trivial:.1%}: vacuous here."
+def _bound_sentence(bound: GeneralizationBoundAnalysis) -> str:
+    loss = ("the fraction of test points it gets wrong" if bound.tau is None else
+            f"the fraction of test points with |ŷ − y| > τ = {bound.tau:.3g}")
+    head = (f"With probability at least {1 - bound.delta:.0%} over the draw of the training "
+            f"set, the quantized model's test {bound.loss} ({loss}, a loss in [0, 1]) is at "
+            f"most {bound.bound:.1%}; measured: {bound.test_error:.1%}")
+    trivial = f"the trivial {bound.trivial:.1%} of {bound.trivial_name}"
+    if not bound.vacuous:
+        return head + (f" — below {trivial}: a non-vacuous certificate although the "
+                       "parameters outnumber the observations."
+                       if bound.params > bound.n_train else
+                       f" — below {trivial}: a non-vacuous certificate.")
+    return head + f" — not below {trivial}: vacuous here."
 
 
 def _summary_sentence(c: Capacity) -> str:

@@ -200,8 +200,7 @@ def intrinsic_claim(analysis: IntrinsicDimensionAnalysis) -> str:
     measure = result.measure + (" (R² = 1 − MSE / variance of the targets)"
                                 if "R²" in result.measure else "")
     if result.note:
-        return (f"How many directions the task needs is not measured: {result.note} "
-                f"({measure}).")
+        return f"How many directions the task needs is not measured: {result.note}."
     if result.d_int90 is None:
         return (f"No random subspace on the grid (d up to {max(analysis.dims):,}) reaches "
                 f"90% of the full network's {measure} of {numbers.number(result.full_performance)}"
