@@ -165,6 +165,13 @@ def test_budget_drops_the_subspace_studies_before_the_hessian() -> None:
     assert roomy.intrinsic and roomy.subspace_seeds == 1 and not roomy.bound
     assert "intrinsic-dimension seeds 2 → 1" in notes and FEW_EPOCHS <= roomy.epochs < 20
     assert fit_budget(config, middling, 420.0)[0].bound
+    # the seed's case (calibrated on 2 cores): no Hessian even at the top 10 eigenvalues, but
+    # its time holds the bound, and with more of it the intrinsic dimension too
+    seed = Cost(epoch=1.4, hvp=2.1, params=1_092_609, start=0.5, parallel=2)
+    bound_only, _ = fit_budget(config, seed, 255.0)
+    assert not bound_only.hessian and bound_only.bound and not bound_only.intrinsic
+    both, _ = fit_budget(config, seed, 600.0)
+    assert not both.hessian and both.bound and both.intrinsic and both.epochs >= FEW_EPOCHS
 
 
 # ------------------------------------------------------------------ sentences, both ways

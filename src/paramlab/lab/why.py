@@ -356,7 +356,8 @@ def fit_budget(config: WhyConfig, cost: Cost, seconds: float) -> tuple[Settings,
     in this order: the SLQ of the Hessian's rest, the subspace seeds (to 1), epochs (to 10),
     the bound, the intrinsic dimension (each dropped study's time back to the epochs),
     refits (to 2), eigenvalues (to 10), the Hessian study itself, epochs (to 3, then 1).
-    Returns them with what was cut, in words."""
+    Without the Hessian study, the intrinsic dimension and then the bound come back (at 10
+    epochs or more) if either fits. Returns them with what was cut, in words."""
     asked = Settings(config.train.epochs, config.seeds, config.top_k, 2)
     s = asked
 
@@ -391,7 +392,8 @@ def fit_budget(config: WhyConfig, cost: Cost, seconds: float) -> tuple[Settings,
         lambda x: dataclasses.replace(x, top_k=eigenvalues_fitting(x)),
         # without the Hessian study its time goes back to the refits' epochs
         lambda x: epochs_fitting(dataclasses.replace(
-            asked, hessian=False, intrinsic=False, bound=False), MIN_EPOCHS),
+            asked, hessian=False, intrinsic=False, bound=False, subspace_seeds=1),
+            MIN_EPOCHS),
         lambda x: epochs_fitting(dataclasses.replace(x, seeds=2), MIN_EPOCHS),
         lambda x: epochs_fitting(x, 1),
     ]
@@ -399,6 +401,11 @@ def fit_budget(config: WhyConfig, cost: Cost, seconds: float) -> tuple[Settings,
         if total(s) <= seconds:
             break
         s = cut(s)
+    if not s.hessian:  # the Hessian's time may hold a subspace study it had crowded out
+        for study in ("intrinsic", "bound"):
+            tried = epochs_fitting(dataclasses.replace(s, **{study: True}), FEW_EPOCHS)
+            if total(tried) <= seconds:
+                s = tried
     return s, _scaled(asked, s, cost, seconds, total(s))
 
 
