@@ -319,6 +319,19 @@ def test_demo_answer_changes_with_the_numbers() -> None:
     assert "5,000 parameters" in good.claims[0].text and "5 per observation" in good.claims[0].text
 
 
+def test_demo_answer_uses_the_subspace_claims_only_for_runs_present() -> None:
+    sections = {name: Section(name, [], finding=f"{name} headline") for name in
+                ("sweep", "intrinsic-dimension", "generalization-bound", "prune")}
+    rows = {"sweep": [_sweep_row(100, 0.5, 0.6), _sweep_row(5000, 0.25, 0.3)]}
+    both = demo_answer.demo_answer(sections, {"intrinsic-dimension": _intrinsic(100),
+                                              "generalization-bound": _bound(0.7)}, rows)
+    text = [c.text for c in both.claims]
+    assert "needs about 100 directions" in text[2] and text[3].endswith("vacuous.")
+    assert text[4] == "prune headline" and len(text) == 5
+    none = demo_answer.demo_answer(sections, {}, rows)
+    assert not any("needs about" in c.text or "at most" in c.text for c in none.claims)
+
+
 # ------------------------------------------------------------------ numbers for people
 
 

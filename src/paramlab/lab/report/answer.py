@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from paramlab.lab.experiments.generalization_bound import GeneralizationBoundAnalysis
+from paramlab.lab.experiments.intrinsic_dimension import IntrinsicDimensionAnalysis
 from paramlab.lab.experiments.refit import RefitAnalysis
 from paramlab.lab.report import numbers, sweep
 from paramlab.lab.report import why as why_report
@@ -20,8 +22,8 @@ SEED_QUESTION = ("How can a network fit more parameters than it has observations
 def demo_answer(sections: dict[str, Section], analyses: dict[str, Any],
                 rows: dict[str, list[Row]]) -> Answer:
     """Claims from whichever runs are present (keyed by experiment name); a run that is
-    absent adds no claim. Studies other than the sweep, refit and effective dimension
-    contribute their section's own one-line finding."""
+    absent adds no claim. Studies other than the sweep, refit, effective dimension,
+    intrinsic dimension and the bound contribute their section's own one-line finding."""
     claims: list[Claim] = []
     swept = rows.get("sweep")
     if swept:
@@ -35,12 +37,31 @@ def demo_answer(sections: dict[str, Section], analyses: dict[str, Any],
         largest = max(spectra, key=lambda r: r["params"])
         claims.append(Claim(why_report.directions_claim(largest),
                             sections["effective-dimension"].anchor))
+    claims += _subspace_claims(sections, analyses)
+    own = ("sweep", "refit", "effective-dimension", "intrinsic-dimension",
+           "generalization-bound")
     for name, section in sections.items():
         if len(claims) >= 5:
             break
-        if name not in ("sweep", "refit", "effective-dimension"):
+        if name not in own:
             claims.append(Claim(section.headline, section.anchor))
     return Answer(SEED_QUESTION, tuple(claims))
+
+
+def _subspace_claims(sections: dict[str, Section], analyses: dict[str, Any]) -> list[Claim]:
+    """The intrinsic dimension (of true labels; a shuffled-only run adds its headline) and
+    the certified bound, in the words ``why`` uses."""
+    claims = []
+    intrinsic = analyses.get("intrinsic-dimension")
+    if isinstance(intrinsic, IntrinsicDimensionAnalysis):
+        text = (why_report.intrinsic_claim(intrinsic) if "true" in intrinsic.d_int90
+                else sections["intrinsic-dimension"].headline)
+        claims.append(Claim(text, sections["intrinsic-dimension"].anchor))
+    bound = analyses.get("generalization-bound")
+    if isinstance(bound, GeneralizationBoundAnalysis):
+        claims.append(Claim(why_report.bound_claim(bound),
+                            sections["generalization-bound"].anchor))
+    return claims
 
 
 def count_claim(rows: list[Row]) -> str:

@@ -194,7 +194,7 @@ def _directions(sections: dict[str, Section], analyses: dict[str, Any],
 def intrinsic_claim(analysis: IntrinsicDimensionAnalysis) -> str:
     """How many directions the task needs (d_int90 of the true labels, Li et al. 2018),
     against the raw count; no number when the grid did not reach it or the baseline is not
-    positive."""
+    positive. The run must have measured true labels (``why`` always does)."""
     result = next(r for r in analysis.results if r.labels == "true")
     D = f"{analysis.params:,}"
     measure = result.measure + (" (R² = 1 − MSE / variance of the targets)"
