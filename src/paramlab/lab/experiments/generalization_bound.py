@@ -42,6 +42,8 @@ from paramlab.lab.engine import (
 )
 from paramlab.lab.engine.projection import PROJECTIONS
 from paramlab.lab.runner import (
+    CAPACITY_DEMO_DATA,
+    CAPACITY_DEMO_SPEC,
     Analysis,
     ComputePoints,
     DemoLevel,
@@ -255,8 +257,9 @@ def analyze(config: GeneralizationBoundConfig, plan: Plan,
 
 def demo_config(level: DemoLevel, earlier: dict[str, RunOutcome]
                 ) -> GeneralizationBoundConfig | None:
-    """``--full`` only: a 64-32-10 MLP (2,410 parameters, more than the 1,257 training
-    digits), four d and three L."""
+    """``--full`` only: the capacity studies' shared network (``CAPACITY_DEMO_SPEC``, a
+    64-32-10 MLP: 2,410 parameters, more than the 1,257 training digits), four d and three
+    L."""
     if level != "full":
         return None
     return demo_small()
@@ -264,8 +267,8 @@ def demo_config(level: DemoLevel, earlier: dict[str, RunOutcome]
 
 def demo_small() -> GeneralizationBoundConfig:
     return GeneralizationBoundConfig(
-        "64-32-10", dims=_dims("20..320:4"), levels=(3, 5, 7), data=DataConfig("digits"),
-        train=TrainConfig(epochs=20, batch_size=64, lr=1e-2))
+        CAPACITY_DEMO_SPEC, dims=_dims("20..320:4"), levels=(3, 5, 7),
+        data=DataConfig(CAPACITY_DEMO_DATA), train=TrainConfig(epochs=20, batch_size=64, lr=1e-2))
 
 
 EXPERIMENT = Experiment(

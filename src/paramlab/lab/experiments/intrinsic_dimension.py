@@ -33,6 +33,8 @@ from paramlab.lab.engine import (
 )
 from paramlab.lab.engine.projection import PROJECTIONS
 from paramlab.lab.runner import (
+    CAPACITY_DEMO_DATA,
+    CAPACITY_DEMO_SPEC,
     Analysis,
     ComputePoints,
     DemoLevel,
@@ -246,8 +248,9 @@ def label_result(rows: list[Row], labels: str, dims: tuple[int, ...], task: str
 
 def demo_config(level: DemoLevel, earlier: dict[str, RunOutcome]
                 ) -> IntrinsicDimensionConfig | None:
-    """``--full`` only: a 64-32-10 MLP (2,410 parameters) on the digits, true and shuffled
-    labels, two seeds, six d from 4 to D."""
+    """``--full`` only: the capacity studies' shared network (``CAPACITY_DEMO_SPEC``, a
+    64-32-10 MLP, 2,410 parameters) on the digits, true and shuffled labels, two seeds, six
+    d from 4 to D."""
     if level != "full":
         return None
     return demo_small()
@@ -255,8 +258,9 @@ def demo_config(level: DemoLevel, earlier: dict[str, RunOutcome]
 
 def demo_small() -> IntrinsicDimensionConfig:
     return IntrinsicDimensionConfig(
-        "64-32-10", dims=_dims("4..2410:6"), seeds=2, labels=("true", "shuffled"),
-        data=DataConfig("digits"), train=TrainConfig(epochs=10, batch_size=128, lr=1e-2))
+        CAPACITY_DEMO_SPEC, dims=_dims("4..2410:6"), seeds=2, labels=("true", "shuffled"),
+        data=DataConfig(CAPACITY_DEMO_DATA),
+        train=TrainConfig(epochs=10, batch_size=128, lr=1e-2))
 
 
 EXPERIMENT = Experiment(

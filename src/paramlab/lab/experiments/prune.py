@@ -286,7 +286,7 @@ def analyze(config: PruneConfig, plan: Plan, store: RunStore) -> PruneAnalysis:
 
 def demo_config(level: DemoLevel, earlier: dict[str, RunOutcome]) -> PruneConfig | None:
     """``--full`` only: the capacity studies' shared network (``CAPACITY_DEMO_SPEC``,
-    64-128-64-10 on digits: 17,226 parameters, 1,257 training images), eight rounds to 17 %
+    64-32-10 on digits: 2,410 parameters, 1,257 training images), eight rounds to 17 %
     of the weights, 10 epochs of batch 64 each (lr 3e-3: fewer steps than the paper's)."""
     if level != "full":
         return None

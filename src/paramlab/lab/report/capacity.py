@@ -138,7 +138,8 @@ def read_capacity(runs: dict[str, RunStore]) -> Capacity:
         params = 0
     bound = (_typed(runs["generalization-bound"], GeneralizationBoundAnalysis)
              if "generalization-bound" in runs else None)
-    return Capacity(target, where[next(iter(runs))][1], params,
+    data = next((d for n, d in where.values() if n == target), where[next(iter(runs))][1])
+    return Capacity(target, data, params,
                     observations[0] if observations else 0, tuple(measures),
                     tuple(s for s in STUDIES if s not in runs), bound, same, runs_seen)
 
