@@ -160,7 +160,9 @@ def _page(run_dir: Path, answer: Answer, sections: list[Section]) -> str:
     for section in sections:
         parts.append(f"<section id={section.anchor}><h2>{html.escape(section.title)}</h2>"
                      f"<p class=finding>{html.escape(section.headline)}</p><div class=answer>")
-        parts += [f"<p>{html.escape(s)}</p>" for s in section.sentences]
+        # a section without a finding of its own leads with its first sentence: not twice
+        body = section.sentences if section.finding else section.sentences[1:]
+        parts += [f"<p>{html.escape(s)}</p>" for s in body]
         parts.append("</div>")
         parts += [_embed(p) for p in section.plots]
         parts += section.tables
