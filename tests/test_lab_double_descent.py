@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from paramlab.cli import main
+from paramlab.fields import parse_grid
 from paramlab.lab import runner
 from paramlab.lab.blas import one_blas_thread
 from paramlab.lab.console import shown_columns
@@ -25,7 +26,6 @@ from paramlab.lab.experiments.double_descent import (
     DoubleDescentConfig,
     LinearAnalysis,
     linear_analysis,
-    parse_counts,
     resolved,
 )
 from paramlab.lab.report import double_descent as dd_report
@@ -138,7 +138,7 @@ def test_sample_wise_sweep_shows_more_data_hurting(tmp_path: Path) -> None:
 
 
 def test_ridge_flattens_the_peak_and_follows_its_limit(tmp_path: Path) -> None:
-    config = DoubleDescentConfig(ridge=0.05, repeats=6, features=parse_counts(
+    config = DoubleDescentConfig(ridge=0.05, repeats=6, features=parse_grid(
         "40..1000:30", ""), n_train=(200,))
     analysis = _curve(config, tmp_path)
     for pt in analysis.curve:
@@ -148,8 +148,8 @@ def test_ridge_flattens_the_peak_and_follows_its_limit(tmp_path: Path) -> None:
 
 
 def test_counts_lists_and_ranges() -> None:
-    assert parse_counts("2,4,8", "--widths") == (2, 4, 8)
-    widths = parse_counts("2..300:19", "--widths")
+    assert parse_grid("2,4,8", "--widths") == (2, 4, 8)
+    widths = parse_grid("2..300:19", "--widths")
     assert widths[0] == 2 and widths[-1] == 300 and len(widths) == 19
     assert 200 in resolved(DoubleDescentConfig()).features  # lands on p = n exactly
 
@@ -212,7 +212,7 @@ def test_linear_verdicts_follow_the_numbers() -> None:
 
 def test_config_round_trips_with_its_resolved_defaults() -> None:
     config = resolved(DoubleDescentConfig(model="mlp"))
-    assert config.widths == parse_counts("2..300:19", "") and config.label_noise == 0.15
+    assert config.widths == parse_grid("2..300:19", "") and config.label_noise == 0.15
     assert config.train.optimizer == "sgd" and config.train.epochs == 500
     assert config.n_train == (4000,) and config.data.data == "mnist1d"
     assert json.loads(json.dumps(dataclasses.asdict(config)))["widths"][0] == 2
@@ -228,9 +228,9 @@ def test_full_demo_runs_each_study_into_its_own_folder(
     assert isinstance(full, list)
     assert [c.model for c in full] == ["linear", "random-features", "mlp"]
     assert isinstance(double_descent.demo_config("quick", {}), DoubleDescentConfig)
-    tiny = [DoubleDescentConfig(repeats=2, n_train=(20,), features=parse_counts("4..60:8", "")),
+    tiny = [DoubleDescentConfig(repeats=2, n_train=(20,), features=parse_grid("4..60:8", "")),
             DoubleDescentConfig(model="random-features", repeats=1, n_train=(50,),
-                                features=parse_counts("10..200:9", ""))]
+                                features=parse_grid("10..200:9", ""))]
     experiment = dataclasses.replace(EXPERIMENT,
                                      demo=lambda level, earlier: tiny)
     monkeypatch.setattr(demo, "registry", lambda: [experiment])
@@ -319,10 +319,10 @@ def _old_run(name: str, tmp_path: Path) -> tuple[Path, dict]:
 
 
 @pytest.mark.parametrize(("name", "config"), [
-    ("double-descent-lin", DoubleDescentConfig(features=parse_counts("4..40:5", ""),
+    ("double-descent-lin", DoubleDescentConfig(features=parse_grid("4..40:5", ""),
                                                n_train=(10,), repeats=2, noise_draws=2)),
     ("double-descent-rf", DoubleDescentConfig(model="random-features", n_train=(20,),
-                                              features=parse_counts("5..80:5", ""),
+                                              features=parse_grid("5..80:5", ""),
                                               repeats=1)),
 ])
 def test_a_run_folder_of_the_old_code_reports_and_resumes(

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from paramlab.fields import parse_grid
 from paramlab.lab import runner
 from paramlab.lab.data import DataConfig
 from paramlab.lab.data.double_descent import mnist1d_paper
@@ -20,7 +21,6 @@ from paramlab.lab.experiments.double_descent import (
     WidthAnalysis,
     epoch_curves,
     epoch_margin,
-    parse_counts,
     resolved,
     small_mlp_config,
     width_analysis,
@@ -42,7 +42,7 @@ def test_random_features_peak_where_features_reach_training_rows(
     n = 200
     config = DoubleDescentConfig(model="random-features", data=DataConfig(data),
                                  features_kind=kind, n_train=(n,), repeats=2,
-                                 features=parse_counts("20..2000:41", ""))
+                                 features=parse_grid("20..2000:41", ""))
     analysis = _run(config, tmp_path)
     peak = analysis.peak
     assert n / 1.5 <= peak.width <= 1.5 * n, analysis.curve

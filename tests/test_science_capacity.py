@@ -4,12 +4,8 @@ import numpy as np
 import pytest
 
 from paramlab.errors import DataError, ParamlabError
-from paramlab.lab.science.capacity import (
-    MAX_GRID_COUNT,
-    intrinsic_dimension,
-    parse_grid,
-    second_descent,
-)
+from paramlab.fields import MAX_GRID_COUNT, parse_grid
+from paramlab.lab.science.capacity import intrinsic_dimension, second_descent
 
 DIMS = [10, 50, 100, 200, 400, 800, 1600]
 

@@ -263,3 +263,44 @@ def check_list(name: str, values: Sequence[float], *, low: float | None = None,
         require(not below and not (high is not None and value > high), name,
                 f"values must be in {bracket}{low}, {'∞' if high is None else high}]; "
                 f"received {value:g}")
+
+
+MAX_GRID_COUNT = 10_000  # a MIN..MAX:COUNT grid longer than this is a typo, not a sweep
+DEFAULT_GRID_COUNT = 20  # MIN..MAX without :COUNT
+
+
+def parse_grid(text: str, option: str = "--dims") -> tuple[int, ...]:
+    """The lab's one grid grammar (``--dims``, ``--widths``, ``--features``, ``--n-train``):
+    ``10,100,1000``, a single ``200``, or ``MIN..MAX:COUNT``: COUNT values spaced geometrically
+    from MIN to MAX and rounded, each at least one above the last (so COUNT distinct values
+    when the range holds them); returned ascending, without duplicates."""
+    spec = text.replace(" ", "")
+    try:
+        if ".." in spec:
+            low_text, _, rest = spec.partition("..")
+            high_text, _, count_text = rest.partition(":")
+            low, high = int(low_text), int(high_text)
+            count = int(count_text) if count_text else DEFAULT_GRID_COUNT
+            if low < 1 or high < low or not 1 <= count <= MAX_GRID_COUNT:
+                raise ValueError
+            ratio = (high / low) ** (1 / max(1, count - 1))
+            values: set[int] = set()
+            for i in range(count):  # rounding must not merge neighbours: step up instead
+                values.add(min(high, max(round(low * ratio**i), max(values, default=0) + 1)))
+        else:
+            values = {int(part) for part in spec.split(",") if part}
+    except ValueError:
+        raise ParamlabError(f"{option}: expected a list such as 2,4,8 or MIN..MAX:COUNT such "
+                            f"as 2..300:19 (positive integers, 1 <= MIN <= MAX, COUNT from 1 "
+                            f"to {MAX_GRID_COUNT:,}); received {text!r}") from None
+    if not values or min(values) < 1:
+        raise ParamlabError(f"{option}: needs at least one positive integer; received "
+                            f"{text!r}")
+    return tuple(sorted(values))
+
+
+
+
+def grid(flag: str) -> Callable[[str], tuple[int, ...]]:
+    """The parser of a grid option: a bad grid is one line naming ``flag``."""
+    return lambda text: parse_grid(text, flag)

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from paramlab.errors import SpecError
-from paramlab.fields import from_dict, option, require
+from paramlab.fields import from_dict, option, parse_grid, require
 from paramlab.lab import executors, runner
 from paramlab.lab.console import progress_bar
 from paramlab.lab.data import DataConfig, Dataset
@@ -39,7 +39,6 @@ from paramlab.lab.experiments.generalization_bound import GeneralizationBoundCon
 from paramlab.lab.experiments.intrinsic_dimension import IntrinsicDimensionConfig
 from paramlab.lab.experiments.refit import RefitConfig
 from paramlab.lab.report.why import RECORD, LayerCount, StageRecord, WhyRecord
-from paramlab.lab.science.capacity import parse_grid
 from paramlab.lab.science.hessian import check_z
 from paramlab.lab.store import RunFolderError
 

@@ -27,7 +27,7 @@ import dataclasses
 import math
 import os
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
@@ -35,7 +35,7 @@ import numpy as np
 
 from paramlab import fields
 from paramlab.errors import ParamlabError
-from paramlab.fields import option, require
+from paramlab.fields import grid, option, parse_grid, require
 from paramlab.lab.blas import one_blas_thread
 from paramlab.lab.data import DataConfig, Dataset, load_dataset
 from paramlab.lab.data.double_descent import MNIST1D_TRAIN_ROWS, fit_arrays, mnist1d_paper
@@ -52,7 +52,7 @@ from paramlab.lab.runner import (
     TrainModels,
     seed_option,
 )
-from paramlab.lab.science.capacity import EpochDescent, parse_grid, second_descent
+from paramlab.lab.science.capacity import EpochDescent, second_descent
 from paramlab.lab.science.dd_sweeps import (
     Scores,
     linear_sweep,
@@ -80,18 +80,6 @@ SMOOTHING = 0.05  # epoch-wise verdicts read test error averaged over 5 % of the
 # ------------------------------------------------------------------ options
 
 
-def parse_counts(text: str, option_name: str) -> tuple[int, ...]:
-    """``2,4,8``, a single ``200``, or ``MIN..MAX:COUNT``: the lab's one grid grammar
-    (:func:`paramlab.lab.science.capacity.parse_grid`)."""
-    return parse_grid(text, option_name)
-
-
-def counts(flag: str) -> Callable[[str], tuple[int, ...]]:
-    """The parser of a count-list flag. It raises :class:`ParamlabError` (not argparse's
-    error), so a bad list is one line naming the flag, as before the options were fields."""
-    return lambda text: parse_counts(text, flag)
-
-
 def study_train_config() -> TrainConfig:
     """The MNIST-1D paper's training: SGD, lr 0.01, momentum 0.9, batch 100, 500 epochs."""
     return TrainConfig(epochs=500, batch_size=100, lr=0.01, optimizer="sgd", momentum=0.9)
@@ -108,14 +96,14 @@ class DoubleDescentConfig:
                         help="features: vary the parameters at fixed n (model-wise); "
                         "samples: vary n at fixed p (linear only)")
     features: tuple[int, ...] = option(
-        (), flag="--features", group=GROUP, type=counts("--features"),
+        (), flag="--features", group=GROUP, type=grid("--features"),
         help="feature counts: 2,4,8 or MIN..MAX:COUNT (geometric); one p for a samples "
         "sweep (default n/10..10n:101)")
     widths: tuple[int, ...] = option((), flag="--widths", group=GROUP,
-                                     type=counts("--widths"),
+                                     type=grid("--widths"),
                                      help=f"mlp hidden widths (default {DEFAULT_WIDTHS})")
     n_train: tuple[int, ...] = option(
-        (), flag="--n-train", group=GROUP, type=counts("--n-train"),
+        (), flag="--n-train", group=GROUP, type=grid("--n-train"),
         help="training rows; a list for a samples sweep (defaults: linear 200, random "
         "features 400, mlp 4000)")
     repeats: int = option(0, flag="--repeats", group=GROUP, type=int,
@@ -190,7 +178,7 @@ class DoubleDescentConfig:
 def decade_around(size: int) -> tuple[int, ...]:
     """101 sizes spaced geometrically from size/10 to 10·size; the middle one is size itself,
     so the sweep lands exactly on the interpolation threshold."""
-    return parse_counts(f"{max(1, size // 10)}..{10 * size}:101", "--features")
+    return parse_grid(f"{max(1, size // 10)}..{10 * size}:101", "--features")
 
 
 def resolved(config: DoubleDescentConfig) -> DoubleDescentConfig:
@@ -213,7 +201,7 @@ def resolved(config: DoubleDescentConfig) -> DoubleDescentConfig:
         if model != "mlp":
             features = features or decade_around(n_train[0])
     if model == "mlp":
-        widths = widths or parse_counts(DEFAULT_WIDTHS, "--widths")
+        widths = widths or parse_grid(DEFAULT_WIDTHS, "--widths")
     label_noise = config.label_noise
     if label_noise is None:
         label_noise = 0.15 if model == "mlp" else 0.0
@@ -723,7 +711,7 @@ def small_mlp_config() -> DoubleDescentConfig:
     the 1,000 test signals' sampling noise; 30 % gives 5–8 at seeds 0 and 1 (seed 2's sweep
     has a one-width spike below the threshold; see the README)."""
     return DoubleDescentConfig(
-        model="mlp", widths=parse_counts("4..256:9", "--widths"), n_train=(1000,),
+        model="mlp", widths=parse_grid("4..256:9", "--widths"), n_train=(1000,),
         label_noise=0.3, train=dataclasses.replace(study_train_config(), epochs=200,
                                                    batch_size=50))
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from paramlab.errors import DataError
-from paramlab.fields import check_list, int_list, option, require
+from paramlab.fields import check_list, grid, int_list, option, parse_grid, require
 from paramlab.lab.data import DataConfig, Dataset
 from paramlab.lab.engine import (
     MLPArch,
@@ -55,7 +55,6 @@ from paramlab.lab.runner import (
     seed_option,
 )
 from paramlab.lab.science.bounds import catoni_bound, default_tau, occam_bound, regression_error
-from paramlab.lab.science.capacity import parse_grid
 from paramlab.lab.science.coding import message_length, quantize
 from paramlab.lab.store import Column, RunStore
 
@@ -83,16 +82,12 @@ DISPLAY = ("model_id", "d", "levels", "train_error", "test_error", "message_bits
            "occam_bound", "catoni_bound")
 
 
-def _dims(text: str) -> tuple[int, ...]:
-    return parse_grid(text, "--dims")
-
-
 @dataclass
 class GeneralizationBoundConfig:
     spec: str = option("784-200-200-10", flag="SPEC",
                        help="MLP shorthand, e.g. 784-200-200-10 for --data mnist")
     dims: tuple[int, ...] = option(
-        _dims("100..2000:5"), flag="--dims", group=GROUP, type=_dims,
+        parse_grid("100..2000:5"), flag="--dims", group=GROUP, type=grid("--dims"),
         help="subspace dimensions d, declared before training: 100,500 or MIN..MAX:COUNT "
         "(default 100..2000:5)")
     levels: tuple[int, ...] = option((3, 5, 7, 11), flag="--levels", group=GROUP,
@@ -267,7 +262,7 @@ def demo_config(level: DemoLevel, earlier: dict[str, RunOutcome]
 
 def demo_small() -> GeneralizationBoundConfig:
     return GeneralizationBoundConfig(
-        CAPACITY_DEMO_SPEC, dims=_dims("20..320:4"), levels=(3, 5, 7),
+        CAPACITY_DEMO_SPEC, dims=parse_grid("20..320:4"), levels=(3, 5, 7),
         data=DataConfig(CAPACITY_DEMO_DATA), train=TrainConfig(epochs=20, batch_size=64, lr=1e-2))
 
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from paramlab.fields import option, require, word_list
+from paramlab.fields import grid, option, parse_grid, require, word_list
 from paramlab.lab.data import DataConfig, Dataset
 from paramlab.lab.engine import (
     MLPArch,
@@ -46,7 +46,7 @@ from paramlab.lab.runner import (
     TrainModels,
     seed_option,
 )
-from paramlab.lab.science.capacity import intrinsic_dimension, parse_grid
+from paramlab.lab.science.capacity import intrinsic_dimension
 from paramlab.lab.science.random_labels import shuffled
 from paramlab.lab.store import Column, RunStore
 
@@ -75,16 +75,12 @@ DISPLAY = ("model_id", "labels", "kind", "d", "params", "measure", "performance"
            "train_loss")
 
 
-def _dims(text: str) -> tuple[int, ...]:
-    return parse_grid(text, "--dims")
-
-
 @dataclass
 class IntrinsicDimensionConfig:
     spec: str = option("784-200-200-10", flag="SPEC",
                        help="MLP shorthand, e.g. 784-200-200-10 for --data mnist")
     dims: tuple[int, ...] = option(
-        _dims("10..3000:10"), flag="--dims", group=GROUP, type=_dims,
+        parse_grid("10..3000:10"), flag="--dims", group=GROUP, type=grid("--dims"),
         help="subspace dimensions d: 10,100,1000 or MIN..MAX:COUNT (geometric; default "
         "10..3000:10)")
     seeds: int = option(2, flag="--seeds", group=GROUP, type=int,
@@ -258,7 +254,7 @@ def demo_config(level: DemoLevel, earlier: dict[str, RunOutcome]
 
 def demo_small() -> IntrinsicDimensionConfig:
     return IntrinsicDimensionConfig(
-        CAPACITY_DEMO_SPEC, dims=_dims("4..2410:6"), seeds=2, labels=("true", "shuffled"),
+        CAPACITY_DEMO_SPEC, dims=parse_grid("4..2410:6"), seeds=2, labels=("true", "shuffled"),
         data=DataConfig(CAPACITY_DEMO_DATA),
         train=TrainConfig(epochs=10, batch_size=128, lr=1e-2))
 
