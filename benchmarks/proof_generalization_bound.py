@@ -19,6 +19,7 @@ import argparse
 import time
 from pathlib import Path
 
+from paramlab.fields import parse_grid
 from paramlab.lab import runner
 from paramlab.lab.data import DataConfig
 from paramlab.lab.engine import TrainConfig
@@ -29,7 +30,7 @@ MNIST1D_SAMPLES = 18_580  # 70 % training share: 13,006 training signals
 
 def check(name: str, spec: str, data: DataConfig, args: argparse.Namespace) -> list[bool]:
     config = gb.GeneralizationBoundConfig(
-        spec, dims=gb._dims(args.dims), levels=tuple(map(int, args.levels.split(","))),
+        spec, dims=parse_grid(args.dims), levels=tuple(map(int, args.levels.split(","))),
         data=data, train=TrainConfig(epochs=args.epochs, batch_size=128, lr=args.lr))
     start = time.perf_counter()
     a = runner.run(gb.EXPERIMENT, config, Path(args.out) / name).analysis

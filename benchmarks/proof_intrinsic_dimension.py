@@ -21,6 +21,7 @@ import argparse
 import time
 from pathlib import Path
 
+from paramlab.fields import parse_grid
 from paramlab.lab import runner
 from paramlab.lab.data import DataConfig
 from paramlab.lab.engine import MLPArch, TrainConfig
@@ -30,7 +31,7 @@ from paramlab.lab.experiments import intrinsic_dimension as idim
 def measure(spec: str, labels: str, dims: str, args: argparse.Namespace
             ) -> idim.IntrinsicDimensionAnalysis:
     D = MLPArch.parse(spec, args.in_features, 10, "proof").params()
-    asked = idim._dims(dims)
+    asked = parse_grid(dims)
     grid = asked if asked[-1] <= D else (*(d for d in asked if d < D), D)  # cut at D
     config = idim.IntrinsicDimensionConfig(
         spec, dims=grid, seeds=args.seeds, labels=(labels,),
