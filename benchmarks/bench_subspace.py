@@ -153,7 +153,7 @@ def projection_seconds(models: list[SubspaceModel], data: Dataset,
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     total = 0.0
-    for d in DIMENSIONS:
+    for d in sorted({m.d for m in models}):
         group = [m for m in models if m.d == d]
         projection = group_projection([m.spec() for m in group], torch.device("cpu"))
         x = torch.randn(len(group), 1, projection.width)
@@ -177,11 +177,14 @@ def main() -> None:
     parser.add_argument("--projection", default="fastfood",
                         choices=["fastfood", "sparse", "dense"])
     parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--hidden", default="200,200", help="hidden widths (default 200,200)")
+    parser.add_argument("--dims", default=",".join(map(str, DIMENSIONS)))
     args = parser.parse_args()
     data = load_dataset("digits") if args.digits else mnist_shaped()
-    arch = MLPArch(data.n_features, (200, 200), data.n_outputs)
+    arch = MLPArch(data.n_features, tuple(map(int, args.hidden.split(","))), data.n_outputs)
+    dimensions = tuple(map(int, args.dims.split(",")))
     config = TrainConfig(epochs=args.epochs, batch_size=32, lr=1e-3)
-    models = [SubspaceModel(arch, d, seed, args.projection) for d in DIMENSIONS
+    models = [SubspaceModel(arch, d, seed, args.projection) for d in dimensions
               for seed in range(SEEDS)]
     warm = [SubspaceModel(arch, 8, 0, args.projection)]  # one-time initialization
     small = dataclasses.replace(config, epochs=1)
@@ -190,7 +193,7 @@ def main() -> None:
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, load average "
           f"{os.getloadavg()[0]:.1f}; {versions()}; {torch.get_num_threads()} threads")
     print(f"{len(models)} subspace models of {arch.spec()} (D = {models[0].D:,}), d ∈ "
-          f"{DIMENSIONS} × {SEEDS} seeds, {args.projection} projections, on "
+          f"{dimensions} × {SEEDS} seeds, {args.projection} projections, on "
           f"{data.observations:,} rows of {data.name}, batch {config.batch_size}, Adam, "
           f"{config.epochs} epochs")
     ours, engine_losses = engine(models, data, config)

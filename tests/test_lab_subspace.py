@@ -14,6 +14,7 @@ import torch
 from paramlab.errors import ParamlabError
 from paramlab.lab.data import load_dataset
 from paramlab.lab.engine import MLPArch, TrainConfig, train_models
+from paramlab.lab.engine import projection as projection_module
 from paramlab.lab.engine.projection import (
     ProjectionSpec,
     group_projection,
@@ -99,6 +100,28 @@ def test_transpose_is_the_matrix_transpose(kind):
         torch.testing.assert_close(out[k, 0, : spec.d], projection_matrix(spec).T @ g[k, 0],
                                    atol=1e-5, rtol=1e-5)
         assert (out[k, 0, spec.d:] == 0).all()
+
+
+@pytest.mark.parametrize("kind", ["sparse", "fastfood"])
+def test_a_group_in_several_chunks_projects_as_each_model_alone(kind, monkeypatch):
+    """With chunks of one to three models (a small CHUNK_TERMS), P·x and Pᵀ·g for a group of
+    five d (one vector each, as training calls them) equal each model's explicit matrix."""
+    monkeypatch.setattr(projection_module, "CHUNK_TERMS", 300 if kind == "sparse" else 1_500)
+    dims = [5, 8, 7, 3, 8] if kind == "sparse" else [5, 8, 7, 6, 8]  # fastfood: one L
+    specs = [ProjectionSpec(kind, 400, d, seed) for seed, d in enumerate(dims)]
+    projection = group_projection(specs, torch.device("cpu"))
+    assert 1 < len(projection.chunks) < len(specs)
+    generator = torch.Generator().manual_seed(3)
+    x = torch.randn(len(specs), 1, projection.width, generator=generator)
+    g = torch.randn(len(specs), 1, 400, generator=generator)
+    applied, transposed = projection.apply(x), projection.transpose(g)
+    for k, spec in enumerate(specs):
+        matrix = projection_matrix(spec)
+        torch.testing.assert_close(applied[k, 0], matrix @ x[k, 0, : spec.d],
+                                   atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(transposed[k, 0, : spec.d], matrix.T @ g[k, 0],
+                                   atol=1e-5, rtol=1e-5)
+        assert (transposed[k, 0, spec.d:] == 0).all()
 
 
 @pytest.mark.parametrize("kind", ["dense", "sparse", "fastfood"])

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import functools
 import math
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -200,33 +201,103 @@ def _sparse_rows(spec: ProjectionSpec, generator: torch.Generator) -> torch.Tens
         rows[repeated] = torch.randint(spec.D, (count,), generator=generator)
 
 
+CHUNK_TERMS = 1 << 18  # a chunk's working set: 2¹⁸ terms, about a core's L2 cache
+
+
+def _chunks(sizes: list[int]) -> list[slice]:
+    """Consecutive models in runs whose summed ``sizes`` stay within :data:`CHUNK_TERMS`
+    (a model larger than that alone). A projection takes one chunk at a time: one product
+    per chunk keeps per-call overhead low for small networks, and a chunk's intermediates
+    stay in cache for large ones, where a whole group's did not (measured at one thread on
+    D = 199,210, d = 800: the sparse apply took 0.61 ms alone, 1.20 ms per model in a group of
+    8; 64-32-10 in a group of 32 spent a third of its step in per-model calls)."""
+    out, begin, total = [], 0, 0
+    for index, size in enumerate(sizes):
+        if index > begin and total + size > CHUNK_TERMS:
+            out.append(slice(begin, index))
+            begin, total = index, 0
+        total += size
+    return [*out, slice(begin, len(sizes))]
+
+
 class _Sparse(GroupProjection):
-    """Each column's k rows and values as (K, width, k) arrays (zero values in padded
-    columns): P·x is one scatter-add, Pᵀ·g one gather and a sum over k."""
+    """Each column's k rows and values; per chunk of models (:func:`_chunks`), P·x is one
+    scatter-add of the chunk's live columns (padded ones left out: their terms would pile
+    onto one address, a chain of dependent adds that ran 6× slower) into its outputs laid
+    end to end, and Pᵀ·g one product with a block-diagonal CSR matrix (32-bit indices,
+    empty rows for padded columns), which ran 2–7× faster than gathering each column's k
+    entries and summing them."""
 
     def __init__(self, specs: list[ProjectionSpec], device: torch.device) -> None:
         self.width, self.D = max(s.d for s in specs), specs[0].D
         k = max(1, round(math.sqrt(self.D)))
-        self.rows = torch.zeros(len(specs), self.width, k, dtype=torch.long)
-        self.values = torch.zeros(len(specs), self.width, k)
+        rows = torch.zeros(len(specs), self.width, k, dtype=torch.long)
+        values = torch.zeros(len(specs), self.width, k)
         for index, spec in enumerate(specs):
             generator = spec.generator()
-            self.rows[index, : spec.d] = _sparse_rows(spec, generator)
+            rows[index, : spec.d] = _sparse_rows(spec, generator)
             signs = torch.randint(2, (spec.d, k), generator=generator) * 2.0 - 1.0
-            self.values[index, : spec.d] = signs / math.sqrt(k)
-        self.rows, self.values = self.rows.to(device), self.values.to(device)
+            values[index, : spec.d] = signs / math.sqrt(k)
+        self.chunks = _chunks([spec.d * k for spec in specs])
+        self.live: list[torch.Tensor] = []  # the chunk's live columns in its (models·width)
+        self.rows: list[torch.Tensor] = []  # (live, k), shifted by the model's i·D
+        self.values: list[torch.Tensor] = []  # (live, k)
+        self.transposed: list[torch.Tensor] = []  # the chunk's block-diagonal Pᵀ, CSR
+        for chunk in self.chunks:
+            live = torch.cat([torch.arange(spec.d) + i * self.width
+                              for i, spec in enumerate(specs[chunk])])
+            shifted = rows[chunk] + self.D * torch.arange(chunk.stop - chunk.start).view(-1, 1, 1)
+            self.live.append(live.to(device))
+            self.rows.append(shifted.view(-1, k)[live].to(device))
+            self.values.append(values[chunk].view(-1, k)[live].to(device))
+            self.transposed.append(_block_csr(self.rows[-1].cpu(), self.values[-1].cpu(),
+                                              live, self.width, chunk.stop - chunk.start,
+                                              self.D).to(device))
 
     def apply(self, x: torch.Tensor) -> torch.Tensor:
         K, m, _ = x.shape
-        terms = (x.unsqueeze(-1) * self.values.unsqueeze(1)).view(K, m, -1)
-        index = self.rows.view(K, 1, -1).expand(K, m, -1)
-        return x.new_zeros(K, m, self.D).scatter_add_(-1, index, terms)
+        out = x.new_zeros(K, m, self.D)
+        for chunk, live, rows, values in zip(self.chunks, self.live, self.rows, self.values,
+                                             strict=True):
+            models = chunk.stop - chunk.start
+            picked = x[chunk].transpose(0, 1).reshape(m, -1)[:, live]  # (m, live)
+            terms = picked.unsqueeze(-1) * values  # (m, live, k)
+            if m == 1:
+                out[chunk].view(-1).scatter_add_(0, rows.view(-1), terms.view(-1))
+                continue
+            slots = self.D * models * torch.arange(m, device=x.device).view(-1, 1, 1)
+            target = x.new_zeros(m * models * self.D)
+            target.scatter_add_(0, (rows + slots).view(-1), terms.view(-1))
+            out[chunk] = target.view(m, models, self.D).transpose(0, 1)
+        return out
 
     def transpose(self, g: torch.Tensor) -> torch.Tensor:
         K, m, _ = g.shape
-        index = self.rows.view(K, 1, -1).expand(K, m, -1)
-        picked = g.gather(-1, index).view(K, m, self.width, -1)
-        return (picked * self.values.unsqueeze(1)).sum(dim=-1)
+        out = g.new_empty(K, m, self.width)
+        for chunk, matrix in zip(self.chunks, self.transposed, strict=True):
+            models = chunk.stop - chunk.start
+            if m == 1:
+                torch.mv(matrix, g[chunk].reshape(-1), out=out[chunk].view(-1))
+            else:
+                product = matrix @ g[chunk].transpose(1, 2).reshape(models * self.D, m)
+                out[chunk] = product.view(models, self.width, m).transpose(1, 2)
+        return out
+
+
+def _block_csr(rows: torch.Tensor, values: torch.Tensor, live: torch.Tensor, width: int,
+               models: int, D: int) -> torch.Tensor:
+    """The chunk's Pᵀ side by side on the diagonal, (models·width, models·D) in CSR: row
+    i·width + j holds model i's column j (its k rows, already shifted by i·D); rows of padded
+    columns are empty."""
+    k = rows.shape[1]
+    counts = torch.zeros(models * width, dtype=torch.int32)
+    counts[live] = k
+    crow = torch.zeros(models * width + 1, dtype=torch.int32)
+    crow[1:] = counts.cumsum(0, dtype=torch.int32)
+    with warnings.catch_warnings():  # "sparse CSR support is in beta": mv on CSR is stable
+        warnings.simplefilter("ignore", UserWarning)
+        return torch.sparse_csr_tensor(crow, rows.reshape(-1).int(), values.reshape(-1),
+                                       (models * width, models * D))
 
 
 @dataclass
@@ -273,23 +344,36 @@ def _fastfood(spec: ProjectionSpec) -> tuple[_Blocks, torch.Tensor]:
 
 
 class _Fastfood(GroupProjection):
-    """K models' blocks stacked (K, blocks, L); a group shares L and D (so d's power of two)."""
+    """Each chunk's blocks stacked (models, blocks, L), its column scales (models, 1, L); a
+    group shares L and D (so d's power of two). Chunks as :func:`_chunks` explains (measured
+    at one thread, D = 199,210, d = 800: apply 1.35 ms and transpose 1.54 ms alone, 1.90 and
+    3.13 ms per model in a group of 8)."""
 
     def __init__(self, specs: list[ProjectionSpec], device: torch.device) -> None:
         if len({s.block for s in specs}) != 1:
             raise ValueError("a fastfood group shares one block length")
         self.width, self.D = specs[0].block, specs[0].D
+        self.count = -(-self.D // self.width)
         drawn = [_fastfood(spec) for spec in specs]
-        self.blocks = _Blocks(*(torch.stack([getattr(b, name) for b, _ in drawn]).to(device)
-                                for name in ("signs", "perm", "inverse", "gauss")))
-        self.scale = torch.stack([s for _, s in drawn]).unsqueeze(1).to(device)  # (K, 1, L)
+        self.chunks = _chunks([self.count * self.width] * len(specs))
+        self.blocks = [_Blocks(*(torch.stack([getattr(b, name) for b, _ in drawn[c]]).to(device)
+                                 for name in ("signs", "perm", "inverse", "gauss")))
+                       for c in self.chunks]
+        self.scales = [torch.stack([s for _, s in drawn[c]]).unsqueeze(1).to(device)
+                       for c in self.chunks]
 
     def apply(self, x: torch.Tensor) -> torch.Tensor:
-        y = self.blocks.forward(x * self.scale)
-        return y.flatten(-2)[..., : self.D]
+        K, m, _ = x.shape
+        out = x.new_empty(K, m, self.D)
+        for chunk, blocks, scale in zip(self.chunks, self.blocks, self.scales, strict=True):
+            out[chunk] = blocks.forward(x[chunk] * scale).flatten(-2)[..., : self.D]
+        return out
 
     def transpose(self, g: torch.Tensor) -> torch.Tensor:
-        k, m, _ = g.shape
-        count = self.blocks.signs.shape[-2]
-        padded = torch.nn.functional.pad(g, (0, count * self.width - self.D))
-        return self.blocks.backward(padded.view(k, m, count, self.width)) * self.scale
+        K, m, _ = g.shape
+        padded = torch.nn.functional.pad(g, (0, self.count * self.width - self.D))
+        out = g.new_empty(K, m, self.width)
+        for chunk, blocks, scale in zip(self.chunks, self.blocks, self.scales, strict=True):
+            shaped = padded[chunk].view(chunk.stop - chunk.start, m, self.count, self.width)
+            out[chunk] = blocks.backward(shaped) * scale
+        return out
