@@ -59,7 +59,8 @@ def test_identity_subspace_is_ordinary_training(digits, config):
 @pytest.mark.parametrize("kind", ["dense", "sparse", "fastfood"])
 @pytest.mark.parametrize(("D", "d"), [(100, 7), (128, 16), (1000, 33), (37, 37), (5, 1)])
 def test_columns_have_unit_norm(kind, D, d):
-    """Including Fastfood's cut last block (D not a multiple of the block length)."""
+    """Including Fastfood's sparse tail (D not a multiple of the block length) and a
+    Fastfood with no whole block (37 parameters, block length 64)."""
     matrix = projection_matrix(ProjectionSpec(kind, D, d, seed=11))
     assert matrix.shape == (D, d)
     np.testing.assert_allclose(matrix.norm(dim=0).numpy(), np.ones(d), atol=1e-5)
@@ -108,12 +109,13 @@ def test_a_group_in_several_chunks_projects_as_each_model_alone(kind, monkeypatc
     five d (one vector each, as training calls them) equal each model's explicit matrix."""
     monkeypatch.setattr(projection_module, "CHUNK_TERMS", 300 if kind == "sparse" else 1_500)
     dims = [5, 8, 7, 3, 8] if kind == "sparse" else [5, 8, 7, 6, 8]  # fastfood: one L
-    specs = [ProjectionSpec(kind, 400, d, seed) for seed, d in enumerate(dims)]
+    D = 400 if kind == "sparse" else 403  # fastfood: 50 whole blocks and a 3-row tail
+    specs = [ProjectionSpec(kind, D, d, seed) for seed, d in enumerate(dims)]
     projection = group_projection(specs, torch.device("cpu"))
     assert 1 < len(projection.chunks) < len(specs)
     generator = torch.Generator().manual_seed(3)
     x = torch.randn(len(specs), 1, projection.width, generator=generator)
-    g = torch.randn(len(specs), 1, 400, generator=generator)
+    g = torch.randn(len(specs), 1, D, generator=generator)
     applied, transposed = projection.apply(x), projection.transpose(g)
     for k, spec in enumerate(specs):
         matrix = projection_matrix(spec)

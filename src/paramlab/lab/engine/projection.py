@@ -14,12 +14,16 @@ quantized θ_d) is a model. The kinds:
 * ``fastfood``: Le, Sarlós, Smola, "Fastfood — Approximating Kernel Expansions in
   Loglinear Time" (ICML 2013): each block of L = 2^⌈log₂ d⌉ rows is H·G·Π·H·B with H the
   (unnormalized) Walsh–Hadamard matrix, B random signs, Π a random permutation and G
-  Gaussian; ⌈D / L⌉ blocks are stacked as Le et al. do, and the last is cut at row D.
-  Li et al. (``tf_fastfood_transform`` in uber-research/intrinsic-dimension) use one block
-  of 2^⌈log₂ D⌉ rows and divide by its *expected* norm; here each block is divided by its
-  exact column norm √(L·‖G‖²) (every column of H·G·Π·H·B has that norm, since H·B·e_j is a
-  ±1 vector), and the cut block's column norms are computed once (d·L·log L work), so every
-  column has norm 1 exactly. A product costs O(D log d);
+  Gaussian; ⌊D / L⌋ whole blocks are stacked as Le et al. do, and the D mod L rows left
+  (the tail) are sparse columns: k non-zeros each at distinct random rows (k = √ of the
+  tail's rows, at most (whole blocks)·log₂ L), each ±√(tail rows / (L·k)). Li et al.
+  (``tf_fastfood_transform`` in uber-research/intrinsic-dimension) use one block of
+  2^⌈log₂ D⌉ rows, cut, and divide by its *expected* norm; here each whole block is divided
+  by its exact column norm √(L·‖G‖²) (every column of H·G·Π·H·B has that norm, since H·B·e_j
+  is a ±1 vector) and the tail's columns have norm √(tail rows / L) by construction, so
+  after one factor √(L/D) every column has norm 1 exactly, and every entry variance 1/D. (A
+  last block cut at row D has column norms that must be computed, d·L·log L work: 63 s for
+  d = 51,795 on 199,210 parameters.) A product costs O(D log d);
 * ``identity``: P = I (d = D), for tests: subspace training is then ordinary training.
 
 Every projection here acts on a *group* of K models of one kind and one D at once, with
@@ -187,10 +191,9 @@ class _Dense(GroupProjection):
         return torch.bmm(g, self.matrices)
 
 
-def _sparse_rows(spec: ProjectionSpec, generator: torch.Generator) -> torch.Tensor:
-    """(d, k) distinct row indices per column, k = round(√D): duplicates are redrawn."""
-    k = max(1, round(math.sqrt(spec.D)))
-    rows = torch.randint(spec.D, (spec.d, k), generator=generator)
+def _sparse_rows(height: int, d: int, k: int, generator: torch.Generator) -> torch.Tensor:
+    """(d, k) distinct row indices in [0, height) per column: duplicates are redrawn."""
+    rows = torch.randint(height, (d, k), generator=generator)
     while True:
         rows = rows.sort(dim=1).values
         repeated = torch.zeros_like(rows, dtype=torch.bool)
@@ -198,7 +201,7 @@ def _sparse_rows(spec: ProjectionSpec, generator: torch.Generator) -> torch.Tens
         count = int(repeated.sum())
         if not count:
             return rows
-        rows[repeated] = torch.randint(spec.D, (count,), generator=generator)
+        rows[repeated] = torch.randint(height, (count,), generator=generator)
 
 
 CHUNK_TERMS = 1 << 18  # a chunk's working set: 2¹⁸ terms, about a core's L2 cache
@@ -220,32 +223,27 @@ def _chunks(sizes: list[int]) -> list[slice]:
     return [*out, slice(begin, len(sizes))]
 
 
-class _Sparse(GroupProjection):
-    """Each column's k rows and values; per chunk of models (:func:`_chunks`), P·x is one
-    scatter-add of the chunk's live columns (padded ones left out: their terms would pile
-    onto one address, a chain of dependent adds that ran 6× slower) into its outputs laid
-    end to end, and Pᵀ·g one product with a block-diagonal CSR matrix (32-bit indices,
-    empty rows for padded columns), which ran 2–7× faster than gathering each column's k
-    entries and summing them."""
+class _SparseColumns(GroupProjection):
+    """Columns of k non-zeros each, given as (models, width, k) rows and values (values 0
+    past each model's d). Per chunk of models (:func:`_chunks`), P·x is one scatter-add of
+    the chunk's live columns (padded ones left out: their terms would pile onto one address,
+    a chain of dependent adds that ran 6× slower) into its outputs laid end to end, and Pᵀ·g
+    one product with a block-diagonal CSR matrix (32-bit indices, empty rows for padded
+    columns), which ran 2–7× faster than gathering each column's k entries and summing
+    them."""
 
-    def __init__(self, specs: list[ProjectionSpec], device: torch.device) -> None:
-        self.width, self.D = max(s.d for s in specs), specs[0].D
-        k = max(1, round(math.sqrt(self.D)))
-        rows = torch.zeros(len(specs), self.width, k, dtype=torch.long)
-        values = torch.zeros(len(specs), self.width, k)
-        for index, spec in enumerate(specs):
-            generator = spec.generator()
-            rows[index, : spec.d] = _sparse_rows(spec, generator)
-            signs = torch.randint(2, (spec.d, k), generator=generator) * 2.0 - 1.0
-            values[index, : spec.d] = signs / math.sqrt(k)
-        self.chunks = _chunks([spec.d * k for spec in specs])
+    def __init__(self, rows: torch.Tensor, values: torch.Tensor, dims: list[int], D: int,
+                 device: torch.device) -> None:
+        self.width, self.D = rows.shape[1], D
+        k = rows.shape[2]
+        self.chunks = _chunks([d * k for d in dims])
         self.live: list[torch.Tensor] = []  # the chunk's live columns in its (models·width)
         self.rows: list[torch.Tensor] = []  # (live, k), shifted by the model's i·D
         self.values: list[torch.Tensor] = []  # (live, k)
         self.transposed: list[torch.Tensor] = []  # the chunk's block-diagonal Pᵀ, CSR
         for chunk in self.chunks:
-            live = torch.cat([torch.arange(spec.d) + i * self.width
-                              for i, spec in enumerate(specs[chunk])])
+            live = torch.cat([torch.arange(d) + i * self.width
+                              for i, d in enumerate(dims[chunk])])
             shifted = rows[chunk] + self.D * torch.arange(chunk.stop - chunk.start).view(-1, 1, 1)
             self.live.append(live.to(device))
             self.rows.append(shifted.view(-1, k)[live].to(device))
@@ -282,6 +280,22 @@ class _Sparse(GroupProjection):
                 product = matrix @ g[chunk].transpose(1, 2).reshape(models * self.D, m)
                 out[chunk] = product.view(models, self.width, m).transpose(1, 2)
         return out
+
+
+class _Sparse(_SparseColumns):
+    """round(√D) non-zeros per column at distinct random rows, each ±1/√k."""
+
+    def __init__(self, specs: list[ProjectionSpec], device: torch.device) -> None:
+        width, D = max(s.d for s in specs), specs[0].D
+        k = max(1, round(math.sqrt(D)))
+        rows = torch.zeros(len(specs), width, k, dtype=torch.long)
+        values = torch.zeros(len(specs), width, k)
+        for index, spec in enumerate(specs):
+            generator = spec.generator()
+            rows[index, : spec.d] = _sparse_rows(spec.D, spec.d, k, generator)
+            signs = torch.randint(2, (spec.d, k), generator=generator) * 2.0 - 1.0
+            values[index, : spec.d] = signs / math.sqrt(k)
+        super().__init__(rows, values, [s.d for s in specs], D, device)
 
 
 def _block_csr(rows: torch.Tensor, values: torch.Tensor, live: torch.Tensor, width: int,
@@ -323,57 +337,80 @@ class _Blocks:
         return (hadamard(y) * self.signs.unsqueeze(-3)).sum(dim=-2)
 
 
-def _fastfood(spec: ProjectionSpec) -> tuple[_Blocks, torch.Tensor]:
-    """One model's blocks and its (L,) column scale (zero beyond d)."""
+def _tail_nonzeros(D: int, length: int) -> int:
+    """Non-zeros per column in Fastfood's tail (the D mod L rows past the whole blocks): √ of
+    its rows, as the sparse projection has, but at most (whole blocks)·log₂ L, so the tail
+    costs no more than the blocks; √D when there is no whole block (L > D)."""
+    whole, cut = divmod(D, length)
+    root = max(1, round(math.sqrt(cut)))
+    return root if not whole else max(1, min(root, whole * (length.bit_length() - 1)))
+
+
+def _fastfood(spec: ProjectionSpec) -> tuple[_Blocks, torch.Tensor, torch.Tensor]:
+    """One model's whole blocks, and its tail's (d, k) rows and values."""
     generator, length = spec.generator(), spec.block
-    count = -(-spec.D // length)
-    signs = torch.randint(2, (count, length), generator=generator) * 2.0 - 1.0
-    perm = torch.rand(count, length, generator=generator).argsort(dim=-1)
-    gauss = torch.randn(count, length, generator=generator)
+    whole, cut = divmod(spec.D, length)
+    signs = torch.randint(2, (whole, length), generator=generator) * 2.0 - 1.0
+    perm = torch.rand(whole, length, generator=generator).argsort(dim=-1)
+    gauss = torch.randn(whole, length, generator=generator)
     gauss = gauss / (length * gauss.square().sum(dim=-1, keepdim=True)).sqrt()
-    blocks = _Blocks(signs, perm, perm.argsort(dim=-1), gauss)
-    norms = torch.full((spec.d,), float(spec.D // length))  # each full block adds exactly 1
-    cut = spec.D % length
-    if cut:
-        last = _Blocks(signs[-1:], perm[-1:], blocks.inverse[-1:], gauss[-1:])
-        columns = last.forward(torch.eye(spec.d, length))[:, 0, :cut]
-        norms += columns.square().sum(dim=-1)
-    scale = torch.zeros(length)
-    scale[: spec.d] = norms.rsqrt()
-    return blocks, scale
+    k = _tail_nonzeros(spec.D, length)
+    rows = (_sparse_rows(cut, spec.d, k, generator) if cut else
+            torch.zeros(spec.d, k, dtype=torch.long))
+    tail_signs = torch.randint(2, (spec.d, k), generator=generator) * 2.0 - 1.0
+    # each whole block gives every column norm 1 and the tail √(cut/L): all scaled by √(L/D)
+    values = tail_signs * math.sqrt(cut / (spec.D * k))
+    return _Blocks(signs, perm, perm.argsort(dim=-1), gauss), rows, values
 
 
 class _Fastfood(GroupProjection):
-    """Each chunk's blocks stacked (models, blocks, L), its column scales (models, 1, L); a
-    group shares L and D (so d's power of two). Chunks as :func:`_chunks` explains (measured
-    at one thread, D = 199,210, d = 800: apply 1.35 ms and transpose 1.54 ms alone, 1.90 and
-    3.13 ms per model in a group of 8)."""
+    """Each chunk's whole blocks stacked (models, blocks, L), then the tail's rows as sparse
+    columns (:class:`_SparseColumns`); a group shares L and D (so d's power of two). Chunks
+    as :func:`_chunks` explains (measured at one thread, D = 199,210, d = 800: apply
+    1.35 ms and transpose 1.54 ms alone, 1.90 and 3.13 ms per model in a group of 8)."""
 
     def __init__(self, specs: list[ProjectionSpec], device: torch.device) -> None:
         if len({s.block for s in specs}) != 1:
             raise ValueError("a fastfood group shares one block length")
         self.width, self.D = specs[0].block, specs[0].D
-        self.count = -(-self.D // self.width)
+        self.whole, cut = divmod(self.D, self.width)
         drawn = [_fastfood(spec) for spec in specs]
-        self.chunks = _chunks([self.count * self.width] * len(specs))
-        self.blocks = [_Blocks(*(torch.stack([getattr(b, name) for b, _ in drawn[c]]).to(device)
-                                 for name in ("signs", "perm", "inverse", "gauss")))
+        self.chunks = _chunks([self.whole * self.width] * len(specs))
+        self.blocks = [_Blocks(*(torch.stack([getattr(b, name) for b, _, _ in drawn[c]])
+                                 .to(device) for name in ("signs", "perm", "inverse", "gauss")))
                        for c in self.chunks]
-        self.scales = [torch.stack([s for _, s in drawn[c]]).unsqueeze(1).to(device)
-                       for c in self.chunks]
+        scale = torch.zeros(len(specs), 1, self.width)
+        k = _tail_nonzeros(self.D, self.width)
+        rows = torch.zeros(len(specs), self.width, k, dtype=torch.long)
+        values = torch.zeros(len(specs), self.width, k)
+        for index, (spec, (_, tail_rows, tail_values)) in enumerate(zip(specs, drawn,
+                                                                         strict=True)):
+            scale[index, 0, : spec.d] = math.sqrt(self.width / self.D)
+            rows[index, : spec.d], values[index, : spec.d] = tail_rows, tail_values
+        self.scales = [scale[c].to(device) for c in self.chunks]
+        self.tail = (_SparseColumns(rows, values, [s.d for s in specs], cut, device)
+                     if cut else None)
 
     def apply(self, x: torch.Tensor) -> torch.Tensor:
         K, m, _ = x.shape
         out = x.new_empty(K, m, self.D)
-        for chunk, blocks, scale in zip(self.chunks, self.blocks, self.scales, strict=True):
-            out[chunk] = blocks.forward(x[chunk] * scale).flatten(-2)[..., : self.D]
+        body = self.whole * self.width
+        if self.whole:
+            for chunk, blocks, scale in zip(self.chunks, self.blocks, self.scales,
+                                            strict=True):
+                out[chunk, :, :body] = blocks.forward(x[chunk] * scale).flatten(-2)
+        if self.tail is not None:
+            out[..., body:] = self.tail.apply(x)
         return out
 
     def transpose(self, g: torch.Tensor) -> torch.Tensor:
         K, m, _ = g.shape
-        padded = torch.nn.functional.pad(g, (0, self.count * self.width - self.D))
-        out = g.new_empty(K, m, self.width)
-        for chunk, blocks, scale in zip(self.chunks, self.blocks, self.scales, strict=True):
-            shaped = padded[chunk].view(chunk.stop - chunk.start, m, self.count, self.width)
-            out[chunk] = blocks.backward(shaped) * scale
+        body = self.whole * self.width
+        out = (self.tail.transpose(g[..., body:].contiguous()) if self.tail is not None
+               else g.new_zeros(K, m, self.width))
+        if self.whole:
+            for chunk, blocks, scale in zip(self.chunks, self.blocks, self.scales,
+                                            strict=True):
+                shaped = g[chunk, :, :body].reshape(-1, m, self.whole, self.width)
+                out[chunk] += blocks.backward(shaped) * scale
         return out

@@ -1,9 +1,10 @@
 """Subspace training: θ = θ₀ + P·θ_d, only θ_d ∈ ℝᵈ trained (Li et al., ICLR 2018).
 
-θ₀ is the model's usual initialization (``init_weights(arch, seed)``, frozen), θ_d starts at
-0, and P is the fixed random projection of :mod:`.projection`, drawn from the same seed on a
-stream of its own. Many (d, seed) models of one architecture and projection kind form a
-group: θ is one (K, D) tensor whose slices *are* the stack's weights (``StackedMLP.over``),
+θ₀ is the model's usual initialization (``init_weights(arch, seed)``) or the weights given
+as its ``origin`` (a data-dependent prior's), frozen; θ_d starts at 0, and P is the fixed
+random projection of :mod:`.projection`, drawn from the same seed on a stream of its own.
+Many (d, seed) models of one architecture and projection kind form a group: θ is one (K, D)
+tensor whose slices *are* the stack's weights (``StackedMLP.over``),
 so the network's forward and backward are the engine's batched kernels unchanged, and the
 gradients land in one (K, D) buffer. Each step then computes ∇θ_d = Pᵀ·∇θ for the whole group
 at once, lets the optimizer (Adam or SGD, ``TrainConfig``'s) step θ_d — weight decay acts on
@@ -20,7 +21,7 @@ import dataclasses
 import itertools
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -48,12 +49,23 @@ class SubspaceModel:
 
     arch: MLPArch
     d: int
-    seed: int  # θ₀ = init_weights(arch, seed); P from (projection, D, d, seed)
+    seed: int  # θ₀ = init_weights(arch, seed) unless ``origin``; P from (projection, D, d, seed)
     projection: str = "fastfood"  # "dense" | "sparse" | "fastfood" | "identity"
+    # θ₀ given instead (laid out as ``flatten``): a data-dependent prior's trained weights
+    origin: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     @property
     def D(self) -> int:
         return parameters(self.arch.widths)
+
+    def theta0(self) -> torch.Tensor:
+        """θ₀: the given origin, or the architecture's initialization from ``seed``."""
+        if self.origin is None:
+            return flatten(init_weights(self.arch, self.seed))
+        if np.shape(self.origin) != (self.D,):
+            raise ParamlabError(f"the origin θ₀ must have shape ({self.D},) for "
+                                f"{self.arch.spec()}; received {np.shape(self.origin)}")
+        return torch.as_tensor(np.asarray(self.origin, dtype=np.float32))
 
     def spec(self) -> ProjectionSpec:
         return ProjectionSpec(self.projection, self.D, self.d, self.seed)
@@ -90,7 +102,7 @@ def full_weights(model: SubspaceModel, theta_d: np.ndarray) -> np.ndarray:
     projection = group_projection([spec], torch.device("cpu"))
     padded = torch.zeros(1, 1, projection.width)
     padded[0, 0, : model.d] = torch.as_tensor(np.asarray(theta_d, dtype=np.float32))
-    theta0 = flatten(init_weights(model.arch, model.seed))
+    theta0 = model.theta0()
     with torch.no_grad():
         return (theta0 + projection.apply(padded)[0, 0]).numpy()
 
@@ -118,7 +130,7 @@ def subspace_trainer(models: list[SubspaceModel], ids: list[str], splits: Splits
     def train(group: list[int], *, on_epoch: EpochCallback | None) -> list[ModelResult]:
         chosen = [models[i] for i in group]
         arch, device = chosen[0].arch, splits.X["train"].device
-        theta0 = torch.stack([flatten(init_weights(arch, m.seed)) for m in chosen]).to(device)
+        theta0 = torch.stack([m.theta0() for m in chosen]).to(device)
         theta, grad = theta0.clone(), torch.zeros_like(theta0)
         step = SubspaceStep(theta0, theta, grad, group_projection(
             [m.spec() for m in chosen], device), config)

@@ -14,13 +14,19 @@ Catoni bound is printed beside it. The (d, L) reported is the one with the small
 bound, a choice the log2 of the grids pays for.
 
 The prior — the seed of θ₀ and P, the grids, the training options, τ — is fixed by the
-config before the data are seen. Classification bounds the 0-1 error; regression bounds the
+config before the data are seen. With ``--prior-fraction f`` the prior is data-dependent, as
+in Lotfi et al.'s data-dependent-prior runs (tight-pac-bayes ``train_dd_priors.py``): the
+whole network first trains on a random fraction f of the training rows (drawn from the
+seed), θ₀ is those trained weights, and the subspace models then train on the other rows
+only, which are the n the bound is over — the prior never saw them, which is all the bound
+needs. Classification bounds the 0-1 error; regression bounds the
 fraction of points whose absolute error exceeds τ (default: half the training target's
 standard deviation), a loss in [0, 1].
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from collections.abc import Iterator
@@ -37,6 +43,7 @@ from paramlab.lab.engine import (
     TrainConfig,
     full_weights,
     predict,
+    train_models,
     train_subspace,
     unflatten,
 )
@@ -61,6 +68,9 @@ from paramlab.lab.store import Column, RunStore
 NAME = "generalization-bound"
 GROUP = "bound"
 CHUNK = 16  # subspace models per engine call (one commit each)
+PRIOR_ID = "prior"  # the data-dependent prior's weights in the run folder
+_PRIOR_STREAM = 0x9E10  # tags the prior/bound split's random stream apart from the seed's others
+MIN_BOUND_ROWS = 10  # rows left for the bound when a prior takes its share
 
 COLUMNS = (
     Column("model_id", str, "d{d}-L{levels}: the resume key"),
@@ -102,10 +112,16 @@ class GeneralizationBoundConfig:
     tau: float | None = option(None, flag="--tau", group=GROUP, type=float,
                                help="regression: a point is an error when |ŷ − y| > τ "
                                "(default half the training target's standard deviation)")
+    prior_fraction: float = option(
+        0.0, flag="--prior-fraction", group=GROUP, type=float,
+        help="a data-dependent prior (Lotfi et al. 2022): train the whole network on this "
+        "fraction of the training rows first and start every subspace at its weights; the "
+        "bound is then over the other rows only (default 0: θ₀ is the random "
+        "initialization and the bound is over every training row)")
     data: DataConfig = option(default_factory=lambda: DataConfig("mnist"))
     train: TrainConfig = option(default_factory=lambda: TrainConfig(
         epochs=10, batch_size=128, lr=3e-3))
-    seed: int = seed_option()  # θ₀, P and the k-means draw: part of the prior
+    seed: int = seed_option()  # θ₀, P, the prior's rows and the k-means draw: the prior
 
     def validate(self) -> None:
         require(bool(self.dims), "dims", "needs at least one value")
@@ -114,6 +130,8 @@ class GeneralizationBoundConfig:
                 f"must not repeat a value; received {self.levels}")
         require(0 < self.delta < 1, "delta", f"must be in (0, 1); received {self.delta}")
         require(self.tau is None or self.tau > 0, "tau", f"must be > 0; received {self.tau}")
+        require(0 <= self.prior_fraction < 1, "prior_fraction",
+                f"must be in [0, 1); received {self.prior_fraction}")
         self.train.validate()
 
 
@@ -143,6 +161,10 @@ class GeneralizationBoundAnalysis(Analysis):
     trivial_name: str
     vacuous: bool  # bound ≥ trivial
     grid_size: int  # (d, L) pairs the bound chose among
+    # a data-dependent prior: the training rows it took (not in n_train) and its own
+    # network's test error; 0 and None without one (and in runs written before it existed)
+    n_prior: int = 0
+    prior_test_error: float | None = None
 
 
 def resolve_tau(config: GeneralizationBoundConfig, data: Dataset) -> float | None:
@@ -171,8 +193,53 @@ def errors(arch: MLPArch, weights: list[np.ndarray], data: Dataset, activation: 
     return out[0], out[1]
 
 
+@dataclass(frozen=True)
+class Split:
+    """The training rows a data-dependent prior learns from, and the data set whose training
+    rows the subspace models learn from and the bound is over (all of them without a prior).
+    """
+
+    prior: Dataset | None
+    bound: Dataset
+
+
+def split(config: GeneralizationBoundConfig, data: Dataset) -> Split:
+    """A random ``prior_fraction`` of the training rows for the prior, drawn from the seed
+    alone (part of the prior), the rest for the bound."""
+    n = data.observations
+    taken = round(config.prior_fraction * n)
+    if not taken:
+        return Split(None, data)
+    require(taken >= 1 and n - taken >= MIN_BOUND_ROWS, "prior_fraction",
+            f"leaves {n - taken} of the {n:,} training rows for the bound; at least "
+            f"{MIN_BOUND_ROWS} are needed")
+    order = np.random.default_rng([config.seed, _PRIOR_STREAM]).permutation(n)
+    prior, rest = np.sort(order[:taken]), np.sort(order[taken:])
+
+    def rows(index: np.ndarray) -> Dataset:
+        return dataclasses.replace(data, X_train=data.X_train[index],
+                                   y_train=data.y_train[index])
+
+    return Split(rows(prior), rows(rest))
+
+
+def prior_origin(config: GeneralizationBoundConfig, arch: MLPArch, prior: Dataset,
+                 store: RunStore) -> np.ndarray:
+    """θ₀ of a data-dependent prior: the whole network trained on the prior's rows from the
+    seed's initialization, kept in the run folder so a resumed run starts every subspace
+    from the very same weights."""
+    if not store.weights_path(PRIOR_ID).exists():
+        (result,) = train_models([arch], prior, config.train, [config.seed],
+                                 model_ids=[PRIOR_ID], keep_weights=True, workers=1)
+        assert result.weights is not None
+        store.save_weights(PRIOR_ID, result.weights)
+    weights = store.load_weights(PRIOR_ID).weights  # [W1, b1, …] as ``flatten`` lays θ out
+    return np.concatenate([np.asarray(w, dtype=np.float32).reshape(-1) for w in weights])
+
+
 def plan(config: GeneralizationBoundConfig) -> Plan:
-    """Train each d once in its subspace; then quantize and bound each (d, L)."""
+    """Train the data-dependent prior, when asked; then each d once in its subspace; then
+    quantize and bound each (d, L)."""
     data = config.data.load()
     arch = MLPArch.parse(config.spec, data.n_features, data.n_outputs, NAME)
     D = arch.params()
@@ -180,20 +247,23 @@ def plan(config: GeneralizationBoundConfig) -> Plan:
             f"must not exceed D = {D:,}, the parameters of {config.spec}; received "
             f"{max(config.dims):,}")
     tau = resolve_tau(config, data)
+    rows = split(config, data)
     points = {f"d{d}-L{L}": (d, L) for d in config.dims for L in config.levels}
 
     def compute(missing: list[str], store: RunStore) -> Iterator[list[tuple[Row, History]]]:
+        origin = (None if rows.prior is None else
+                  prior_origin(config, arch, rows.prior, store))
         dims = sorted({points[i][0] for i in missing})
         for start in range(0, len(dims), CHUNK):
-            models = [SubspaceModel(arch, d, config.seed, config.projection)
+            models = [SubspaceModel(arch, d, config.seed, config.projection, origin)
                       for d in dims[start: start + CHUNK]]
-            trained = train_subspace(models, data, config.train,
+            trained = train_subspace(models, rows.bound, config.train,
                                      model_ids=[f"d{m.d}" for m in models])
             for model, result in zip(models, trained, strict=True):
                 assert result.theta_d is not None
                 wanted = [i for i in missing if points[i][0] == model.d]
-                yield [(bound_row(config, data, arch, model, result.theta_d, points[i][1],
-                                  tau), []) for i in wanted]
+                yield [(bound_row(config, rows.bound, arch, model, result.theta_d,
+                                  points[i][1], tau), []) for i in wanted]
 
     return Plan((ComputePoints(list(points), compute),), data)
 
@@ -236,6 +306,7 @@ def analyze(config: GeneralizationBoundConfig, plan: Plan,
     data = plan.data
     assert data is not None
     tau = resolve_tau(config, data)
+    bound_data = split(config, data).bound
     rows = store.rows()
     best = min(rows, key=lambda r: (r["occam_bound"], r["d"], r["levels"]))
     trivial, trivial_name = trivial_bound(data, tau)
@@ -246,8 +317,21 @@ def analyze(config: GeneralizationBoundConfig, plan: Plan,
         "0-1 error" if tau is None else "τ-error (|ŷ − y| > τ)", tau, best["d"],
         best["levels"], best["occam_bound"], best["catoni_bound"], best["message_bits"],
         best["train_error"], p, 2 * math.sqrt(max(p * (1 - p), 1 / n_test) / n_test),
-        data.observations, n_test, config.delta, trivial, trivial_name,
-        best["occam_bound"] >= trivial, len(rows))
+        bound_data.observations, n_test, config.delta, trivial, trivial_name,
+        best["occam_bound"] >= trivial, len(rows),
+        data.observations - bound_data.observations, prior_test_error(config, data, store,
+                                                                        tau))
+
+
+def prior_test_error(config: GeneralizationBoundConfig, data: Dataset, store: RunStore,
+                     tau: float | None) -> float | None:
+    """The data-dependent prior's own network on the test set (what the subspaces started
+    from); None without a prior."""
+    if not config.prior_fraction or not store.weights_path(PRIOR_ID).exists():
+        return None
+    arch = MLPArch.parse(config.spec, data.n_features, data.n_outputs, NAME)
+    weights = store.load_weights(PRIOR_ID).weights
+    return errors(arch, weights, data, config.train.activation, tau)[1]
 
 
 def demo_config(level: DemoLevel, earlier: dict[str, RunOutcome]

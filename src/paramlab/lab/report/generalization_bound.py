@@ -47,6 +47,7 @@ def sentences(a: GeneralizationBoundAnalysis) -> list[str]:
         f"Lotfi et al.'s Catoni form gives {a.catoni_bound:.1%}); its {loss} is "
         f"{a.train_error:.1%} on the training set and {a.test_error:.1%} "
         f"(± {a.test_sampling_error:.1%}) on {a.n_test:,} test points.",
+        *prior_sentence(a),
         verdict(a),
     ]
     if a.bound < a.test_error - a.test_sampling_error:
@@ -54,6 +55,21 @@ def sentences(a: GeneralizationBoundAnalysis) -> list[str]:
                      "sampling error — the bound's assumptions (i.i.d. splits, a prior fixed "
                      "before the data) deserve a check.")
     return lines
+
+
+def prior_sentence(a: GeneralizationBoundAnalysis) -> list[str]:
+    """With a data-dependent prior, what it took and why the bound still holds; nothing
+    without one."""
+    if not a.n_prior:
+        return []
+    alone = ("" if a.prior_test_error is None else
+             f" (that network alone: {a.prior_test_error:.1%} {loss_words(a)} on the test set)")
+    return [f"The prior is data-dependent (Lotfi et al.'s data-dependent priors): the whole "
+            f"network was first trained on {a.n_prior:,} other training rows{alone}, and "
+            f"every subspace starts at those weights. The bound is over the n = "
+            f"{a.n_train:,} rows that prior never saw, not over all "
+            f"{a.n_prior + a.n_train:,}; it certifies the fine-tuned message, not the "
+            "network trained from scratch."]
 
 
 def verdict(a: GeneralizationBoundAnalysis) -> str:
