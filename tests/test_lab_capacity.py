@@ -172,3 +172,7 @@ def test_the_bound_sentence_flips_between_vacuous_and_not() -> None:
     regression = capacity_sentences(_capacity(bound=_bound(0.4, 0.5), measures=(bits,)))[2]
     assert "|ŷ − y| > τ = 0.5" in regression and "predicting the training mean" in regression
     assert "gets wrong" not in regression
+    assert "data-dependent prior" not in lines[2]
+    informed = dataclasses.replace(_bound(0.4), n_prior=2_500, prior_test_error=0.12)
+    line = capacity_sentences(_capacity(bound=informed, measures=(bits,)))[2]
+    assert "first trained on 2,500 rows; the bound is over the other 5,000" in line

@@ -270,6 +270,9 @@ def _bound_sentence(bound: GeneralizationBoundAnalysis) -> str:
     head = (f"With probability at least {1 - bound.delta:.0%} over the draw of the training "
             f"set, the quantized model's test {bound.loss} ({loss}, a loss in [0, 1]) is at "
             f"most {bound.bound:.1%}; measured: {bound.test_error:.1%}")
+    if bound.n_prior:
+        head += (f" (a data-dependent prior: the network first trained on {bound.n_prior:,} "
+                 f"rows; the bound is over the other {bound.n_train:,})")
     trivial = f"the trivial {bound.trivial:.1%} of {bound.trivial_name}"
     if not bound.vacuous:
         return head + (f" — below {trivial}: a non-vacuous certificate although the "
