@@ -42,6 +42,8 @@ TINY = ["--data", "digits", "--dims", "2,4", "--epochs", "1", "--quiet"]
     (["10-4-1", "--data", "diabetes", "--tau", "-1"], "--tau must be > 0"),
     (["64-4-10", "--prior-fraction", "1"], "--prior-fraction must be in [0, 1)"),
     (["64-4-10", "--prior-fraction", "-0.5"], "--prior-fraction must be in [0, 1)"),
+    (["64-4-10", "--prior-fraction", "0.0001"],
+     "--prior-fraction gives the prior no row of the 1,257 training rows"),
     (["64-4-10", "--prior-fraction", "0.999"],
      "--prior-fraction leaves 1 of the 1,257 training rows for the bound"),
 ])
@@ -147,6 +149,20 @@ def test_a_data_dependent_prior_is_trained_on_its_rows_and_the_bound_on_the_othe
         arch, stored, data, "relu", None)[1])
     again = runner.run(gb.EXPERIMENT, config, tmp_path / "o")
     assert again.trained == 0 and again.analysis == analysis
+
+
+def test_with_a_prior_the_default_tau_comes_from_the_prior_rows_alone() -> None:
+    """The bound's rows must not choose their own loss: τ's default (half the target's
+    standard deviation) is the prior rows' then, and all rows' without a prior."""
+    plain = gb.GeneralizationBoundConfig("40-8-1", data=DataConfig("synthetic",
+                                                                   n_samples=300))
+    informed = dataclasses.replace(plain, prior_fraction=0.3)
+    data = plain.data.load()
+    prior = gb.split(informed, data).prior
+    assert prior is not None
+    assert gb.resolve_tau(plain, data) == pytest.approx(default_tau(data.y_train))
+    assert gb.resolve_tau(informed, data) == pytest.approx(default_tau(prior.y_train))
+    assert gb.resolve_tau(informed, data) != pytest.approx(default_tau(data.y_train))
 
 
 def test_the_prior_sentence_appears_only_with_a_prior() -> None:

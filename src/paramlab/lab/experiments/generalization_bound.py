@@ -168,15 +168,18 @@ class GeneralizationBoundAnalysis(Analysis):
 
 
 def resolve_tau(config: GeneralizationBoundConfig, data: Dataset) -> float | None:
-    """τ for a regression (the declared one or the default); None for classes."""
+    """τ for a regression (the declared one or the default); None for classes. With a
+    data-dependent prior the default is taken from the prior's rows alone, so that the
+    bound's rows choose nothing about their own loss."""
     if data.task == "classification":
         require(config.tau is None, "tau", "applies to regression only; this data set has "
                 "classes and the bound is on the 0-1 error")
         return None
     if config.tau is not None:
         return config.tau
+    prior = split(config, data).prior
     try:
-        return default_tau(data.y_train)
+        return default_tau((data if prior is None else prior).y_train)
     except DataError as error:
         require(False, "tau", f"is needed: no default applies ({error})")
         raise
@@ -206,11 +209,13 @@ class Split:
 def split(config: GeneralizationBoundConfig, data: Dataset) -> Split:
     """A random ``prior_fraction`` of the training rows for the prior, drawn from the seed
     alone (part of the prior), the rest for the bound."""
+    if not config.prior_fraction:
+        return Split(None, data)
     n = data.observations
     taken = round(config.prior_fraction * n)
-    if not taken:
-        return Split(None, data)
-    require(taken >= 1 and n - taken >= MIN_BOUND_ROWS, "prior_fraction",
+    require(taken >= 1, "prior_fraction", f"gives the prior no row of the {n:,} training "
+            f"rows; received {config.prior_fraction}")
+    require(n - taken >= MIN_BOUND_ROWS, "prior_fraction",
             f"leaves {n - taken} of the {n:,} training rows for the bound; at least "
             f"{MIN_BOUND_ROWS} are needed")
     order = np.random.default_rng([config.seed, _PRIOR_STREAM]).permutation(n)
