@@ -160,9 +160,11 @@ def test_with_a_prior_the_default_tau_comes_from_the_prior_rows_alone() -> None:
     data = plain.data.load()
     prior = gb.split(informed, data).prior
     assert prior is not None
-    assert gb.resolve_tau(plain, data) == pytest.approx(default_tau(data.y_train))
-    assert gb.resolve_tau(informed, data) == pytest.approx(default_tau(prior.y_train))
-    assert gb.resolve_tau(informed, data) != pytest.approx(default_tau(data.y_train))
+    assert gb.resolve_tau(plain, gb.split(plain, data)) == pytest.approx(
+        default_tau(data.y_train))
+    tau = gb.resolve_tau(informed, gb.split(informed, data))
+    assert tau == pytest.approx(default_tau(prior.y_train))
+    assert tau != pytest.approx(default_tau(data.y_train))
 
 
 def test_the_prior_sentence_appears_only_with_a_prior() -> None:

@@ -167,19 +167,18 @@ class GeneralizationBoundAnalysis(Analysis):
     prior_test_error: float | None = None
 
 
-def resolve_tau(config: GeneralizationBoundConfig, data: Dataset) -> float | None:
+def resolve_tau(config: GeneralizationBoundConfig, rows: Split) -> float | None:
     """τ for a regression (the declared one or the default); None for classes. With a
     data-dependent prior the default is taken from the prior's rows alone, so that the
     bound's rows choose nothing about their own loss."""
-    if data.task == "classification":
+    if rows.bound.task == "classification":
         require(config.tau is None, "tau", "applies to regression only; this data set has "
                 "classes and the bound is on the 0-1 error")
         return None
     if config.tau is not None:
         return config.tau
-    prior = split(config, data).prior
     try:
-        return default_tau((data if prior is None else prior).y_train)
+        return default_tau((rows.bound if rows.prior is None else rows.prior).y_train)
     except DataError as error:
         require(False, "tau", f"is needed: no default applies ({error})")
         raise
@@ -251,8 +250,8 @@ def plan(config: GeneralizationBoundConfig) -> Plan:
     require(max(config.dims) <= D, "dims",
             f"must not exceed D = {D:,}, the parameters of {config.spec}; received "
             f"{max(config.dims):,}")
-    tau = resolve_tau(config, data)
     rows = split(config, data)
+    tau = resolve_tau(config, rows)
     points = {f"d{d}-L{L}": (d, L) for d in config.dims for L in config.levels}
 
     def compute(missing: list[str], store: RunStore) -> Iterator[list[tuple[Row, History]]]:
@@ -310,8 +309,9 @@ def analyze(config: GeneralizationBoundConfig, plan: Plan,
             store: RunStore) -> GeneralizationBoundAnalysis:
     data = plan.data
     assert data is not None
-    tau = resolve_tau(config, data)
-    bound_data = split(config, data).bound
+    split_rows = split(config, data)
+    tau = resolve_tau(config, split_rows)
+    bound_data = split_rows.bound
     rows = store.rows()
     best = min(rows, key=lambda r: (r["occam_bound"], r["d"], r["levels"]))
     trivial, trivial_name = trivial_bound(data, tau)
